@@ -1,0 +1,1 @@
+//! Accepted golden snapshots live beside this crate, one folder per board.
