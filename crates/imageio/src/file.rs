@@ -318,7 +318,8 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
             self.index.record(frame, pos);
         }
         // Q3 fixed: count grows to the frames proven to exist, never shrinks.
-        let exists = self.next_header(pos)?.is_some();
+        // A frame exists at the target if a complete, valid chunk starts there.
+        let exists = matches!(self.header_at(pos), Ok(Some(_)));
         self.count = self.count.max(target + u32::from(exists));
         self.pos = pos;
         self.offset = target;
