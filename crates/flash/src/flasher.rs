@@ -1,0 +1,477 @@
+//! Flashing through probe-rs: open the chosen probe, attach to the chip,
+//! check that it is the expected chip and not read-protected, program and
+//! verify the ELF with progress events, then reset and run.
+//!
+//! Everything up to opening the probe, and the interpretation of what the
+//! chip answers, is plain code tested without hardware; the calls into a
+//! live probe are the thin remainder.
+
+use std::path::PathBuf;
+
+use probe_rs::flashing::{download_file_with_options, DownloadOptions, ElfLoader, FlashProgress};
+use probe_rs::probe::DebugProbeError;
+use probe_rs::{MemoryInterface, Permissions, Session};
+
+use crate::board::{IdCheck, RdpCheck};
+use crate::elf::ElfImage;
+use crate::error::{chain, Error};
+use crate::probe::{classify_open_error, select_probe, ProbeEntry, ProbeLister, SystemProbes};
+use crate::progress::{FlashEvent, FlashObserver};
+use crate::selector::UsbSelector;
+use crate::target;
+
+/// What to flash where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlashRequest {
+    /// The firmware ELF.
+    pub elf: PathBuf,
+    /// probe-rs target name.
+    pub chip: String,
+    /// Which probe; `None` = the only one attached.
+    pub probe: Option<UsbSelector>,
+    /// SWD clock, kHz.
+    pub speed_khz: Option<u32>,
+    /// Attach with NRST held.
+    pub connect_under_reset: bool,
+    /// Chip identity check.
+    pub idcode: Option<IdCheck>,
+    /// Readout protection check.
+    pub readout_protection: Option<RdpCheck>,
+}
+
+/// What was flashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlashReport {
+    /// The probe used.
+    pub probe: ProbeEntry,
+    /// The chip flashed.
+    pub chip: String,
+    /// Bytes written (and verified).
+    pub bytes: u64,
+}
+
+/// Attaching, checking, flashing or resetting failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    /// The probe refused the SWD clock.
+    #[error("probe {probe} cannot run SWD at {khz} kHz: {reason} (lower flash.speed_khz in the board file)")]
+    Speed {
+        /// The probe.
+        probe: String,
+        /// Requested clock.
+        khz: u32,
+        /// Why.
+        reason: String,
+    },
+    /// The probe found no chip or the chip did not answer.
+    #[error("cannot attach to {chip}: {reason}\ncheck that the board is powered (its USB cable plugged in), that SWDIO, SWCLK, GND and NRST go to the probe, then try `connect_under_reset = true` in the board file; a chip at readout protection level 2 never answers")]
+    Attach {
+        /// The chip.
+        chip: String,
+        /// probe-rs' explanation.
+        reason: String,
+    },
+    /// The chip on the wire is not the expected one.
+    #[error("the probe is attached to another chip: {} at {address:#010x} (expected {expected:#x} for {chip}); is the probe wired to the right board, and is --board right?", found_text(.found, .reason))]
+    WrongChip {
+        /// The expected chip.
+        chip: String,
+        /// The identity register.
+        address: u64,
+        /// Expected id.
+        expected: u32,
+        /// Id read, if the read succeeded.
+        found: Option<u32>,
+        /// Why the read failed, if it did.
+        reason: Option<String>,
+    },
+    /// Readout protection level 1: flash is not accessible to the debugger.
+    #[error("{chip} is read-protected (RDP level 1, value {level:#04x}): the debugger can neither read nor write its flash. Unlocking erases the whole flash: `STM32_Programmer_CLI -c port=SWD -ob RDP=0xAA`, then retry")]
+    Locked {
+        /// The chip.
+        chip: String,
+        /// The RDP field's value.
+        level: u32,
+    },
+    /// Readout protection that can never be removed.
+    #[error("{chip} is permanently locked (RDP level 2, value {level:#04x}): it cannot be flashed by any debugger; use another board")]
+    PermanentlyLocked {
+        /// The chip.
+        chip: String,
+        /// The RDP field's value.
+        level: u32,
+    },
+    /// The protection register could not be read.
+    #[error("cannot read the readout protection of {chip} at {address:#010x}: {reason}")]
+    ProtectionUnreadable {
+        /// The chip.
+        chip: String,
+        /// The register.
+        address: u64,
+        /// Why.
+        reason: String,
+    },
+    /// Erasing, programming or verifying failed.
+    #[error("flashing {chip} failed: {reason}")]
+    Flash {
+        /// The chip.
+        chip: String,
+        /// probe-rs' explanation.
+        reason: String,
+    },
+    /// Reset-and-run failed.
+    #[error("flashed {chip}, but resetting it failed: {reason} (power-cycle the board)")]
+    Reset {
+        /// The chip.
+        chip: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn found_text(found: &Option<u32>, reason: &Option<String>) -> String {
+    match (found, reason) {
+        (Some(id), _) => format!("device id {id:#x}"),
+        (None, Some(r)) => format!("the id register cannot be read ({r})"),
+        (None, None) => "unknown device id".into(),
+    }
+}
+
+/// Check the chip's identity and protection, reading registers with `read`.
+pub fn check_chip(
+    chip: &str,
+    idcode: Option<IdCheck>,
+    rdp: Option<RdpCheck>,
+    read: &mut dyn FnMut(u64) -> Result<u32, String>,
+) -> Result<(), SessionError> {
+    if let Some(id) = idcode {
+        let wrong = |found, reason| SessionError::WrongChip {
+            chip: chip.to_owned(),
+            address: id.address,
+            expected: id.expect,
+            found,
+            reason,
+        };
+        match read(id.address) {
+            Ok(v) if v & id.mask == id.expect => {}
+            Ok(v) => return Err(wrong(Some(v & id.mask), None)),
+            Err(reason) => return Err(wrong(None, Some(reason))),
+        }
+    }
+    if let Some(r) = rdp {
+        let value = read(r.address).map_err(|reason| SessionError::ProtectionUnreadable {
+            chip: chip.to_owned(),
+            address: r.address,
+            reason,
+        })?;
+        let level = (value >> r.shift) & r.mask;
+        if level == r.unlocked {
+            return Ok(());
+        }
+        let chip = chip.to_owned();
+        return Err(if Some(level) == r.permanent {
+            SessionError::PermanentlyLocked { chip, level }
+        } else {
+            SessionError::Locked { chip, level }
+        });
+    }
+    Ok(())
+}
+
+/// Turn a probe-rs attach failure into our error.
+pub fn classify_attach_error(chip: &str, probe: &ProbeEntry, err: &probe_rs::Error) -> Error {
+    if let probe_rs::Error::Probe(p) = err {
+        if let e @ (crate::probe::ProbeError::InUse { .. }
+        | crate::probe::ProbeError::PermissionDenied { .. }) = classify_open_error(probe, p)
+        {
+            return e.into();
+        }
+        if matches!(p, DebugProbeError::TargetNotFound) {
+            return SessionError::Attach {
+                chip: chip.to_owned(),
+                reason: "the probe sees no chip on SWD".into(),
+            }
+            .into();
+        }
+    }
+    SessionError::Attach {
+        chip: chip.to_owned(),
+        reason: chain(err),
+    }
+    .into()
+}
+
+/// Flash `req.elf` onto the chip through the probe chosen from `probes`,
+/// verify it, reset and run. Progress goes to `observer`.
+pub fn flash(
+    req: &FlashRequest,
+    probes: &SystemProbes,
+    observer: &mut dyn FlashObserver,
+) -> Result<FlashReport, Error> {
+    let target = target::lookup(&req.chip)?;
+    let image = ElfImage::load(&req.elf)?;
+    target::check_fits(&target, &image)?;
+    let entry = select_probe(&probes.probes(), req.probe.as_ref())?;
+    observer.event(FlashEvent::Message(format!("probe {entry}")));
+    let mut probe = probes
+        .lister()
+        .open(entry.selector().to_probe_rs())
+        .map_err(|e| classify_open_error(&entry, &e))?;
+    if let Some(khz) = req.speed_khz {
+        probe.set_speed(khz).map_err(|e| SessionError::Speed {
+            probe: entry.to_string(),
+            khz,
+            reason: chain(&e),
+        })?;
+    }
+    let chip = target.name.clone();
+    let attached = if req.connect_under_reset {
+        probe.attach_under_reset(target, Permissions::default())
+    } else {
+        probe.attach(target, Permissions::default())
+    };
+    let mut session = attached.map_err(|e| classify_attach_error(&chip, &entry, &e))?;
+    observer.event(FlashEvent::Message(format!("attached to {chip}")));
+    check_session(&mut session, req, &chip)?;
+
+    let mut options = DownloadOptions::default();
+    options.verify = true;
+    options.progress = FlashProgress::new(|ev| {
+        if let Some(e) = FlashEvent::from_probe_rs(&ev) {
+            observer.event(e);
+        }
+    });
+    download_file_with_options(
+        &mut session,
+        &req.elf,
+        ElfLoader(Default::default()),
+        options,
+    )
+    .map_err(|e| SessionError::Flash {
+        chip: chip.clone(),
+        reason: chain(&e),
+    })?;
+    let reset = |e: probe_rs::Error| SessionError::Reset {
+        chip: chip.clone(),
+        reason: chain(&e),
+    };
+    session.core(0).map_err(reset)?.reset().map_err(reset)?;
+    Ok(FlashReport {
+        probe: entry,
+        chip: chip.clone(),
+        bytes: image.load_bytes(),
+    })
+}
+
+fn check_session(
+    session: &mut Session,
+    req: &FlashRequest,
+    chip: &str,
+) -> Result<(), SessionError> {
+    let mut core = session.core(0).map_err(|e| SessionError::Attach {
+        chip: chip.to_owned(),
+        reason: chain(&e),
+    })?;
+    check_chip(chip, req.idcode, req.readout_protection, &mut |addr| {
+        core.read_word_32(addr).map_err(|e| chain(&e))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use std::collections::HashMap;
+
+    const ID: IdCheck = IdCheck {
+        address: 0x5C00_1000,
+        mask: 0xFFF,
+        expect: 0x450,
+    };
+    const RDP: RdpCheck = RdpCheck {
+        address: 0x5200_201C,
+        shift: 8,
+        mask: 0xFF,
+        unlocked: 0xAA,
+        permanent: Some(0xCC),
+    };
+
+    fn regs(pairs: &[(u64, u32)]) -> impl FnMut(u64) -> Result<u32, String> {
+        let map: HashMap<u64, u32> = pairs.iter().copied().collect();
+        move |a| {
+            map.get(&a)
+                .copied()
+                .ok_or_else(|| format!("bus fault at {a:#x}"))
+        }
+    }
+
+    #[test]
+    fn an_unlocked_h743_passes() {
+        // Rev V H743: REV_ID 0x2003 in the top half; OPTSR_CUR with RDP 0xAA.
+        let mut read = regs(&[(0x5C00_1000, 0x2003_6450), (0x5200_201C, 0x1F6A_AAF0)]);
+        check_chip("STM32H743VITx", Some(ID), Some(RDP), &mut read).unwrap();
+    }
+
+    #[test]
+    fn another_chip_is_named_by_its_device_id() {
+        // An STM32F405's DEV_ID is 0x413.
+        let mut read = regs(&[(0x5C00_1000, 0x1000_7413), (0x5200_201C, 0xAA00)]);
+        let err = check_chip("STM32H743VITx", Some(ID), Some(RDP), &mut read).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SessionError::WrongChip {
+                    found: Some(0x413),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("device id 0x413") && msg.contains("expected 0x450"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_chip_without_the_id_register_is_a_wrong_chip_with_the_read_error() {
+        let mut read = regs(&[]);
+        let err = check_chip("STM32H743VITx", Some(ID), None, &mut read).unwrap_err();
+        match &err {
+            SessionError::WrongChip {
+                found: None,
+                reason: Some(r),
+                ..
+            } => assert!(r.contains("bus fault")),
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("cannot be read"), "{err}");
+    }
+
+    #[test]
+    fn rdp_level_1_is_locked_with_the_unlock_command() {
+        let mut read = regs(&[(0x5C00_1000, 0x450), (0x5200_201C, 0x0000_BB00)]);
+        let err = check_chip("STM32H743VITx", Some(ID), Some(RDP), &mut read).unwrap_err();
+        assert_eq!(
+            err,
+            SessionError::Locked {
+                chip: "STM32H743VITx".into(),
+                level: 0xBB
+            }
+        );
+        assert!(err.to_string().contains("RDP=0xAA"), "{err}");
+    }
+
+    #[test]
+    fn rdp_level_2_is_permanent() {
+        let mut read = regs(&[(0x5C00_1000, 0x450), (0x5200_201C, 0x0000_CC00)]);
+        let err = check_chip("STM32H743VITx", Some(ID), Some(RDP), &mut read).unwrap_err();
+        assert_eq!(
+            err,
+            SessionError::PermanentlyLocked {
+                chip: "STM32H743VITx".into(),
+                level: 0xCC
+            }
+        );
+    }
+
+    #[test]
+    fn an_unreadable_protection_register_is_reported() {
+        let mut read = regs(&[(0x5C00_1000, 0x450)]);
+        let err = check_chip("STM32H743VITx", Some(ID), Some(RDP), &mut read).unwrap_err();
+        assert!(matches!(
+            err,
+            SessionError::ProtectionUnreadable {
+                address: 0x5200_201C,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn no_checks_configured_reads_nothing() {
+        let mut read = |_| -> Result<u32, String> { panic!("must not read") };
+        check_chip("X", None, None, &mut read).unwrap();
+    }
+
+    fn entry() -> ProbeEntry {
+        ProbeEntry {
+            name: "STLink V3".into(),
+            vid: 0x0483,
+            pid: 0x374f,
+            serial: Some("A".into()),
+            accessible: true,
+        }
+    }
+
+    #[test]
+    fn attach_errors_say_what_to_check() {
+        let e = classify_attach_error(
+            "STM32H743VITx",
+            &entry(),
+            &probe_rs::Error::Probe(DebugProbeError::TargetNotFound),
+        );
+        let msg = e.to_string();
+        assert!(matches!(e, Error::Session(SessionError::Attach { .. })));
+        assert!(
+            msg.contains("sees no chip") && msg.contains("connect_under_reset"),
+            "{msg}"
+        );
+        let e = classify_attach_error("STM32H743VITx", &entry(), &probe_rs::Error::Timeout);
+        assert!(
+            matches!(e, Error::Session(SessionError::Attach { .. })),
+            "{e:?}"
+        );
+        let busy = probe_rs::Error::Probe(DebugProbeError::Usb(std::io::Error::from(
+            std::io::ErrorKind::ResourceBusy,
+        )));
+        let e = classify_attach_error("STM32H743VITx", &entry(), &busy);
+        assert!(
+            matches!(e, Error::Probe(crate::probe::ProbeError::InUse { .. })),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn flashing_with_no_probe_attached_stops_at_the_no_probe_error() {
+        // This machine has no probe: the real lister returns an empty list,
+        // and flash() must stop there with the no-probe message (after the
+        // checks that need no probe have passed).
+        let probes = SystemProbes::new();
+        if !probes.probes().is_empty() {
+            eprintln!("a probe is attached; skipping the no-probe check");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let elf = dir.path().join("agent.elf");
+        std::fs::write(
+            &elf,
+            crate::elf::test_elf(0x0800_0101, &[(0x0800_0000, &[0; 256])]),
+        )
+        .unwrap();
+        let req = FlashRequest {
+            elf,
+            chip: "STM32H743VITx".into(),
+            probe: None,
+            speed_khz: None,
+            connect_under_reset: false,
+            idcode: Some(ID),
+            readout_protection: Some(RDP),
+        };
+        let mut log: Vec<FlashEvent> = vec![];
+        let err = flash(&req, &probes, &mut log).unwrap_err();
+        assert!(
+            matches!(err, Error::Probe(crate::probe::ProbeError::NoProbe)),
+            "{err:?}"
+        );
+        assert!(log.is_empty());
+        // And a bad chip name is reported before looking for a probe at all.
+        let bad = FlashRequest {
+            chip: "STM32H734VITx".into(),
+            ..req
+        };
+        let err = flash(&bad, &probes, &mut log).unwrap_err();
+        assert!(matches!(err, Error::Target(_)), "{err:?}");
+    }
+}

@@ -1,0 +1,45 @@
+//! Flashing and port discovery for the harness's real boards (`h7`).
+//!
+//! The sequence, from a board file (`hil/boards/h7.toml`) to a serial port
+//! speaking the agent protocol:
+//!
+//! 1. [`ProbeBoard::load`] reads the board file's `[flash]`, `[usb]`,
+//!    `[timing]` and `[content]` sections;
+//! 2. [`plan()`] parses the agent ELF, looks the chip up in probe-rs'
+//!    registry (a typo gets suggestions) and checks that the image lies in
+//!    the chip's flash. The [`Plan`] prints as the `--dry-run` output;
+//! 3. [`bring_up`] flashes it ([`flash`]: choose the probe, attach, check the
+//!    chip's id register and readout protection, erase/program/verify with
+//!    `indicatif` bars, reset and run) and waits, bounded, for the agent's
+//!    USB CDC-ACM port to re-enumerate ([`wait_for_port`]).
+//!
+//! Every failure is a typed [`Error`] whose message tells the user what to
+//! do. Probe listing and port listing are traits ([`ProbeLister`],
+//! [`PortLister`]) and time is [`omv_imageio::Wait`], so everything except
+//! the calls into a live probe is tested on a machine without hardware.
+
+pub mod board;
+pub mod bringup;
+pub mod elf;
+pub mod error;
+pub mod flasher;
+pub mod plan;
+pub mod port;
+pub mod probe;
+pub mod progress;
+pub mod selector;
+pub mod target;
+
+pub use board::{BoardFileError, ProbeBoard};
+pub use bringup::{bring_up, Ready};
+pub use elf::{ElfError, ElfImage, LoadSegment};
+pub use error::Error;
+pub use flasher::{flash, FlashReport, FlashRequest, SessionError};
+pub use plan::{plan, FlashArgs, Plan};
+pub use port::{
+    find_port, wait_for_port, PortChoice, PortEntry, PortError, PortLister, SystemPorts, WaitPolicy,
+};
+pub use probe::{select_probe, ProbeEntry, ProbeError, ProbeLister, SystemProbes};
+pub use progress::{FlashEvent, FlashObserver, Operation, ProgressBars};
+pub use selector::{SelectorError, UsbSelector};
+pub use target::TargetError;
