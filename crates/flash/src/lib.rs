@@ -20,6 +20,7 @@
 
 pub mod board;
 pub mod bringup;
+pub mod cli;
 pub mod elf;
 pub mod error;
 pub mod flasher;
@@ -32,6 +33,7 @@ pub mod target;
 
 pub use board::{BoardFileError, ProbeBoard};
 pub use bringup::{bring_up, Ready};
+pub use cli::ProbeArgs;
 pub use elf::{ElfError, ElfImage, LoadSegment};
 pub use error::Error;
 pub use flasher::{flash, FlashReport, FlashRequest, SessionError};
