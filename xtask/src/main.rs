@@ -1,1 +1,44 @@
-fn main() {}
+//! `cargo xtask`: the project's command line. A thin `clap` layer; the work
+//! is done by the library crates so that every part is testable.
+
+mod inspect;
+mod test;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The project's tasks.
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "omv-imageio project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the container version and one row per frame of a stream file.
+    Inspect {
+        /// The stream file (OMV IMG STR V1.0, V1.1, V2.0 or V2.1).
+        file: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run every check CI runs: fmt, clippy, tests, firmware builds, scenarios.
+    Test {
+        /// Only list the checks, do not run them.
+        #[arg(long)]
+        list: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Inspect { file, json } => inspect::run(&file, json),
+        Command::Test { list } => test::run(list),
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}

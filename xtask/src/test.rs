@@ -1,0 +1,94 @@
+//! `cargo xtask test`: every check CI runs, in order, stopping at the first failure.
+
+use std::process::Command;
+use std::time::Instant;
+
+/// One check: a name and the command line that runs it.
+struct Step {
+    name: &'static str,
+    program: &'static str,
+    args: &'static [&'static str],
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        name: "format",
+        program: "cargo",
+        args: &["fmt", "--all", "--", "--check"],
+    },
+    Step {
+        name: "clippy (host workspace)",
+        program: "cargo",
+        args: &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    },
+    Step {
+        name: "tests (host workspace)",
+        program: "cargo",
+        args: &["test", "--workspace"],
+    },
+    Step {
+        name: "stream crate for thumbv7em-none-eabihf",
+        program: "cargo",
+        args: &[
+            "build",
+            "-p",
+            "omv-imageio",
+            "--target",
+            "thumbv7em-none-eabihf",
+        ],
+    },
+];
+
+/// Run every step; returns the process exit code.
+pub fn run(only_list: bool) -> i32 {
+    if only_list {
+        for s in STEPS {
+            println!("{}: {} {}", s.name, s.program, s.args.join(" "));
+        }
+        return 0;
+    }
+    let total = Instant::now();
+    for (i, s) in STEPS.iter().enumerate() {
+        println!(
+            "==> [{}/{}] {}: {} {}",
+            i + 1,
+            STEPS.len(),
+            s.name,
+            s.program,
+            s.args.join(" ")
+        );
+        let started = Instant::now();
+        let status = Command::new(s.program)
+            .args(s.args)
+            .env("CI", "true")
+            .env("INSTA_UPDATE", "no")
+            .env_remove("INSTA_FORCE_PASS")
+            .status();
+        match status {
+            Ok(st) if st.success() => {
+                println!("    ok in {:.1} s", started.elapsed().as_secs_f64());
+            }
+            Ok(st) => {
+                eprintln!("FAILED: {} ({st})", s.name);
+                return 1;
+            }
+            Err(e) => {
+                eprintln!("FAILED: {}: cannot run {}: {e}", s.name, s.program);
+                return 1;
+            }
+        }
+    }
+    println!(
+        "all {} checks passed in {:.1} s",
+        STEPS.len(),
+        total.elapsed().as_secs_f64()
+    );
+    0
+}
