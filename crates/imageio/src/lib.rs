@@ -64,6 +64,8 @@ pub use pixformat::PixFormat;
 pub use storage::{SliceFile, Storage, Truncate};
 pub use stream::{ImageIo, StreamType};
 #[cfg(feature = "std")]
+pub use storage::{StdIo, StdIoError};
+#[cfg(feature = "std")]
 pub use time::StdClock;
 pub use time::{Cancelled, Clock, ManualClock, Wait};
 
