@@ -1,0 +1,27 @@
+//! Panic handler: report on UART0 (polling, interrupts off) and leave QEMU
+//! with exit code 101.
+
+use crate::regs::{self, UART0};
+use core::fmt::Write;
+
+/// Exit code of a panicking firmware (as a panicking Rust test).
+pub const PANIC_EXIT: u32 = 101;
+
+struct PollingUart;
+
+impl Write for PollingUart {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &b in s.as_bytes() {
+            while regs::read(UART0, 0x04) & 1 != 0 {}
+            regs::write(UART0, 0x00, u32::from(b));
+        }
+        Ok(())
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    cortex_m::interrupt::disable();
+    let _ = writeln!(PollingUart, "\r\nagent-qemu panicked: {info}\r");
+    crate::exit::exit(PANIC_EXIT)
+}
