@@ -1,0 +1,100 @@
+//! The OpenMV Cam H7 (OpenMV4, STM32H743VIT6 in LQFP100): pin map and clock
+//! tree.
+//!
+//! # Sources
+//!
+//! Facts are taken from the OpenMV firmware's board files for this camera
+//! (`src/omv/boards/OPENMV4/omv_boardconfig.h`, `omv_pins.h` and the
+//! MicroPython board `OPENMV4/mpconfigboard.h` in the openmv/openmv
+//! repository), from ST's RM0433 (STM32H742/743/750/753 reference manual)
+//! and from the alternate-function tables that embassy-stm32 generates for
+//! `stm32h743vi` (the build fails if a pin below cannot carry its signal).
+//! None of it has been checked against a board from this repository.
+//!
+//! # Pin map
+//!
+//! | Signal | Pin | AF | Notes |
+//! |---|---|---|---|
+//! | USB OTG_FS D− / D+ | PA11 / PA12 | 10 | full-speed PHY on chip; VBUS sense PA9 is not used |
+//! | SDMMC1 CK, CMD | PC12, PD2 | 12 | the only SDMMC1 mapping on LQFP100 |
+//! | SDMMC1 D0–D3 | PC8, PC9, PC10, PC11 | 12 | 4-bit bus |
+//! | microSD card detect | PD0 | input, pull-up | low = card present |
+//! | DCMI D0, D1 | PC6, PC7 | 13 | |
+//! | DCMI D2, D3, D4 | PE0, PE1, PE4 | 13 | |
+//! | DCMI D5 | PB6 | 13 | |
+//! | DCMI D6, D7 | PE5, PE6 | 13 | |
+//! | DCMI HSYNC, VSYNC, PIXCLK | PA4, PB7, PA6 | 13 | |
+//! | Sensor XCLK | PA8 | 0 (MCO1) | OpenMV drives it from TIM1 CH1 at 12 MHz; we output HSE (12 MHz) on MCO1, same pin, same frequency |
+//! | Sensor SCCB (I²C1) SCL / SDA | PB8 / PB9 | 4 | OV7725 at 7-bit address 0x21 |
+//! | Sensor RESET (active low) | PA10 | output | |
+//! | Sensor PWDN (active high) | PD7 | output | held low |
+//! | LEDs red, green, blue | PC0, PC1, PC2 | output | active low |
+//!
+//! # Clock tree
+//!
+//! ```text
+//! HSE 12 MHz crystal ──/3 (DIVM1)──> 4 MHz ──×200 (DIVN1)──> VCO 800 MHz
+//!     PLL1_P /2 ──> SYSCLK 400 MHz (VOS1; 480 MHz would need VOS0 and rev V silicon)
+//!     PLL1_Q /8 ──> 100 MHz SDMMC1 kernel clock (card clock 25 MHz, 4-bit)
+//! D1CPRE /1 → CPU 400 MHz; HPRE /2 → AHB/AXI 200 MHz;
+//! D1PPRE, D2PPRE1, D2PPRE2, D3PPRE /2 → APB1..4 100 MHz; timers ×2 → 200 MHz
+//! HSI48 (trimmed by CRS from USB SOF) ──> USB OTG_FS 48 MHz
+//! HSE ──> MCO1 (PA8) 12 MHz sensor XCLK
+//! TIM2 (200 MHz /200) ──> 1 MHz tick for embassy-time = the agent's clock
+//! ```
+//!
+//! OpenMV itself runs PLL1 at 480 MHz (N = 240, Q = 20) with the same
+//! 12 MHz crystal; we stay at 400 MHz so that every silicon revision works.
+//!
+//! # Memory
+//!
+//! Code and constants in flash from 0x0800_0000; everything else (stack,
+//! statics, the frame buffer, the memory-stream buffer) in the 512 KiB AXI
+//! SRAM at 0x2400_0000, which SDMMC1's IDMA and the DMA1 stream feeding DCMI
+//! can reach (the DTCM cannot). The data cache stays off, so DMA buffers
+//! need no cache maintenance.
+
+use embassy_stm32::rcc::{
+    mux, AHBPrescaler, APBPrescaler, Hse, HseMode, Hsi48Config, Pll, PllDiv, PllMul, PllPreDiv,
+    PllSource, Sysclk, VoltageScale,
+};
+use embassy_stm32::time::Hertz;
+
+/// The crystal on the board.
+pub const HSE_HZ: u32 = 12_000_000;
+/// The SD card clock asked for after initialisation (SDMMC1 kernel clock
+/// PLL1_Q = 100 MHz, divided by 4).
+pub const SD_CARD_HZ: u32 = 25_000_000;
+
+/// The HAL configuration implementing the clock tree above.
+pub fn config() -> embassy_stm32::Config {
+    let mut config = embassy_stm32::Config::default();
+    let rcc = &mut config.rcc;
+    rcc.hse = Some(Hse {
+        freq: Hertz(HSE_HZ),
+        mode: HseMode::Oscillator,
+    });
+    rcc.hsi48 = Some(Hsi48Config {
+        sync_from_usb: true,
+    });
+    rcc.pll1 = Some(Pll {
+        source: PllSource::HSE,
+        prediv: PllPreDiv::DIV3,
+        mul: PllMul::MUL200,
+        fracn: None,
+        divp: Some(PllDiv::DIV2),
+        divq: Some(PllDiv::DIV8),
+        divr: None,
+    });
+    rcc.sys = Sysclk::PLL1_P;
+    rcc.d1c_pre = AHBPrescaler::DIV1;
+    rcc.ahb_pre = AHBPrescaler::DIV2;
+    rcc.apb1_pre = APBPrescaler::DIV2;
+    rcc.apb2_pre = APBPrescaler::DIV2;
+    rcc.apb3_pre = APBPrescaler::DIV2;
+    rcc.apb4_pre = APBPrescaler::DIV2;
+    rcc.voltage_scale = VoltageScale::Scale1;
+    rcc.mux.usbsel = mux::Usbsel::HSI48;
+    rcc.mux.sdmmcsel = mux::Sdmmcsel::PLL1_Q;
+    config
+}

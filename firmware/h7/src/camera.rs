@@ -1,0 +1,351 @@
+//! The camera: the OV7725 over DCMI with its colour-bar test pattern, and
+//! the software pattern generator (`omv-pattern`, the simulator's code) as
+//! the fallback when no sensor answers or the frame asked for is not the
+//! sensor's QVGA RGB565.
+//!
+//! OV7725 facts (OmniVision OV7725 datasheet, register table; OpenMV's
+//! `ov7725_regs.h` names the same bits): SCCB address 0x42/0x43 (7-bit
+//! 0x21); PID 0x0A = 0x77, VER 0x0B = 0x21; COM7 0x12 bit 7 = soft reset,
+//! bit 6 = QVGA, bits 3:2 = 01 RGB565, bits 1:0 = 10 RGB; COM3 0x0C bit 0 =
+//! sensor colour-bar test pattern; COM8 0x13 bits 2:0 = AGC/AWB/AEC enable;
+//! CLKRC 0x11 = internal clock prescaler; COM4 0x0D = PLL (OpenMV uses 0x41,
+//! ×4, with its 12 MHz XCLK).
+//!
+//! The colour bars are generated before the sensor's gain and white
+//! balance stages, so AGC/AWB/AEC are switched off to keep the payload
+//! identical frame to frame. Whether they are byte-identical across boards
+//! has NOT been checked on hardware; golden/h7 keeps their hashes only
+//! after a run on a real board has been reviewed.
+
+use embassy_futures::block_on;
+use embassy_stm32::dcmi::{self, Dcmi};
+use embassy_stm32::gpio::{Level, Output, Speed};
+use embassy_stm32::i2c::{self, I2c};
+use embassy_stm32::mode::Blocking;
+use embassy_stm32::peripherals::{
+    DCMI, DMA1_CH0, I2C1, MCO1, PA10, PA4, PA6, PA8, PB6, PB7, PB8, PB9, PC6, PC7, PD7, PE0, PE1,
+    PE4, PE5, PE6,
+};
+use embassy_stm32::rcc::{Mco, Mco1Source, McoConfig, McoPrescaler};
+use embassy_stm32::time::Hertz;
+use embassy_stm32::{bind_interrupts, dma, Peri};
+use embassy_time::{block_for, with_timeout, Duration};
+use omv_imageio::PixFormat;
+use omv_pattern::{render, Content, PatternError};
+use static_cell::ConstStaticCell;
+
+bind_interrupts!(struct CamIrqs {
+    DCMI => dcmi::InterruptHandler<DCMI>;
+    DMA1_STREAM0 => dma::InterruptHandler<DMA1_CH0>;
+});
+
+/// The sensor's frame: QVGA.
+pub const WIDTH: u16 = 320;
+/// The sensor's frame: QVGA.
+pub const HEIGHT: u16 = 240;
+/// The sensor's pixel format.
+pub const PIXFORMAT: PixFormat = PixFormat::Rgb565;
+/// Bytes in one sensor frame.
+pub const FRAME_BYTES: usize = WIDTH as usize * HEIGHT as usize * 2;
+/// Longest wait for one frame (two frame times at the slowest rate we set,
+/// plus margin).
+pub const FRAME_TIMEOUT: Duration = Duration::from_millis(500);
+
+const ADDR: u8 = 0x21;
+const REG_COM3: u8 = 0x0C;
+const REG_COM4: u8 = 0x0D;
+const REG_PID: u8 = 0x0A;
+const REG_VER: u8 = 0x0B;
+const REG_CLKRC: u8 = 0x11;
+const REG_COM7: u8 = 0x12;
+const REG_COM8: u8 = 0x13;
+const PID_OV7725: u8 = 0x77;
+const COM7_RESET: u8 = 0x80;
+const COM7_QVGA_RGB565: u8 = 0x46;
+const COM3_COLOR_BAR: u8 = 0x01;
+const COM8_AUTO_MASK: u8 = 0x07;
+
+/// Why the camera could not deliver a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CameraError {
+    /// No sensor answered on SCCB.
+    NoSensor(i2c::Error),
+    /// A sensor answered with another product id.
+    WrongSensor {
+        /// PID register.
+        pid: u8,
+        /// VER register.
+        ver: u8,
+    },
+    /// A register write failed.
+    Sccb {
+        /// The register.
+        reg: u8,
+        /// The bus error.
+        error: i2c::Error,
+    },
+    /// No complete frame within [`FRAME_TIMEOUT`].
+    FrameTimeout,
+    /// DCMI reported an overrun or a synchronisation error.
+    Capture(dcmi::Error),
+    /// The software pattern could not be rendered.
+    Pattern(PatternError),
+    /// The caller's buffer cannot hold a sensor frame.
+    BufferTooSmall {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes given.
+        available: usize,
+    },
+}
+
+impl core::fmt::Display for CameraError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CameraError::NoSensor(e) => write!(f, "no OV7725 on SCCB: {e:?}"),
+            CameraError::WrongSensor { pid, ver } => {
+                write!(
+                    f,
+                    "sensor id {pid:#04x}/{ver:#04x} is not an OV7725 (0x77/0x21)"
+                )
+            }
+            CameraError::Sccb { reg, error } => write!(f, "SCCB write to {reg:#04x}: {error:?}"),
+            CameraError::FrameTimeout => f.write_str("no frame from the sensor within 500 ms"),
+            CameraError::Capture(e) => write!(f, "DCMI capture failed: {e:?}"),
+            CameraError::Pattern(e) => write!(f, "{e}"),
+            CameraError::BufferTooSmall { needed, available } => {
+                write!(
+                    f,
+                    "frame buffer too small: need {needed} bytes, have {available}"
+                )
+            }
+        }
+    }
+}
+
+impl core::error::Error for CameraError {}
+
+/// DCMI D0..D7 (PC6, PC7, PE0, PE1, PE4, PB6, PE5, PE6).
+pub type DataPins = (
+    Peri<'static, PC6>,
+    Peri<'static, PC7>,
+    Peri<'static, PE0>,
+    Peri<'static, PE1>,
+    Peri<'static, PE4>,
+    Peri<'static, PB6>,
+    Peri<'static, PE5>,
+    Peri<'static, PE6>,
+);
+
+/// Everything the camera uses.
+pub struct CameraPins {
+    /// Sensor clock output.
+    pub mco: Peri<'static, MCO1>,
+    /// XCLK pin.
+    pub xclk: Peri<'static, PA8>,
+    /// SCCB controller.
+    pub i2c: Peri<'static, I2C1>,
+    /// SCCB clock.
+    pub scl: Peri<'static, PB8>,
+    /// SCCB data.
+    pub sda: Peri<'static, PB9>,
+    /// Sensor reset, active low.
+    pub reset: Peri<'static, PA10>,
+    /// Sensor power-down, active high.
+    pub pwdn: Peri<'static, PD7>,
+    /// Camera interface.
+    pub dcmi: Peri<'static, DCMI>,
+    /// The DMA stream feeding DCMI's data register into memory.
+    pub dma: Peri<'static, DMA1_CH0>,
+    /// Data lines D0..D7.
+    pub d: DataPins,
+    /// VSYNC.
+    pub vsync: Peri<'static, PB7>,
+    /// HSYNC.
+    pub hsync: Peri<'static, PA4>,
+    /// PIXCLK.
+    pub pixclk: Peri<'static, PA6>,
+}
+
+/// The OV7725 in colour-bar mode, with DCMI and a frame buffer.
+pub struct Ov7725 {
+    dcmi: Dcmi<'static, DCMI>,
+    _i2c: I2c<'static, Blocking, i2c::Master>,
+    _xclk: Mco<'static, MCO1>,
+    _reset: Output<'static>,
+    _pwdn: Output<'static>,
+    frame: &'static mut [u32; FRAME_BYTES / 4],
+}
+
+fn write_reg(
+    bus: &mut I2c<'static, Blocking, i2c::Master>,
+    reg: u8,
+    value: u8,
+) -> Result<(), CameraError> {
+    bus.blocking_write(ADDR, &[reg, value])
+        .map_err(|error| CameraError::Sccb { reg, error })
+}
+
+/// SCCB reads are a write of the register address, a stop, then a read
+/// (no repeated start).
+fn read_reg(bus: &mut I2c<'static, Blocking, i2c::Master>, reg: u8) -> Result<u8, i2c::Error> {
+    bus.blocking_write(ADDR, &[reg])?;
+    let mut v = [0u8];
+    bus.blocking_read(ADDR, &mut v)?;
+    Ok(v[0])
+}
+
+impl Ov7725 {
+    /// Power the sensor up, check its id, put it in QVGA RGB565 colour-bar
+    /// mode with automatic exposure, gain and white balance off.
+    pub fn init(pins: CameraPins) -> Result<Ov7725, CameraError> {
+        static FRAME: ConstStaticCell<[u32; FRAME_BYTES / 4]> =
+            ConstStaticCell::new([0; FRAME_BYTES / 4]);
+        let mut pwdn = Output::new(pins.pwdn, Level::Low, Speed::Low);
+        let mut reset = Output::new(pins.reset, Level::Low, Speed::Low);
+        let mut mco_config = McoConfig::default();
+        mco_config.prescaler = McoPrescaler::DIV1;
+        let xclk = Mco::new(pins.mco, pins.xclk, Mco1Source::HSE, mco_config);
+        pwdn.set_low();
+        block_for(Duration::from_millis(10));
+        reset.set_high();
+        block_for(Duration::from_millis(10));
+
+        let mut i2c_config = i2c::Config::default();
+        i2c_config.frequency = Hertz::khz(100);
+        i2c_config.timeout = Duration::from_millis(20);
+        let mut bus = I2c::new_blocking(pins.i2c, pins.scl, pins.sda, i2c_config);
+
+        let pid = read_reg(&mut bus, REG_PID).map_err(CameraError::NoSensor)?;
+        let ver = read_reg(&mut bus, REG_VER).map_err(CameraError::NoSensor)?;
+        if pid != PID_OV7725 {
+            return Err(CameraError::WrongSensor { pid, ver });
+        }
+        write_reg(&mut bus, REG_COM7, COM7_RESET)?;
+        block_for(Duration::from_millis(10));
+        write_reg(&mut bus, REG_COM7, COM7_QVGA_RGB565)?;
+        // PLL ×4 on the 12 MHz XCLK, internal clock = PLL / 2: ~30 fps QVGA.
+        write_reg(&mut bus, REG_COM4, 0x41)?;
+        write_reg(&mut bus, REG_CLKRC, 0x01)?;
+        let com8 = read_reg(&mut bus, REG_COM8).map_err(|error| CameraError::Sccb {
+            reg: REG_COM8,
+            error,
+        })?;
+        write_reg(&mut bus, REG_COM8, com8 & !COM8_AUTO_MASK)?;
+        let com3 = read_reg(&mut bus, REG_COM3).map_err(|error| CameraError::Sccb {
+            reg: REG_COM3,
+            error,
+        })?;
+        write_reg(&mut bus, REG_COM3, com3 | COM3_COLOR_BAR)?;
+
+        let (d0, d1, d2, d3, d4, d5, d6, d7) = pins.d;
+        let dcmi = Dcmi::new_8bit(
+            pins.dcmi,
+            pins.dma,
+            CamIrqs,
+            d0,
+            d1,
+            d2,
+            d3,
+            d4,
+            d5,
+            d6,
+            d7,
+            pins.vsync,
+            pins.hsync,
+            pins.pixclk,
+            dcmi::Config::default(),
+        );
+        let frame = FRAME.try_take().ok_or(CameraError::BufferTooSmall {
+            needed: FRAME_BYTES,
+            available: 0,
+        })?;
+        Ok(Ov7725 {
+            dcmi,
+            _i2c: bus,
+            _xclk: xclk,
+            _reset: reset,
+            _pwdn: pwdn,
+            frame,
+        })
+    }
+
+    /// Capture one frame into `out` (bytes in the order the sensor sent
+    /// them); returns [`FRAME_BYTES`].
+    pub fn capture(&mut self, out: &mut [u8]) -> Result<usize, CameraError> {
+        let available = out.len();
+        let dst = out
+            .get_mut(..FRAME_BYTES)
+            .ok_or(CameraError::BufferTooSmall {
+                needed: FRAME_BYTES,
+                available,
+            })?;
+        block_on(with_timeout(
+            FRAME_TIMEOUT,
+            self.dcmi.capture(&mut self.frame[..]),
+        ))
+        .map_err(|_| CameraError::FrameTimeout)?
+        .map_err(CameraError::Capture)?;
+        for (chunk, word) in dst.chunks_exact_mut(4).zip(self.frame.iter()) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        Ok(FRAME_BYTES)
+    }
+}
+
+/// Where frames come from.
+#[allow(dead_code)] // `reason` is for the agent's hello/capabilities.
+pub enum Source {
+    /// The OV7725's colour bars.
+    Sensor(Ov7725),
+    /// `omv-pattern`, because the sensor did not come up.
+    Pattern {
+        /// Why the sensor is not used.
+        reason: CameraError,
+    },
+}
+
+/// The camera the agent records from.
+pub struct Camera {
+    source: Source,
+}
+
+impl Camera {
+    /// Bring the sensor up, or fall back to the pattern generator.
+    pub fn new(pins: CameraPins) -> Camera {
+        let source = match Ov7725::init(pins) {
+            Ok(sensor) => Source::Sensor(sensor),
+            Err(reason) => Source::Pattern { reason },
+        };
+        Camera { source }
+    }
+
+    /// `true` when frames come from the OV7725.
+    pub fn has_sensor(&self) -> bool {
+        matches!(self.source, Source::Sensor(_))
+    }
+
+    /// Frame `seq`: from the sensor when it is there and the request is its
+    /// own QVGA RGB565 colour bars, from `omv-pattern` otherwise (same bytes
+    /// as the simulator for the same arguments).
+    #[allow(clippy::too_many_arguments)]
+    pub fn frame(
+        &mut self,
+        content: Content,
+        seed: u64,
+        seq: u32,
+        width: u16,
+        height: u16,
+        pixformat: PixFormat,
+        out: &mut [u8],
+    ) -> Result<usize, CameraError> {
+        if let Source::Sensor(sensor) = &mut self.source {
+            if content == Content::ColorBars
+                && (width, height, pixformat) == (WIDTH, HEIGHT, PIXFORMAT)
+            {
+                return sensor.capture(out);
+            }
+        }
+        render(content, seed, seq, width, height, pixformat, out).map_err(CameraError::Pattern)
+    }
+}

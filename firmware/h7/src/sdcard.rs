@@ -1,0 +1,199 @@
+//! The microSD slot: SDMMC1 (4-bit, 25 MHz) as an `embedded_sdmmc::BlockDevice`,
+//! so the agent mounts it with the same FAT code (`omv-fatstore` over
+//! embedded-sdmmc) as the simulator.
+//!
+//! The HAL's transfers are async (interrupt + IDMA); the agent is blocking,
+//! so each block transfer is driven to completion with `block_on`, bounded
+//! by [`BLOCK_TIMEOUT`]. Blocks go through a word-aligned bounce buffer
+//! because IDMA needs 4-byte alignment and `Block` is a plain byte array.
+
+use core::cell::RefCell;
+
+use embassy_futures::block_on;
+use embassy_stm32::gpio::{Input, Pull};
+use embassy_stm32::peripherals::{PC10, PC11, PC12, PC8, PC9, PD0, PD2, SDMMC1};
+use embassy_stm32::sdmmc::sd::{Card, CmdBlock, DataBlock, StorageDevice};
+use embassy_stm32::sdmmc::{self, Sdmmc};
+use embassy_stm32::time::Hertz;
+use embassy_stm32::{bind_interrupts, Peri};
+use embassy_time::{with_timeout, Duration};
+use embedded_sdmmc::{Block, BlockCount, BlockDevice, BlockIdx};
+use static_cell::StaticCell;
+
+use crate::board::SD_CARD_HZ;
+
+bind_interrupts!(struct SdIrqs {
+    SDMMC1 => sdmmc::InterruptHandler<SDMMC1>;
+});
+
+/// Longest a single block read or write may take (SD cards may be busy for
+/// up to 250 ms on a write, SD spec "Physical Layer" §4.6.2.2).
+pub const BLOCK_TIMEOUT: Duration = Duration::from_millis(500);
+/// Longest card initialisation may take.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What went wrong with the card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SdError {
+    /// The card-detect switch (PD0) says the slot is empty.
+    NoCard,
+    /// The card did not finish in time.
+    Timeout {
+        /// The block being transferred (`u32::MAX` during initialisation).
+        block: u32,
+    },
+    /// The controller reported an error.
+    Bus {
+        /// The block being transferred (`u32::MAX` during initialisation).
+        block: u32,
+        /// The HAL's error.
+        error: sdmmc::Error,
+    },
+    /// A block index past the card's end, or an index overflow.
+    OutOfRange {
+        /// The block asked for.
+        block: u32,
+        /// Blocks on the card.
+        blocks: u32,
+    },
+    /// The device was used re-entrantly (a bug in the caller).
+    Busy,
+}
+
+impl core::fmt::Display for SdError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SdError::NoCard => f.write_str("no microSD card in the slot"),
+            SdError::Timeout { block } => write!(f, "SD card timed out at block {block}"),
+            SdError::Bus { block, error } => write!(f, "SD card error at block {block}: {error:?}"),
+            SdError::OutOfRange { block, blocks } => {
+                write!(f, "block {block} is past the card's {blocks} blocks")
+            }
+            SdError::Busy => f.write_str("SD card driver used re-entrantly"),
+        }
+    }
+}
+
+impl core::error::Error for SdError {}
+
+/// The SDMMC1 pins and peripheral.
+pub struct SdPins {
+    /// The controller.
+    pub sdmmc: Peri<'static, SDMMC1>,
+    /// CK.
+    pub clk: Peri<'static, PC12>,
+    /// CMD.
+    pub cmd: Peri<'static, PD2>,
+    /// D0.
+    pub d0: Peri<'static, PC8>,
+    /// D1.
+    pub d1: Peri<'static, PC9>,
+    /// D2.
+    pub d2: Peri<'static, PC10>,
+    /// D3.
+    pub d3: Peri<'static, PC11>,
+    /// Card detect.
+    pub detect: Peri<'static, PD0>,
+}
+
+/// An initialised card.
+pub struct SdCard {
+    device: RefCell<StorageDevice<'static, 'static, Card>>,
+    blocks: u32,
+}
+
+const INIT: u32 = u32::MAX;
+
+impl SdCard {
+    /// Check the slot, initialise the card (400 kHz identification, then
+    /// 4-bit at [`SD_CARD_HZ`]). Call once.
+    pub fn init(pins: SdPins) -> Result<SdCard, SdError> {
+        static SDMMC: StaticCell<Sdmmc<'static>> = StaticCell::new();
+        let detect = Input::new(pins.detect, Pull::Up);
+        if detect.is_high() {
+            return Err(SdError::NoCard);
+        }
+        let sdmmc = SDMMC
+            .try_init(Sdmmc::new_4bit(
+                pins.sdmmc,
+                SdIrqs,
+                pins.clk,
+                pins.cmd,
+                pins.d0,
+                pins.d1,
+                pins.d2,
+                pins.d3,
+                sdmmc::Config::default(),
+            ))
+            .ok_or(SdError::Busy)?;
+        let mut cmd = CmdBlock::new();
+        let device = block_on(with_timeout(
+            INIT_TIMEOUT,
+            StorageDevice::new_sd_card(sdmmc, &mut cmd, Hertz(SD_CARD_HZ)),
+        ))
+        .map_err(|_| SdError::Timeout { block: INIT })?
+        .map_err(|error| SdError::Bus { block: INIT, error })?;
+        let bytes = embassy_stm32::sdmmc::sd::Addressable::size(&device.card());
+        let blocks = u32::try_from(bytes / 512).unwrap_or(u32::MAX);
+        Ok(SdCard {
+            device: RefCell::new(device),
+            blocks,
+        })
+    }
+
+    fn index(&self, start: BlockIdx, i: usize) -> Result<u32, SdError> {
+        let out = SdError::OutOfRange {
+            block: start.0,
+            blocks: self.blocks,
+        };
+        let i = u32::try_from(i).map_err(|_| out)?;
+        let block = start.0.checked_add(i).ok_or(out)?;
+        if block >= self.blocks {
+            return Err(SdError::OutOfRange {
+                block,
+                blocks: self.blocks,
+            });
+        }
+        Ok(block)
+    }
+}
+
+impl BlockDevice for SdCard {
+    type Error = SdError;
+
+    fn read(&self, blocks: &mut [Block], start_block_idx: BlockIdx) -> Result<(), SdError> {
+        let mut device = self.device.try_borrow_mut().map_err(|_| SdError::Busy)?;
+        let mut bounce = DataBlock::new();
+        for (i, block) in blocks.iter_mut().enumerate() {
+            let idx = self.index(start_block_idx, i)?;
+            block_on(with_timeout(
+                BLOCK_TIMEOUT,
+                device.read_block(idx, &mut bounce),
+            ))
+            .map_err(|_| SdError::Timeout { block: idx })?
+            .map_err(|error| SdError::Bus { block: idx, error })?;
+            block.contents.copy_from_slice(&bounce[..]);
+        }
+        Ok(())
+    }
+
+    fn write(&self, blocks: &[Block], start_block_idx: BlockIdx) -> Result<(), SdError> {
+        let mut device = self.device.try_borrow_mut().map_err(|_| SdError::Busy)?;
+        let mut bounce = DataBlock::new();
+        for (i, block) in blocks.iter().enumerate() {
+            let idx = self.index(start_block_idx, i)?;
+            bounce.copy_from_slice(&block.contents);
+            block_on(with_timeout(
+                BLOCK_TIMEOUT,
+                device.write_block(idx, &bounce),
+            ))
+            .map_err(|_| SdError::Timeout { block: idx })?
+            .map_err(|error| SdError::Bus { block: idx, error })?;
+        }
+        Ok(())
+    }
+
+    fn num_blocks(&self) -> Result<BlockCount, SdError> {
+        Ok(BlockCount(self.blocks))
+    }
+}
