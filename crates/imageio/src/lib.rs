@@ -62,9 +62,9 @@ pub use frame::{Frame, FrameInfo, Image, ReadOptions};
 pub use memory::{memory_stream_bytes, MemoryLayout, MemoryStream};
 pub use pixformat::PixFormat;
 pub use storage::{SliceFile, Storage, Truncate};
-pub use stream::{ImageIo, StreamType};
 #[cfg(feature = "std")]
 pub use storage::{StdIo, StdIoError};
+pub use stream::{ImageIo, StreamType};
 #[cfg(feature = "std")]
 pub use time::StdClock;
 pub use time::{Cancelled, Clock, ManualClock, Wait};

@@ -234,6 +234,16 @@ impl<'a, T: Wait> MemoryStream<'a, T> {
         e.copy_from_slice(&s[0..8]);
         let elapsed_us = u64::from_le_bytes(e);
         let code = word(2);
+        // The buffer is the caller's: never trust a length found in it.
+        if u64::from(word(3)) > self.layout.buffer_size {
+            return Err(Error::at(
+                ErrorKind::InvalidFrameSize {
+                    size: u64::from(word(3)),
+                    allowed: self.layout.buffer_size,
+                },
+                at,
+            ));
+        }
         let pixformat =
             PixFormat::from_code(code).ok_or(Error::at(ErrorKind::InvalidPixformat(code), at))?;
         Ok(FrameInfo {
@@ -275,6 +285,7 @@ impl<'a, T: Wait> MemoryStream<'a, T> {
     /// `EndOfStream`, whatever `loop_` says (as OpenMV). A slot never
     /// written: `EmptySlot`.
     pub fn read(&mut self, fb: &mut [u8], opts: ReadOptions) -> Result<FrameInfo> {
+        self.check_open()?;
         if self.offset < self.layout.count {
             let info = self.slot_info(self.offset)?;
             if fb.len() < info.payload_len as usize {
