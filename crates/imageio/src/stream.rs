@@ -3,7 +3,7 @@
 use crate::container::Version;
 use crate::error::Result;
 use crate::file::{FileOptions, FileStream};
-use crate::frame::{FrameInfo, Image, ReadOptions};
+use crate::frame::{Frame, FrameInfo, Image, ReadOptions};
 use crate::memory::MemoryStream;
 use crate::pixformat::PixFormat;
 use crate::storage::Storage;
@@ -123,6 +123,32 @@ impl<'m, F: Storage, T: Wait, const N: usize> ImageIo<'m, F, T, N> {
         match self {
             ImageIo::File(s) => s.read(fb, opts),
             ImageIo::Memory(s) => s.read(fb, opts).map(Some),
+        }
+    }
+
+    /// `read(copy_to_fb, loop, pause)` as one call, returning a view of the
+    /// frame's pixels.
+    ///
+    /// What `copy_to_fb` means here: with `true` the payload is copied into
+    /// `fb`, the caller's frame buffer (on a device, the sensor's), and the
+    /// view borrows `fb`. With `false` a memory stream returns a view of its
+    /// own slot without copying (OpenMV returns an image over the slot); a
+    /// file stream has no heap to allocate a new image from, so it still
+    /// reads into `fb` (OpenMV allocates one there).
+    pub fn read_frame<'a>(
+        &'a mut self,
+        fb: &'a mut [u8],
+        opts: ReadOptions,
+        copy_to_fb: bool,
+    ) -> Result<Option<Frame<'a>>> {
+        fn view(info: FrameInfo, fb: &[u8]) -> Frame<'_> {
+            let data = fb.get(..info.payload_len as usize).unwrap_or_default();
+            Frame { info, data }
+        }
+        match self {
+            ImageIo::Memory(s) if copy_to_fb => Ok(Some(view(s.read(fb, opts)?, fb))),
+            ImageIo::Memory(s) => s.read_view(opts).map(Some),
+            ImageIo::File(s) => Ok(s.read(fb, opts)?.map(|info| view(info, fb))),
         }
     }
 

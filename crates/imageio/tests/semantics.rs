@@ -525,3 +525,36 @@ fn memory_replay_is_paced_by_the_recorded_timing() {
     };
     assert_eq!(end - start, 60_000);
 }
+
+#[test]
+fn read_frame_copy_to_fb_copies_or_views() {
+    let mut buf = vec![0u8; 192];
+    let mut m = ImageIo::<StdIo<Cursor<Vec<u8>>>, _>::memory(
+        &mut buf,
+        2,
+        2,
+        PixFormat::Grayscale,
+        3,
+        ManualClock::new(0),
+    )
+    .unwrap();
+    m.write(&Image::new(2, 2, PixFormat::Grayscale, &[5, 6, 7, 8]))
+        .unwrap();
+    m.write(&Image::new(1, 1, PixFormat::Grayscale, &[9]))
+        .unwrap();
+    m.seek(0).unwrap();
+    let mut fb = [0u8; 8];
+    let f = m.read_frame(&mut fb, FAST, true).unwrap().unwrap();
+    assert_eq!(f.data, &[5, 6, 7, 8]);
+    assert_eq!(fb[..4], [5, 6, 7, 8], "copied into the frame buffer");
+    let mut fb = [0u8; 8];
+    let f = m.read_frame(&mut fb, FAST, false).unwrap().unwrap();
+    assert_eq!(f.data, &[9]);
+    assert_eq!(fb, [0; 8], "a view of the slot, nothing copied");
+
+    let mut s = ImageIo::File(tv5());
+    let f = s.read_frame(&mut fb, FAST, false).unwrap().unwrap();
+    assert_eq!((f.info.index, f.data), (0, &[0x7F][..]));
+    s.read_frame(&mut fb, FAST, true).unwrap().unwrap();
+    assert!(s.read_frame(&mut fb, FAST, true).unwrap().is_none());
+}
