@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p omv-imageio --bench throughput`
 
+#![allow(clippy::expect_used)] // a bench: a failure should stop it loudly
+
 use omv_imageio::{
     FileOptions, FileStream, Image, ManualClock, MemoryStream, PixFormat, ReadOptions, StdIo,
 };
