@@ -1,0 +1,75 @@
+//! FAT file storage for OpenMV streams on an SD card, shared by the host
+//! simulator and the agent firmware so that both write through the same
+//! layers: `omv-imageio` → [`FatFile`] → `embedded-sdmmc` → a
+//! [`BlockDevice`](embedded_sdmmc::BlockDevice).
+//!
+//! * [`FatStore::mount`] opens volume 0 of an MBR-partitioned device (FAT16
+//!   or FAT32; `embedded-sdmmc` cannot read a bare volume).
+//! * [`FatStore::open`] maps OpenMV paths such as `/sdcard/stream.bin` onto
+//!   the volume (`STREAM.BIN` in the root; 8.3 names, upper-cased).
+//! * [`FatFile`] is an open file: `embedded-io` `Read + Write + Seek` plus
+//!   `omv_imageio::Truncate`, i.e. an `omv_imageio::Storage`.
+//!
+//! # Keeping a file open across steps
+//!
+//! `embedded-sdmmc` 0.10 keeps its state in a `RefCell` inside the
+//! `VolumeManager` (every call takes `&self`) and hands out `RawFile` ids.
+//! A [`FatFile<R>`] holds such an id and *any* shared reference `R` to the
+//! store — `&FatStore` (firmware: a `static` or a long-lived stack frame),
+//! or `Rc<FatStore>`/`Arc<FatStore>` (host: owned by a board object) — so a
+//! stream can own its file and live as long as the executor needs, next to
+//! other open files, with no self-reference.
+//!
+//! ```
+//! # #[cfg(feature = "std")] {
+//! use omv_fatstore::{format::{format_card, MemCard}, FatStore, OpenMode};
+//! use omv_imageio::{FileOptions, FileStream, Image, ManualClock, PixFormat};
+//!
+//! let card = MemCard::new(format_card(8 * 1024 * 1024).unwrap());
+//! let store = FatStore::mount(card).unwrap();
+//! let file = store.open("/sdcard/stream.bin", OpenMode::Write).unwrap();
+//! let mut s: FileStream<_, _> =
+//!     FileStream::create(file, ManualClock::new(0), FileOptions::default()).unwrap();
+//! s.write(&Image::new(4, 2, PixFormat::Grayscale, &[7; 8])).unwrap();
+//! s.close().unwrap();
+//! drop(s);
+//! // File header, chunk header, 8 payload bytes padded to 16.
+//! assert_eq!(store.file_len("/sdcard/stream.bin").unwrap(), 16 + 32 + 16);
+//! # }
+//! ```
+//!
+//! # Durability
+//!
+//! `embedded-sdmmc` writes every block through at once (one 512-byte cache),
+//! allocates clusters as the file grows and updates the directory entry
+//! (the file's length) only on [`FatFile::flush`]/close. After a power cut a
+//! file therefore keeps the length of its last flush: bytes written since
+//! are on the card but outside the file. This is what `sync()` means here.
+//!
+//! # Truncation
+//!
+//! `embedded-sdmmc` can only truncate a file to zero. [`FatFile`]'s
+//! `truncate` at the end of the file does nothing, at 0 reopens the file
+//! truncated, and in the middle copies the kept prefix through a scratch file
+//! `OMVTRUNC.TMP` in the same directory (two passes over the prefix). The
+//! scratch file is left holding one byte: deleting a file in
+//! `embedded-sdmmc` does not free its clusters, which `fsck.fat` would
+//! report. Only a write into the middle of a stream (OpenMV's seek + write,
+//! Q6) needs this.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod error;
+mod file;
+#[cfg(feature = "std")]
+pub mod format;
+mod path;
+mod store;
+
+pub use error::{FsError, StoreError};
+pub use file::{FatFile, StoreRef, SCRATCH_NAME};
+pub use path::{FatPath, PathError, MAX_DEPTH};
+pub use store::{FatStore, FixedTime, OpenMode};
+
+/// Re-exported so users name the same `embedded-sdmmc` types.
+pub use embedded_sdmmc;

@@ -1,0 +1,256 @@
+//! [`FatStore`]: a mounted FAT volume and the paths on it.
+
+use core::ops::ControlFlow;
+
+use embedded_sdmmc::{
+    BlockDevice, Error as SdError, Mode, RawDirectory, RawFile, RawVolume, TimeSource, Timestamp,
+    VolumeIdx, VolumeManager,
+};
+
+use crate::error::StoreError;
+use crate::file::FatFile;
+use crate::path::FatPath;
+
+/// Directories open at once (the root stays open, plus a path's walk).
+pub(crate) const MAX_DIRS: usize = 6;
+/// Files open at once (truncation borrows one for its scratch file).
+pub(crate) const MAX_FILES: usize = 6;
+
+/// The volume manager a store uses.
+pub(crate) type Vm<D, T> = VolumeManager<D, T, MAX_DIRS, MAX_FILES, 1>;
+
+/// A fixed file timestamp, 2026-01-01 00:00:00, so card images are
+/// reproducible byte for byte (the simulator has no calendar).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FixedTime;
+
+impl TimeSource for FixedTime {
+    fn get_timestamp(&self) -> Timestamp {
+        Timestamp {
+            year_since_1970: 56,
+            zero_indexed_month: 0,
+            zero_indexed_day: 0,
+            hours: 0,
+            minutes: 0,
+            seconds: 0,
+        }
+    }
+}
+
+/// How a file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// `"r"`: an existing file, read-only.
+    Read,
+    /// `"w"`: create, or truncate an existing file; read and write.
+    Write,
+    /// `"a"`: create or open an existing file at its end; read and write.
+    Append,
+}
+
+impl OpenMode {
+    /// `"r"`, `"w"` or `"a"`.
+    pub fn parse(mode: &str) -> Option<OpenMode> {
+        match mode {
+            "r" => Some(OpenMode::Read),
+            "w" => Some(OpenMode::Write),
+            "a" => Some(OpenMode::Append),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn sdmmc(self) -> Mode {
+        match self {
+            OpenMode::Read => Mode::ReadOnly,
+            OpenMode::Write => Mode::ReadWriteCreateOrTruncate,
+            OpenMode::Append => Mode::ReadWriteCreateOrAppend,
+        }
+    }
+}
+
+/// A mounted FAT volume (volume 0 of the device's MBR) with its root
+/// directory open. Every method takes `&self`: share it by reference or
+/// `Rc`/`Arc` and open files with [`FatStore::open`] / [`FatFile::open`].
+pub struct FatStore<D: BlockDevice, T: TimeSource = FixedTime> {
+    pub(crate) vm: Vm<D, T>,
+    volume: RawVolume,
+    pub(crate) root: RawDirectory,
+}
+
+impl<D: BlockDevice, T: TimeSource> core::fmt::Debug for FatStore<D, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FatStore")
+            .field("volume", &self.volume)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: BlockDevice> FatStore<D, FixedTime> {
+    /// Mount volume 0 of `device`, stamping files with [`FixedTime`].
+    pub fn mount(device: D) -> Result<Self, StoreError<D::Error>> {
+        Self::mount_with(device, FixedTime)
+    }
+}
+
+impl<D: BlockDevice, T: TimeSource> FatStore<D, T> {
+    /// Mount volume 0 of `device` with a time source for file timestamps.
+    pub fn mount_with(device: D, time: T) -> Result<Self, StoreError<D::Error>> {
+        let vm = VolumeManager::new_with_limits(device, time, 5000);
+        let volume = vm.open_raw_volume(VolumeIdx(0))?;
+        let root = match vm.open_root_dir(volume) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = vm.close_volume(volume);
+                return Err(e.into());
+            }
+        };
+        Ok(FatStore { vm, volume, root })
+    }
+
+    /// Open `path` (see [`FatPath`]); with [`OpenMode::Write`] missing
+    /// directories are created. The file borrows the store.
+    pub fn open(&self, path: &str, mode: OpenMode) -> Result<FatFile<&Self>, StoreError<D::Error>> {
+        FatFile::open(self, path, mode)
+    }
+
+    /// Open a file by path; `RawFile` must be closed by the caller.
+    pub(crate) fn open_raw(
+        &self,
+        path: &FatPath<'_>,
+        mode: Mode,
+    ) -> Result<RawFile, StoreError<D::Error>> {
+        let create = mode != Mode::ReadOnly;
+        let name = path.file_name();
+        self.with_dir(path, create, |dir| {
+            Ok(self.vm.open_file_in_dir(dir, name, mode)?)
+        })
+    }
+
+    /// Open the scratch file next to `path`.
+    pub(crate) fn open_sibling(
+        &self,
+        path: &FatPath<'_>,
+        name: &str,
+        mode: Mode,
+    ) -> Result<RawFile, StoreError<D::Error>> {
+        self.with_dir(path, true, |dir| {
+            Ok(self.vm.open_file_in_dir(dir, name, mode)?)
+        })
+    }
+
+    /// Run `f` on the directory holding `path`'s file, opening (and with
+    /// `create`, making) the directories on the way and closing them after.
+    fn with_dir<X>(
+        &self,
+        path: &FatPath<'_>,
+        create: bool,
+        f: impl FnOnce(RawDirectory) -> Result<X, StoreError<D::Error>>,
+    ) -> Result<X, StoreError<D::Error>> {
+        let mut cur = self.root;
+        for name in path.dirs() {
+            let next = match self.vm.open_dir(cur, name) {
+                Err(SdError::NotFound) if create => self
+                    .vm
+                    .make_dir_in_dir(cur, name)
+                    .and_then(|()| self.vm.open_dir(cur, name)),
+                other => other,
+            };
+            if cur != self.root {
+                let _ = self.vm.close_dir(cur);
+            }
+            cur = next?;
+        }
+        let out = f(cur);
+        if cur != self.root {
+            let _ = self.vm.close_dir(cur);
+        }
+        out
+    }
+
+    /// The length of a closed file as its directory entry records it (an
+    /// open file's length is only recorded by a flush).
+    pub fn file_len(&self, path: &str) -> Result<u32, StoreError<D::Error>> {
+        let p = FatPath::parse(path)?;
+        self.with_dir(&p, false, |dir| {
+            Ok(self.vm.find_directory_entry(dir, p.file_name())?.size)
+        })
+    }
+
+    /// True if `path` names an existing file or directory.
+    pub fn exists(&self, path: &str) -> Result<bool, StoreError<D::Error>> {
+        match self.file_len(path) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Fs(SdError::NotFound)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Read up to `buf.len()` bytes of a closed file from byte `offset`
+    /// (chunked download); returns the bytes read, 0 at or past the end.
+    pub fn read_range(
+        &self,
+        path: &str,
+        offset: u32,
+        buf: &mut [u8],
+    ) -> Result<usize, StoreError<D::Error>> {
+        let mut f = self.open(path, OpenMode::Read)?;
+        let n = f.read_at(offset, buf);
+        let closed = f.close();
+        let n = n?;
+        closed?;
+        Ok(n)
+    }
+
+    /// Call `f(name, size)` for each file in the root directory (8.3 names
+    /// as `NAME.EXT`; directories and volume labels are skipped).
+    pub fn list_root(&self, mut f: impl FnMut(&str, u32)) -> Result<(), StoreError<D::Error>> {
+        self.vm.iterate_dir(self.root, |e| {
+            if !e.attributes.is_directory() && !e.attributes.is_volume() {
+                let mut buf = [0u8; 12];
+                let name = short_name(&e.name, &mut buf);
+                f(name, e.size);
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(())
+    }
+
+    /// Run `f` on the block device (e.g. to read statistics).
+    pub fn device<X>(&self, f: impl FnOnce(&mut D) -> X) -> X {
+        self.vm.device(f)
+    }
+
+    /// Close the root directory and the volume and give the device back.
+    /// Fails with `VolumeStillInUse` while files are open (close them first:
+    /// an unflushed file would lose its length).
+    pub fn unmount(self) -> Result<D, StoreError<D::Error>> {
+        self.vm.close_dir(self.root)?;
+        self.vm.close_volume(self.volume)?;
+        Ok(self.vm.free().0)
+    }
+
+    /// Give the device back at once, as if the card were pulled: open files
+    /// are not flushed (their directory entries keep their last flushed
+    /// length).
+    pub fn into_device(self) -> D {
+        self.vm.free().0
+    }
+}
+
+/// `NAME.EXT` of a short file name, in `buf`.
+fn short_name<'b>(n: &embedded_sdmmc::ShortFileName, buf: &'b mut [u8; 12]) -> &'b str {
+    let base = n.base_name();
+    let ext = n.extension();
+    let mut len = 0;
+    for &b in base
+        .iter()
+        .chain(if ext.is_empty() { &[][..] } else { b"." })
+        .chain(ext)
+    {
+        if len < buf.len() {
+            buf[len] = b;
+            len += 1;
+        }
+    }
+    core::str::from_utf8(&buf[..len]).unwrap_or("?")
+}
