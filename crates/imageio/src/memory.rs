@@ -116,8 +116,8 @@ impl<'a, T: Wait> MemoryStream<'a, T> {
         }
         // total fits in buf.len(), so these fit in usize.
         let slot = layout.slot as usize;
-        let buf = &mut buf[..total as usize];
-        for s in buf.chunks_exact_mut(slot) {
+        // The stream keeps the whole buffer (see `into_buffer`); it uses `..total`.
+        for s in buf[..total as usize].chunks_exact_mut(slot) {
             s[..SLOT_HEADER_LEN as usize].fill(0);
         }
         let now = time.now_us();
@@ -173,6 +173,13 @@ impl<'a, T: Wait> MemoryStream<'a, T> {
     /// The time source.
     pub fn time_mut(&mut self) -> &mut T {
         &mut self.time
+    }
+
+    /// Give back the whole buffer passed to [`new`](Self::new), so a
+    /// long-lived owner (an agent with one RAM region for memory streams)
+    /// can open another stream in it after this one is done.
+    pub fn into_buffer(self) -> &'a mut [u8] {
+        self.buf
     }
 
     fn slot_range(&self, i: u32) -> core::ops::Range<usize> {
