@@ -20,8 +20,10 @@ pub const BLOCK_LEN: usize = 512;
 /// Which FAT to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FatKind {
-    /// FAT16 below 2 GiB, FAT32 with 32 KiB clusters from 2 GiB (as SD
-    /// cards are formatted: SDSC FAT16, SDHC FAT32 with 32 KiB clusters).
+    /// FAT16 below 2 GiB with the largest cluster (up to 32 KiB) that
+    /// leaves at least 4 200 clusters, FAT32 with 32 KiB clusters from 2 GiB
+    /// (as SD cards are formatted: SDSC FAT16, SDHC FAT32 with 32 KiB
+    /// clusters).
     Auto,
     /// FAT16 (4 085 to 65 524 clusters).
     Fat16,
@@ -118,7 +120,10 @@ pub fn format_device<D: BlockDevice>(dev: &D, opts: &FormatOptions) -> Result<()
     let (fat_type, cluster) = match opts.kind {
         FatKind::Fat16 => (fatfs::FatType::Fat16, opts.bytes_per_cluster),
         FatKind::Fat32 => (fatfs::FatType::Fat32, opts.bytes_per_cluster),
-        FatKind::Auto if part_bytes < (2 << 30) => (fatfs::FatType::Fat16, opts.bytes_per_cluster),
+        FatKind::Auto if part_bytes < (2 << 30) => (
+            fatfs::FatType::Fat16,
+            opts.bytes_per_cluster.or_else(|| fat16_cluster(part_bytes)),
+        ),
         FatKind::Auto => (
             fatfs::FatType::Fat32,
             Some(opts.bytes_per_cluster.unwrap_or(32 * 1024)),
@@ -161,6 +166,16 @@ pub fn format_device<D: BlockDevice>(dev: &D, opts: &FormatOptions) -> Result<()
         )));
     }
     write_mbr(dev, fat_type, part_blocks)
+}
+
+/// The largest cluster (32 KiB down to 512 B) that still gives FAT16 a safe
+/// cluster count (4 200 to 65 000), as SD card formatters prefer large
+/// clusters: fewer FAT updates per byte written.
+fn fat16_cluster(part_bytes: u64) -> Option<u32> {
+    (9..=15)
+        .rev()
+        .map(|s| 1u32 << s)
+        .find(|&c| (4200..=65_000).contains(&(part_bytes / u64::from(c))))
 }
 
 fn write_mbr<D: BlockDevice>(

@@ -1,0 +1,532 @@
+//! [`SimCard`]: a 512-byte block device with a timing model and faults.
+//!
+//! The card is an [`embedded_sdmmc::BlockDevice`], so `embedded-sdmmc`
+//! (through `omv-fatstore`) runs a real FAT file system on it. Every
+//! operation moves the shared [`SimClock`] by its cost (see
+//! [`CardProfile`]) and is counted in [`CardStats`].
+//!
+//! ```
+//! use imageio_sim::{CardProfile, SimCard, SimClock};
+//! use omv_fatstore::{FatStore, OpenMode};
+//! use embedded_io::Write;
+//!
+//! let clock = SimClock::new();
+//! let card = SimCard::formatted(CardProfile::ideal(2_000_000), 64 << 20, clock.clone(), 1).unwrap();
+//! let store = FatStore::mount(card.clone()).unwrap();
+//! let mut f = store.open("/sdcard/a.bin", OpenMode::Write).unwrap();
+//! f.write_all(&[0u8; 4096]).unwrap();
+//! f.close().unwrap();
+//! // Every block costs 512 B / 2 MB/s = 256 µs on this card.
+//! assert_eq!(clock.now() % 256, 0);
+//! assert!(card.stats().blocks_written >= 8);
+//! ```
+
+mod backing;
+mod profile;
+mod stats;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use embedded_sdmmc::{Block, BlockCount, BlockDevice, BlockIdx};
+use omv_fatstore::format::{format_device, FormatOptions};
+use omv_pattern::SplitMix64;
+
+pub use profile::{CardProfile, SD_WRITE_TIMEOUT_US};
+pub use stats::{CardStats, BUSY_BUCKETS_US};
+
+use crate::clock::SimClock;
+use crate::error::SimError;
+use backing::Backing;
+
+/// Bytes of a torn block that reach the card (the rest keeps its old data).
+pub const TORN_BYTES: usize = 256;
+
+/// A block that fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockFault {
+    /// The block index.
+    pub block: u32,
+    /// Fail every time (`true`) or only the first time.
+    pub persistent: bool,
+}
+
+/// Faults to inject. Counters (`*_after_writes`, `write_limit`) count block
+/// writes from the moment the faults are [armed](SimCard::arm).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Cut the power when the clock reaches this time (µs): a write that
+    /// would end after it stops there.
+    pub power_cut_at_us: Option<u64>,
+    /// Cut the power at the block write after this many block writes.
+    pub power_cut_after_writes: Option<u64>,
+    /// At the cut, the block being written is torn: its first
+    /// [`TORN_BYTES`] bytes are new, the rest old.
+    pub torn_block: bool,
+    /// Writing this block fails.
+    pub write_error: Option<BlockFault>,
+    /// Reading this block fails.
+    pub read_error: Option<BlockFault>,
+    /// After this many more block writes every write fails (`CardFull`).
+    pub write_limit: Option<u64>,
+}
+
+/// Errors of the card, as `embedded-sdmmc` sees them (`DeviceError`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CardError {
+    /// The power was cut during this operation.
+    #[error("power cut at {at_us} µs")]
+    PowerCut {
+        /// When (µs).
+        at_us: u64,
+    },
+    /// The card has no power (or this handle belongs to a mount from
+    /// before a power cut).
+    #[error("card not powered")]
+    PoweredOff,
+    /// An injected write error.
+    #[error("write error at block {block}")]
+    WriteFault {
+        /// The block.
+        block: u32,
+    },
+    /// An injected read error.
+    #[error("read error at block {block}")]
+    ReadFault {
+        /// The block.
+        block: u32,
+    },
+    /// The injected write limit was reached.
+    #[error("card full (write limit) at block {block}")]
+    CardFull {
+        /// The block that was not written.
+        block: u32,
+    },
+    /// A block past the card's capacity.
+    #[error("block {block} is past the end of the card")]
+    OutOfRange {
+        /// The block.
+        block: u32,
+    },
+    /// The sparse file behind the card failed.
+    #[error("host I/O error on the card image")]
+    HostIo,
+}
+
+#[derive(Debug)]
+struct State {
+    profile: CardProfile,
+    blocks: u32,
+    backing: Backing,
+    clock: SimClock,
+    rng: SplitMix64,
+    stats: CardStats,
+    faults: Faults,
+    writes_since_armed: u64,
+    powered: bool,
+    generation: u64,
+    last_write_end: Option<u32>,
+    timed: bool,
+    carry_ns: u64,
+}
+
+/// A simulated SD card. Clones are handles on the same card; see the
+/// [module docs](self).
+#[derive(Debug, Clone)]
+pub struct SimCard {
+    shared: Arc<Mutex<State>>,
+    generation: u64,
+}
+
+impl SimCard {
+    fn with_backing(
+        profile: CardProfile,
+        backing: Backing,
+        blocks: u32,
+        clock: SimClock,
+        seed: u64,
+    ) -> Result<Self, SimError> {
+        profile.validate().map_err(|e| SimError::Config(e.into()))?;
+        let state = State {
+            profile,
+            blocks,
+            backing,
+            clock,
+            rng: SplitMix64::for_frame(seed ^ 0x5D_CA2D, 0),
+            stats: CardStats::default(),
+            faults: Faults::default(),
+            writes_since_armed: 0,
+            powered: true,
+            generation: 0,
+            last_write_end: None,
+            timed: true,
+            carry_ns: 0,
+        };
+        Ok(SimCard {
+            shared: Arc::new(Mutex::new(state)),
+            generation: 0,
+        })
+    }
+
+    fn blocks_for(capacity_bytes: u64) -> Result<u32, SimError> {
+        u32::try_from(capacity_bytes / 512)
+            .ok()
+            .filter(|&b| b > 0)
+            .ok_or_else(|| SimError::Config("capacity must be 512 B to 2 TiB".into()))
+    }
+
+    /// A blank (unformatted) card of `capacity_bytes`, kept sparse in memory.
+    pub fn new_memory(
+        profile: CardProfile,
+        capacity_bytes: u64,
+        clock: SimClock,
+        seed: u64,
+    ) -> Result<Self, SimError> {
+        let blocks = Self::blocks_for(capacity_bytes)?;
+        Self::with_backing(profile, Backing::memory(), blocks, clock, seed)
+    }
+
+    /// A blank card kept in a sparse file at `path` (created or truncated).
+    pub fn new_file(
+        path: &Path,
+        profile: CardProfile,
+        capacity_bytes: u64,
+        clock: SimClock,
+        seed: u64,
+    ) -> Result<Self, SimError> {
+        let blocks = Self::blocks_for(capacity_bytes)?;
+        Self::with_backing(profile, Backing::file(path, blocks)?, blocks, clock, seed)
+    }
+
+    /// A card over an existing image file (used in place, not copied).
+    pub fn open_image(
+        path: &Path,
+        profile: CardProfile,
+        clock: SimClock,
+        seed: u64,
+    ) -> Result<Self, SimError> {
+        let (backing, blocks) = Backing::open_file(path)?;
+        Self::with_backing(profile, backing, blocks, clock, seed)
+    }
+
+    /// A card in memory, formatted (MBR + FAT, see
+    /// [`omv_fatstore::format`]) with the default options: FAT16 below
+    /// 2 GiB, FAT32 with 32 KiB clusters above, as SD cards ship.
+    pub fn formatted(
+        profile: CardProfile,
+        capacity_bytes: u64,
+        clock: SimClock,
+        seed: u64,
+    ) -> Result<Self, SimError> {
+        let card = Self::new_memory(profile, capacity_bytes, clock, seed)?;
+        card.format(&FormatOptions::default())?;
+        Ok(card)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent data (every
+        // update is a single assignment), so a poisoned lock is usable.
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Format the card "at the factory": takes no virtual time and leaves
+    /// the statistics at zero.
+    pub fn format(&self, opts: &FormatOptions) -> Result<(), SimError> {
+        self.lock().timed = false;
+        let r = format_device(self, opts);
+        let mut st = self.lock();
+        st.timed = true;
+        st.stats.reset();
+        st.last_write_end = None;
+        r.map_err(|e| SimError::Card(e.to_string()))
+    }
+
+    /// Capacity in blocks.
+    pub fn capacity_blocks(&self) -> u32 {
+        self.lock().blocks
+    }
+
+    /// The timing profile.
+    pub fn profile(&self) -> CardProfile {
+        self.lock().profile
+    }
+
+    /// Change the timing profile (e.g. to age a card mid-run).
+    pub fn set_profile(&self, profile: CardProfile) -> Result<(), SimError> {
+        profile.validate().map_err(|e| SimError::Config(e.into()))?;
+        self.lock().profile = profile;
+        Ok(())
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> CardStats {
+        self.lock().stats
+    }
+
+    /// Zero the statistics.
+    pub fn reset_stats(&self) {
+        self.lock().stats.reset();
+    }
+
+    /// Arm faults (replacing any armed before); counters start now.
+    pub fn arm(&self, faults: Faults) {
+        let mut st = self.lock();
+        st.faults = faults;
+        st.writes_since_armed = 0;
+    }
+
+    /// The armed faults.
+    pub fn faults(&self) -> Faults {
+        self.lock().faults
+    }
+
+    /// Cut the power now. Handles from before the cut stay dead even after
+    /// [`power_on`](Self::power_on).
+    pub fn power_cut(&self) {
+        cut(&mut self.lock());
+    }
+
+    /// True while the card has power.
+    pub fn is_powered(&self) -> bool {
+        self.lock().powered
+    }
+
+    /// Restore power (power-cut faults are disarmed, others stay) and
+    /// return a live handle to mount the card again.
+    pub fn power_on(&self) -> SimCard {
+        let mut st = self.lock();
+        st.powered = true;
+        st.faults.power_cut_at_us = None;
+        st.faults.power_cut_after_writes = None;
+        st.last_write_end = None;
+        SimCard {
+            shared: self.shared.clone(),
+            generation: st.generation,
+        }
+    }
+
+    /// True if I/O through this handle can work (powered, current mount).
+    pub fn is_live(&self) -> bool {
+        let st = self.lock();
+        st.powered && st.generation == self.generation
+    }
+
+    /// Bytes of card data held in memory (0 for a file-backed card).
+    pub fn resident_bytes(&self) -> u64 {
+        self.lock().backing.resident_bytes()
+    }
+
+    /// Save the whole card image to `path` (a sparse file): `fsck.fat` can
+    /// check its partition and `mdir -i path@@1M` list it.
+    pub fn save_image(&self, path: &Path) -> Result<(), SimError> {
+        let st = self.lock();
+        Ok(st.backing.save(path, st.blocks)?)
+    }
+
+    /// The whole image in memory (for small cards and tests); untimed.
+    pub fn image_bytes(&self) -> Result<Vec<u8>, SimError> {
+        let st = self.lock();
+        let mut out = vec![0u8; st.blocks as usize * 512];
+        for (i, chunk) in out.chunks_exact_mut(512).enumerate() {
+            let b: &mut [u8; 512] = chunk
+                .try_into()
+                .map_err(|_| SimError::Card("block size".into()))?;
+            st.backing.read(i as u32, b)?;
+        }
+        Ok(out)
+    }
+
+    fn check_live(&self, st: &State) -> Result<(), CardError> {
+        if !st.powered || st.generation != self.generation {
+            return Err(CardError::PoweredOff);
+        }
+        Ok(())
+    }
+}
+
+fn cut(st: &mut State) {
+    if st.powered {
+        st.powered = false;
+        st.generation += 1;
+    }
+}
+
+impl State {
+    /// Advance the clock by `ns` (with sub-µs carry); returns whole µs.
+    fn spend(&mut self, ns: u64) -> u64 {
+        if !self.timed {
+            return 0;
+        }
+        let total = self.carry_ns + ns;
+        self.carry_ns = total % 1000;
+        let us = total / 1000;
+        self.clock.advance_us(us);
+        us
+    }
+
+    fn write_cost_ns(&mut self, first: bool, idx: u32) -> (u64, bool, Option<u64>) {
+        let p = self.profile;
+        let mut ns = p.block_transfer_ns();
+        if p.program_us > 0 {
+            let spread = u64::from(p.program_us) * u64::from(p.program_spread_pct) / 100;
+            let lo = u64::from(p.program_us) - spread;
+            ns += (lo + self.rng.below(2 * spread + 1)) * 1000;
+        }
+        let mut random = false;
+        let mut stall = None;
+        if first {
+            ns += u64::from(p.cmd_overhead_us) * 1000;
+            random = self.last_write_end.is_some_and(|e| e != idx);
+            if random {
+                ns += u64::from(p.random_write_us) * 1000;
+            }
+            if p.stall_ppm > 0 && self.rng.below(1_000_000) < u64::from(p.stall_ppm) {
+                let range = u64::from(p.stall_max_us - p.stall_min_us);
+                let s = u64::from(p.stall_min_us) + self.rng.below(range + 1);
+                ns += s * 1000;
+                stall = Some(s);
+            }
+        }
+        (ns, random, stall)
+    }
+}
+
+impl BlockDevice for SimCard {
+    type Error = CardError;
+
+    fn read(&self, blocks: &mut [Block], start: BlockIdx) -> Result<(), CardError> {
+        let mut st = self.lock();
+        self.check_live(&st)?;
+        let n = blocks.len() as u64;
+        if u64::from(start.0) + n > u64::from(st.blocks) {
+            return Err(CardError::OutOfRange { block: start.0 });
+        }
+        let p = st.profile;
+        let ns = (u64::from(p.cmd_overhead_us) + u64::from(p.read_access_us)) * 1000
+            + n * p.block_transfer_ns();
+        if let Some(t) = st.faults.power_cut_at_us {
+            if st.timed && st.clock.now() + ns / 1000 > t {
+                let at = st.clock.now().max(t);
+                st.clock.advance_to(at);
+                cut(&mut st);
+                return Err(CardError::PowerCut { at_us: at });
+            }
+        }
+        let us = st.spend(ns);
+        st.stats.read_cmds += 1;
+        st.stats.read_us += us;
+        for (i, b) in blocks.iter_mut().enumerate() {
+            let idx = start.0 + i as u32;
+            if let Some(f) = st.faults.read_error {
+                if f.block == idx {
+                    if !f.persistent {
+                        st.faults.read_error = None;
+                    }
+                    return Err(CardError::ReadFault { block: idx });
+                }
+            }
+            st.backing
+                .read(idx, &mut b.contents)
+                .map_err(|_| CardError::HostIo)?;
+            st.stats.blocks_read += 1;
+        }
+        Ok(())
+    }
+
+    fn write(&self, blocks: &[Block], start: BlockIdx) -> Result<(), CardError> {
+        let mut st = self.lock();
+        self.check_live(&st)?;
+        if u64::from(start.0) + blocks.len() as u64 > u64::from(st.blocks) {
+            return Err(CardError::OutOfRange { block: start.0 });
+        }
+        let mut cmd_us = 0;
+        let mut result = Ok(());
+        for (i, b) in blocks.iter().enumerate() {
+            let idx = start.0 + i as u32;
+            match self.write_block(&mut st, i == 0, idx, &b.contents) {
+                Ok(us) => cmd_us += us,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        if st.timed {
+            st.stats.record_write(cmd_us);
+        }
+        result
+    }
+
+    fn num_blocks(&self) -> Result<BlockCount, CardError> {
+        Ok(BlockCount(self.lock().blocks))
+    }
+}
+
+impl SimCard {
+    /// Write one block with faults and timing; the µs it took.
+    fn write_block(
+        &self,
+        st: &mut State,
+        first: bool,
+        idx: u32,
+        data: &[u8; 512],
+    ) -> Result<u64, CardError> {
+        let f = st.faults;
+        let torn = |st: &mut State| {
+            if f.torn_block {
+                let mut old = [0u8; 512];
+                if st.backing.read(idx, &mut old).is_ok() {
+                    old[..TORN_BYTES].copy_from_slice(&data[..TORN_BYTES]);
+                    let _ = st.backing.write(idx, &old);
+                    st.stats.blocks_written += 1;
+                }
+            }
+        };
+        if f.power_cut_after_writes
+            .is_some_and(|n| st.writes_since_armed >= n)
+        {
+            torn(st);
+            let at = st.clock.now();
+            cut(st);
+            return Err(CardError::PowerCut { at_us: at });
+        }
+        if f.write_limit.is_some_and(|n| st.writes_since_armed >= n) {
+            return Err(CardError::CardFull { block: idx });
+        }
+        if let Some(wf) = f.write_error {
+            if wf.block == idx {
+                if !wf.persistent {
+                    st.faults.write_error = None;
+                }
+                return Err(CardError::WriteFault { block: idx });
+            }
+        }
+        let (ns, random, stall) = st.write_cost_ns(first, idx);
+        if let Some(t) = f.power_cut_at_us {
+            if st.timed && st.clock.now() + ns / 1000 > t {
+                let at = st.clock.now().max(t);
+                st.clock.advance_to(at);
+                torn(st);
+                cut(st);
+                return Err(CardError::PowerCut { at_us: at });
+            }
+        }
+        let us = st.spend(ns);
+        if let Err(_e) = st.backing.write(idx, data) {
+            return Err(CardError::HostIo);
+        }
+        st.writes_since_armed += 1;
+        st.last_write_end = Some(idx + 1);
+        if st.timed {
+            st.stats.blocks_written += 1;
+            if random {
+                st.stats.random_writes += 1;
+            }
+            if let Some(s) = stall {
+                st.stats.stalls += 1;
+                st.stats.longest_stall_us = st.stats.longest_stall_us.max(s);
+            }
+        }
+        Ok(us)
+    }
+}
