@@ -126,6 +126,7 @@ struct State {
     powered: bool,
     generation: u64,
     last_write_end: Option<u32>,
+    last_read: Option<u32>,
     timed: bool,
     carry_ns: u64,
 }
@@ -159,6 +160,7 @@ impl SimCard {
             powered: true,
             generation: 0,
             last_write_end: None,
+            last_read: None,
             timed: true,
             carry_ns: 0,
         };
@@ -305,6 +307,16 @@ impl SimCard {
         }
     }
 
+    /// The last block written, if any (to aim a fault at the next ones).
+    pub fn last_written_block(&self) -> Option<u32> {
+        self.lock().last_write_end.map(|e| e.saturating_sub(1))
+    }
+
+    /// The last block read, if any.
+    pub fn last_read_block(&self) -> Option<u32> {
+        self.lock().last_read
+    }
+
     /// True if I/O through this handle can work (powered, current mount).
     pub fn is_live(&self) -> bool {
         let st = self.lock();
@@ -429,6 +441,7 @@ impl BlockDevice for SimCard {
                 .read(idx, &mut b.contents)
                 .map_err(|_| CardError::HostIo)?;
             st.stats.blocks_read += 1;
+            st.last_read = Some(idx);
         }
         Ok(())
     }

@@ -1,0 +1,254 @@
+//! The card's timing model, statistics, power handling and images.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+use embedded_sdmmc::{Block, BlockDevice, BlockIdx};
+use imageio_sim::{BoardConfig, CardError, CardProfile, Faults, SimBoard, SimCard, SimClock};
+use omv_imageio::ReadOptions;
+
+fn blank(profile: CardProfile, seed: u64) -> (SimCard, SimClock) {
+    let clock = SimClock::new();
+    let card = SimCard::new_memory(profile, 64 << 20, clock.clone(), seed).unwrap();
+    (card, clock)
+}
+
+fn block(v: u8) -> [Block; 1] {
+    let mut b = Block::new();
+    b.contents.fill(v);
+    [b]
+}
+
+#[test]
+fn ideal_card_costs_exactly_bytes_over_throughput() {
+    let (card, clock) = blank(CardProfile::ideal(2_048_000), 0);
+    card.write(&block(1), BlockIdx(10)).unwrap();
+    assert_eq!(clock.now(), 250);
+    let mut b = block(0);
+    card.read(&mut b, BlockIdx(10)).unwrap();
+    assert_eq!(clock.now(), 500);
+    assert!(b[0].contents.iter().all(|&x| x == 1));
+    // 2 000 000 B/s: 256 µs a block; 3 blocks in one command.
+    let (card, clock) = blank(CardProfile::ideal(2_000_000), 0);
+    let three = [Block::new(), Block::new(), Block::new()];
+    card.write(&three, BlockIdx(0)).unwrap();
+    assert_eq!(clock.now(), 768);
+    let st = card.stats();
+    assert_eq!(
+        (st.write_cmds, st.blocks_written, st.bytes_written()),
+        (1, 3, 1536)
+    );
+    assert_eq!(st.write_time_histogram, [0, 1, 0, 0, 0]);
+}
+
+#[test]
+fn class10_write_costs_follow_the_profile() {
+    let p = CardProfile::CLASS10;
+    let (card, clock) = blank(p, 3);
+    // Sequential single-block writes: overhead 10 + bus 20.48 + program
+    // 16 ± 40 % µs each; the first has no previous write to be random to.
+    for i in 0..1000 {
+        card.write(&block(0), BlockIdx(100 + i)).unwrap();
+    }
+    let st = card.stats();
+    assert_eq!(st.random_writes, 0);
+    let per_block_ns = clock.now() * 1000 / 1000;
+    let lo = 10_000 + 20_480 + (16_000 * 60 / 100);
+    let hi = 10_000 + 20_480 + (16_000 * 140 / 100) + 1000;
+    // Stalls (100 per million) may add up to 250 ms over the run.
+    let stall = st.longest_stall_us * st.stalls;
+    assert!(per_block_ns >= lo, "{per_block_ns}");
+    assert!(per_block_ns <= hi + stall, "{per_block_ns}");
+    // About 11 MB/s sustained, as the profile documents.
+    assert_eq!(p.sequential_write_bytes_per_s() / 1_000_000, 11);
+    // A jump costs the random-write time (3 ms).
+    let t = clock.now();
+    card.write(&block(0), BlockIdx(50_000)).unwrap();
+    assert!(clock.now() - t >= 3_000);
+    assert_eq!(card.stats().random_writes, 1);
+}
+
+#[test]
+fn same_seed_same_figures_other_seed_other_figures() {
+    let run = |seed| {
+        let (card, clock) = blank(CardProfile::WORN, seed);
+        for i in 0..3000 {
+            card.write(&block(i as u8), BlockIdx(i * 7 % 5000)).unwrap();
+        }
+        (clock.now(), card.stats())
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1).0, run(2).0);
+}
+
+#[test]
+fn stalls_are_capped_by_the_sd_write_timeout_and_histogrammed() {
+    let mut p = CardProfile::WORN;
+    p.stall_ppm = 1_000_000; // every write stalls
+    let (card, _) = blank(p, 9);
+    for i in 0..200 {
+        card.write(&block(0), BlockIdx(i)).unwrap();
+    }
+    let st = card.stats();
+    assert_eq!(st.stalls, 200);
+    assert!(st.longest_stall_us <= 250_000 && st.longest_stall_us >= 200_000);
+    assert!(st.longest_write_us >= st.longest_stall_us);
+    assert_eq!(st.write_time_histogram.iter().sum::<u64>(), 200);
+    assert_eq!(st.write_time_histogram[0..3], [0, 0, 0]);
+    let mut bad = CardProfile::WORN;
+    bad.stall_max_us = 300_000;
+    assert!(SimCard::new_memory(bad, 1 << 20, SimClock::new(), 0).is_err());
+}
+
+#[test]
+fn profiles_by_name() {
+    for name in ["class4", "class10", "uhs1_a1", "worn"] {
+        assert_eq!(CardProfile::by_name(name).unwrap().name, name);
+    }
+    assert_eq!(
+        CardProfile::by_name("ideal:2000000"),
+        Some(CardProfile::ideal(2_000_000))
+    );
+    assert_eq!(CardProfile::by_name("class99"), None);
+    assert_eq!(CardProfile::by_name("ideal:0"), None);
+    // Documented sustained sequential speeds, MB/s.
+    let speeds: Vec<u64> = CardProfile::NAMED
+        .iter()
+        .map(|p| p.sequential_write_bytes_per_s() / 1_000_000)
+        .collect();
+    assert_eq!(speeds, [4, 11, 14, 5]);
+}
+
+#[test]
+fn a_torn_block_is_half_new_half_old() {
+    let (card, _) = blank(CardProfile::ideal(2_048_000), 0);
+    card.write(&block(0xAA), BlockIdx(7)).unwrap();
+    card.arm(Faults {
+        power_cut_after_writes: Some(0),
+        torn_block: true,
+        ..Faults::default()
+    });
+    assert!(matches!(
+        card.write(&block(0xBB), BlockIdx(7)),
+        Err(CardError::PowerCut { .. })
+    ));
+    let mut b = block(0);
+    assert_eq!(card.read(&mut b, BlockIdx(7)), Err(CardError::PoweredOff));
+    let live = card.power_on();
+    assert_eq!(live.read(&mut b, BlockIdx(7)), Ok(()));
+    assert!(b[0].contents[..256].iter().all(|&x| x == 0xBB));
+    assert!(b[0].contents[256..].iter().all(|&x| x == 0xAA));
+    // The handle from before the cut stays dead.
+    assert_eq!(card.read(&mut b, BlockIdx(7)), Err(CardError::PoweredOff));
+    assert!(!card.is_live() && live.is_live());
+}
+
+#[test]
+fn out_of_range_blocks_are_errors() {
+    let (card, _) = blank(CardProfile::ideal(2_048_000), 0);
+    let last = card.capacity_blocks();
+    assert_eq!(
+        card.write(&block(0), BlockIdx(last)),
+        Err(CardError::OutOfRange { block: last })
+    );
+    assert!(card.write(&block(0), BlockIdx(last - 1)).is_ok());
+}
+
+fn run(tool: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(tool)
+        .args(args)
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} not runnable ({e}): apt-get install dosfstools mtools"));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// `fsck.fat -n` on the partition (copied out: fsck.fat has no offset
+/// option) and `mdir` on the whole image; returns mdir's listing.
+fn check_image(img: &Path) -> String {
+    let data = std::fs::read(img).unwrap();
+    let part = img.with_extension("part");
+    std::fs::write(&part, &data[1 << 20..]).unwrap();
+    let (ok, text) = run("fsck.fat", &["-n", part.to_str().unwrap()]);
+    assert!(ok, "fsck.fat -n:\n{text}");
+    let spec = format!("{}@@1M", img.to_str().unwrap());
+    let (ok, listing) = run("mdir", &["-i", &spec, "::/"]);
+    assert!(ok, "mdir:\n{listing}");
+    listing
+}
+
+fn record_and_close(b: &mut SimBoard, frames: u32) {
+    let mut fb = vec![0u8; b.sensor().max_frame_len()];
+    let mut s = b.open_file("/sdcard/stream.bin", "w").unwrap();
+    assert_eq!(b.record(&mut s, frames, &mut fb).written, frames);
+    s.close().unwrap();
+}
+
+#[test]
+fn saved_images_pass_fsck_and_list_with_mdir_from_memory_and_file_cards() {
+    let dir = tempfile::tempdir().unwrap();
+    for file_backed in [false, true] {
+        let mut b = SimBoard::new(BoardConfig {
+            card_bytes: 128 << 20,
+            card_file: file_backed.then(|| dir.path().join("live.img")),
+            ..BoardConfig::default()
+        })
+        .unwrap();
+        record_and_close(&mut b, 15);
+        let img = dir.path().join(format!("saved-{file_backed}.img"));
+        b.save_image(&img).unwrap();
+        let listing = check_image(&img);
+        assert!(listing.contains("STREAM   BIN"), "{listing}");
+        let len = 16 + 15 * (32 + 153_600u64);
+        assert!(listing.contains(&len.to_string()), "{listing}");
+        if file_backed {
+            // The live file is the card: its blocks are on disk, not in memory.
+            assert_eq!(b.card().resident_bytes(), 0);
+            let live = std::fs::metadata(dir.path().join("live.img")).unwrap();
+            assert_eq!(live.len(), 128 << 20);
+        }
+    }
+}
+
+#[test]
+fn a_saved_image_opens_again_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("card.img");
+    let mut b = SimBoard::new(BoardConfig {
+        card_bytes: 128 << 20,
+        ..BoardConfig::default()
+    })
+    .unwrap();
+    record_and_close(&mut b, 5);
+    b.save_image(&img).unwrap();
+    let card = SimCard::open_image(&img, CardProfile::CLASS10, SimClock::new(), 0).unwrap();
+    let store = std::rc::Rc::new(omv_fatstore::FatStore::mount(card).unwrap());
+    let f = omv_fatstore::FatFile::open(store, "/sdcard/stream.bin", omv_fatstore::OpenMode::Read)
+        .unwrap();
+    let mut r: omv_imageio::FileStream<_, _> =
+        omv_imageio::FileStream::open_read(f, SimClock::new(), omv_imageio::FileOptions::default())
+            .unwrap();
+    let mut fb = vec![0u8; 153_600];
+    let mut n = 0;
+    while r.read(&mut fb, ReadOptions::FAST_ONCE).unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 5);
+}
+
+#[test]
+fn the_default_card_is_a_sparse_4_gib_fat32_card() {
+    let b = SimBoard::new(BoardConfig::default()).unwrap();
+    assert_eq!(u64::from(b.card().capacity_blocks()) * 512, 4 << 30);
+    // Only the MBR, boot sectors, FATs and root cluster are held.
+    assert!(
+        b.card().resident_bytes() < 8 << 20,
+        "{}",
+        b.card().resident_bytes()
+    );
+    // Formatting happened "at the factory": no time, no statistics.
+    assert_eq!(b.card().stats().blocks_written, 0);
+}
