@@ -1,0 +1,125 @@
+//! A mock platform: a shared manual clock, an in-memory FAT card, buffers.
+#![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use omv_agent::{Buffers, Card, Executor, PatternSensor};
+use omv_fatstore::format::{format_card, MemCard};
+use omv_imageio::{Cancelled, Clock, ManualClock, Wait};
+use omv_proto::{bounded, Op, Outcome, PixFormat, SensorSettings, Value};
+
+/// A manual clock whose clones share one time.
+#[derive(Debug, Clone, Default)]
+pub struct TestClock(pub Rc<RefCell<ManualClock>>);
+
+impl TestClock {
+    pub fn now(&self) -> u64 {
+        self.0.borrow_mut().now_us()
+    }
+    pub fn advance_us(&self, us: u64) {
+        self.0.borrow_mut().advance_us(us);
+    }
+}
+
+impl Clock for TestClock {
+    fn now_us(&mut self) -> u64 {
+        self.0.borrow_mut().now_us()
+    }
+}
+
+impl Wait for TestClock {
+    fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled> {
+        self.0.borrow_mut().wait_until(deadline_us)
+    }
+}
+
+pub const QVGA_565: usize = 320 * 240 * 2;
+
+/// What an executor borrows.
+pub struct Rig {
+    pub card: Card<MemCard>,
+    pub frame: Vec<u8>,
+    pub aux: Vec<u8>,
+    pub mem: Vec<u8>,
+    pub clock: TestClock,
+}
+
+pub type Exec<'a> = Executor<'a, MemCard, TestClock, PatternSensor, 4096>;
+
+impl Rig {
+    pub fn new() -> Self {
+        Rig {
+            card: Card::mount(MemCard::new(format_card(64 << 20).unwrap())).unwrap(),
+            frame: vec![0; QVGA_565],
+            aux: vec![0; QVGA_565],
+            mem: vec![0; 2 << 20],
+            clock: TestClock::default(),
+        }
+    }
+
+    pub fn exec(&mut self) -> Exec<'_> {
+        Executor::new(
+            self.clock.clone(),
+            PatternSensor::new(),
+            Some(&self.card),
+            Buffers {
+                frame: &mut self.frame,
+                aux: &mut self.aux,
+                memory: &mut self.mem,
+            },
+        )
+    }
+
+    /// The bytes of a (closed) file on the card.
+    pub fn file(&self, path: &str) -> Vec<u8> {
+        let store = self.card.store().unwrap();
+        let len = store.file_len(path).unwrap() as usize;
+        let mut out = vec![0; len];
+        let n = store.read_range(path, 0, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+}
+
+/// Run a step that must succeed; its value.
+pub fn ok(ex: &mut Exec<'_>, op: Op) -> Value {
+    match ex.run(0, &op) {
+        Outcome::Ok(v) => v,
+        Outcome::Err(e) => panic!("{op:?} failed: {e}"),
+    }
+}
+
+/// Run a step that must fail; the error's name.
+pub fn fails(ex: &mut Exec<'_>, op: Op) -> omv_proto::OpError {
+    match ex.run(0, &op) {
+        Outcome::Ok(v) => panic!("{op:?} should fail, gave {v:?}"),
+        Outcome::Err(e) => e,
+    }
+}
+
+pub fn num(v: Value) -> u64 {
+    match v {
+        Value::Number(n) => n,
+        other => panic!("expected a number, got {other:?}"),
+    }
+}
+
+pub fn open_file(path: &str, mode: &str) -> Op {
+    Op::OpenFile {
+        path: bounded(path),
+        mode: bounded(mode),
+        write_version: None,
+    }
+}
+
+pub fn sensor(w: u16, h: u16, p: PixFormat, fps: u16) -> Op {
+    Op::Sensor(SensorSettings {
+        width: Some(w),
+        height: Some(h),
+        pixformat: Some(p),
+        fps: Some(fps),
+        ..Default::default()
+    })
+}
