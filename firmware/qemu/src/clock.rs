@@ -22,8 +22,9 @@ const TICKS_PER_US: u64 = (TIMER_HZ / 1_000_000) as u64;
 
 static WRAPS: AtomicU32 = AtomicU32::new(0);
 
-/// Microseconds since [`TimerClock::start`], from TIMER0.
-#[derive(Debug)]
+/// Microseconds since [`TimerClock::start`], from TIMER0. Copies share the
+/// one hardware timer, so they share one time.
+#[derive(Debug, Clone, Copy)]
 pub struct TimerClock {
     _private: (),
 }
@@ -91,14 +92,20 @@ impl Wait for TimerClock {
     }
 }
 
-/// TIMER0 interrupt: one more wrap.
-pub fn on_timer0_interrupt() {
+/// TIMER0 wraps (171.8 s each) since start.
+pub fn wraps() -> u32 {
+    WRAPS.load(Ordering::Relaxed)
+}
+
+/// TIMER0 interrupt: one more wrap; returns the new wrap count.
+pub fn on_timer0_interrupt() -> u32 {
     critical_section::with(|_| {
         if regs::read(TIMER0, INTSTATUS) & 1 != 0 {
             regs::write(TIMER0, INTSTATUS, 1);
             WRAPS.fetch_add(1, Ordering::Relaxed);
         }
-    });
+        WRAPS.load(Ordering::Relaxed)
+    })
 }
 
 /// TIMER1 interrupt: the alarm fired; stop it (the waiter re-arms).

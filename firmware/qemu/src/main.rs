@@ -1,54 +1,60 @@
 //! The omv agent firmware for `qemu-system-arm -M mps2-an500` (Cortex-M7).
 //!
-//! UART0 is the host link (a PTY with `-serial pty`), TIMER0 the clock,
-//! the PSRAM a RAM disk holding the card image loaded by the host.
+//! UART0 is the host link (a PTY with `-serial pty`), TIMER0 the clock, the
+//! PSRAM a RAM disk holding the card image the host loaded with
+//! `-device loader,file=card.img,addr=0x60000000`. The command loop is
+//! `omv_agent::serve` with the shared executor: the same code that runs
+//! in-process for the `sim` board.
 #![no_std]
 #![no_main]
 
+mod buffers;
 mod clock;
 mod exit;
+mod link;
 mod panic;
 mod ramdisk;
 mod regs;
+mod semihost;
 mod uart;
 
 use cortex_m_rt::{entry, exception};
-use embedded_io::{Read, Write};
-use embedded_sdmmc::BlockDevice;
+use omv_agent::{BoardInfo, Card, Executor, PatternSensor};
 
-/// Printed at start: the host waits for it before talking.
-pub const BANNER: &str = "omv-agent-qemu ready\r\n";
+/// Leave QEMU when the host has sent nothing for this many TIMER0 wraps
+/// (171.8 s each: between 8.6 and 11.5 minutes), so an emulator whose host
+/// died without killing it does not run for ever.
+const IDLE_EXIT_WRAPS: u32 = 4;
+/// Exit code after [`IDLE_EXIT_WRAPS`].
+const EXIT_IDLE: u32 = 3;
+/// Exit code when the buffers or the PSRAM were already taken (a bug).
+const EXIT_SETUP: u32 = 4;
+
+/// Exit code when QEMU's stdout (the fast response path) closed.
+const EXIT_LINK: u32 = 5;
+
+/// Who we are in the handshake.
+const INFO: BoardInfo<'static> = BoardInfo {
+    board: "qemu",
+    firmware: concat!("agent-qemu ", env!("CARGO_PKG_VERSION")),
+};
 
 #[entry]
 fn main() -> ! {
     let clock = clock::TimerClock::start();
-    let mut uart = uart::Uart::init(clock::TIMER_HZ, 115_200);
-    let _ = uart.write_all(BANNER.as_bytes());
-    if let Some(mem) = ramdisk::psram() {
-        let disk = ramdisk::RamDisk::new(mem);
-        let mut block = [embedded_sdmmc::Block::new()];
-        let mbr = disk.read(&mut block, embedded_sdmmc::BlockIdx(0)).is_ok()
-            && block[0].contents[510..512] == [0x55, 0xAA];
-        let _ = core::fmt::Write::write_fmt(
-            &mut uart,
-            format_args!(
-                "card: {} blocks, mbr {}\r\n",
-                disk.num_blocks().map(|c| c.0).unwrap_or(0),
-                mbr
-            ),
-        );
-    }
-    let mut buf = [0u8; 64];
-    loop {
-        let n = match uart.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) => match e {},
-        };
-        if buf[..n].contains(&b'Q') {
-            exit::exit(0);
-        }
-        let _ = uart.write_all(&buf[..n]);
-        let _ = clock.ticks();
+    let mut link = link::Link::new(uart::Uart::init(clock::TIMER_HZ, 115_200));
+    let (Some(bufs), Some(psram)) = (buffers::take(), ramdisk::psram()) else {
+        exit::exit(EXIT_SETUP)
+    };
+    // No card image loaded (or not FAT): run without files; the handshake's
+    // capabilities tell the host.
+    let card = Card::mount(ramdisk::RamDisk::new(psram)).ok();
+    let mut exec: Executor<'_, _, _, _> =
+        Executor::new(clock, PatternSensor::new(), card.as_ref(), bufs);
+    match omv_agent::serve(&mut link, &mut exec, &INFO) {
+        Ok(()) => exit::exit(0),
+        // The host closed QEMU's stdout: nobody is listening any more.
+        Err(omv_agent::ServeError::Link(link::LinkError)) => exit::exit(EXIT_LINK),
     }
 }
 
@@ -60,7 +66,12 @@ unsafe fn DefaultHandler(irqn: i16) {
     match irqn {
         0 => uart::on_rx_interrupt(),
         1 => uart::on_tx_interrupt(),
-        8 => clock::on_timer0_interrupt(),
+        8 => {
+            let wraps = clock::on_timer0_interrupt();
+            if wraps.wrapping_sub(uart::last_rx_wraps()) >= IDLE_EXIT_WRAPS {
+                exit::exit(EXIT_IDLE);
+            }
+        }
         9 => clock::on_timer1_interrupt(),
         _ => {}
     }

@@ -23,5 +23,9 @@ impl Write for PollingUart {
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     cortex_m::interrupt::disable();
     let _ = writeln!(PollingUart, "\r\nagent-qemu panicked: {info}\r");
+    // Also on QEMU's stderr, which the harness keeps for its error message.
+    let mut msg = heapless::String::<256>::new();
+    let _ = writeln!(msg, "agent-qemu panicked: {info}");
+    crate::semihost::write_stderr(msg.as_bytes());
     crate::exit::exit(PANIC_EXIT)
 }

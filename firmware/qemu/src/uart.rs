@@ -8,6 +8,7 @@
 
 use crate::regs::{self, Irq, UART0};
 use core::cell::RefCell;
+use core::sync::atomic::{AtomicU32, Ordering};
 use critical_section::Mutex;
 use heapless::Deque;
 
@@ -28,6 +29,14 @@ const INT_RX: u32 = 1 << 1;
 
 /// Bytes buffered between the RX interrupt and the reader.
 pub const RX_RING: usize = 1024;
+
+/// TIMER0 wrap count when the last byte arrived (host idle watchdog).
+static LAST_RX_WRAPS: AtomicU32 = AtomicU32::new(0);
+
+/// TIMER0 wrap count when the last byte arrived.
+pub fn last_rx_wraps() -> u32 {
+    LAST_RX_WRAPS.load(Ordering::Relaxed)
+}
 
 static RX: Mutex<RefCell<Deque<u8, RX_RING>>> = Mutex::new(RefCell::new(Deque::new()));
 
@@ -106,6 +115,9 @@ impl Uart {
 /// Moves the byte in the holding register (if any) into the ring, unless
 /// the ring is full.
 fn drain_hw(rx: &mut Deque<u8, RX_RING>) {
+    if regs::read(UART0, STATE) & STATE_RX_FULL != 0 {
+        LAST_RX_WRAPS.store(crate::clock::wraps(), Ordering::Relaxed);
+    }
     while !rx.is_full() && regs::read(UART0, STATE) & STATE_RX_FULL != 0 {
         // Only the low 8 bits of DATA carry the byte.
         let byte = (regs::read(UART0, DATA) & 0xFF) as u8;
