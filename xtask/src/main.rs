@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's command line. A thin `clap` layer; the work
 //! is done by the library crates so that every part is testable.
 
+mod hil;
 mod inspect;
 mod test;
 
@@ -26,6 +27,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the HIL scenarios on a board and compare with golden snapshots.
+    Hil(hil::HilArgs),
+    /// Review changed golden snapshots (golden/<board>/*.snap.new).
+    Golden(hil::GoldenArgs),
     /// Run every check CI runs: fmt, clippy, tests, firmware builds, scenarios.
     Test {
         /// Only list the checks, do not run them.
@@ -39,6 +44,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Inspect { file, json } => inspect::run(&file, json),
         Command::Test { list } => test::run(list),
+        Command::Hil(args) => hil::run(args),
+        Command::Golden(args) => hil::golden(args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

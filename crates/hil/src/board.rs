@@ -1,0 +1,142 @@
+//! The one interface the runner uses for every board: `sim` (in-process),
+//! `qemu` and `h7` (the agent over a serial line).
+//!
+//! A board runs a scenario as a sequence of [`omv_proto::Op`]s and answers
+//! each with an [`omv_proto::Outcome`]; it keeps a timing trace of
+//! [`omv_proto::Event`]s stamped with its own clock, and gives back the
+//! files a scenario produced. An `Outcome::Err` is the *step* failing (an
+//! expected or unexpected stream error); a [`BoardError`] is the *board*
+//! failing (link down, timeout, emulator gone) and aborts the scenario.
+
+use std::time::Duration;
+
+use omv_proto::{Event, Op, Outcome};
+
+use crate::scenario::Card;
+
+/// What a board needs to know before the first step of a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setup {
+    /// The scenario's name (for logs and scratch directories).
+    pub scenario: String,
+    /// The content seed (`--seed` or the scenario's `seed`).
+    pub seed: u64,
+    /// The SD card: timing profile and capacity. Boards with a real or
+    /// fixed card use what they can (a RAM disk ignores the profile).
+    pub card: Card,
+}
+
+/// How a board's captured values are turned into stable snapshot text.
+/// The simulator is exact; emulators and hardware redact or bucket what
+/// legitimately varies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotPolicy {
+    /// Timing figures (times, fps, lateness) in snapshots.
+    pub timing: TimingPolicy,
+    /// Payload hashes are kept (`true`) or replaced by `[redacted]`, e.g. a
+    /// live camera image on hardware.
+    pub content_hashes: bool,
+}
+
+/// How timing values appear in snapshots.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimingPolicy {
+    /// Exact values (deterministic boards: `sim`).
+    Exact,
+    /// Rounded to multiples of `quantum_us` (times) and `fps_step` (rates).
+    Bucket {
+        /// Time quantum in µs.
+        quantum_us: u64,
+        /// Rate quantum in frames per second.
+        fps_step: f64,
+    },
+    /// Replaced by `[redacted]`; the runner still checks them against the
+    /// board's tolerances.
+    Redact,
+}
+
+impl Default for SnapshotPolicy {
+    fn default() -> Self {
+        SnapshotPolicy {
+            timing: TimingPolicy::Exact,
+            content_hashes: true,
+        }
+    }
+}
+
+/// A board failed (not a step): the scenario is aborted and reported as an
+/// error with this message.
+#[derive(Debug, thiserror::Error)]
+pub enum BoardError {
+    /// The board does not exist or is not implemented yet.
+    #[error("board `{board}` is not supported yet: {reason}")]
+    NotSupported {
+        /// The board's name.
+        board: String,
+        /// What is missing.
+        reason: String,
+    },
+    /// The board could not be started or prepared for a scenario.
+    #[error("board `{board}` could not be set up: {message}")]
+    Setup {
+        /// The board's name.
+        board: String,
+        /// What failed and how to fix it.
+        message: String,
+    },
+    /// No answer within the allowed time.
+    #[error("board `{board}`: no answer to {what} within {timeout:?}")]
+    Timeout {
+        /// The board's name.
+        board: String,
+        /// What was waited for.
+        what: String,
+        /// How long.
+        timeout: Duration,
+    },
+    /// The link to the board failed (serial error, protocol error, process gone).
+    #[error("board `{board}`: link failed: {message}")]
+    Link {
+        /// The board's name.
+        board: String,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// A board the runner can drive.
+pub trait Board {
+    /// The board's name, as in `hil/boards/<name>.toml` (`sim`, `qemu`, `h7`).
+    fn name(&self) -> &str;
+
+    /// How this board's captures are made stable for snapshots.
+    fn snapshot_policy(&self) -> SnapshotPolicy {
+        SnapshotPolicy::default()
+    }
+
+    /// Capabilities a scenario may need (`needs = [...]`), e.g.
+    /// `"power-cut"`, `"card-profile"`. Scenarios needing one the board
+    /// lacks are skipped on it.
+    fn capabilities(&self) -> &[&str] {
+        &[]
+    }
+
+    /// Prepare a fresh run: a newly formatted card, a reset clock and
+    /// sensor, no open stream, an empty trace.
+    fn begin(&mut self, setup: &Setup) -> Result<(), BoardError>;
+
+    /// Run one step. `step` is its 1-based number in the scenario (0 for
+    /// the runner's own setup steps) and tags the trace events it causes.
+    fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError>;
+
+    /// The trace events since the last call, in board-time order.
+    fn take_events(&mut self) -> Result<Vec<Event>, BoardError>;
+
+    /// The bytes of a file on the board's card, `None` if it does not exist.
+    fn download(&mut self, path: &str) -> Result<Option<Vec<u8>>, BoardError>;
+
+    /// The scenario is over (passed or not): release what `begin` took.
+    fn end(&mut self) -> Result<(), BoardError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,173 @@
+//! What a scenario run leaves behind: each step's result, the timing trace,
+//! and the stream files it produced, saved under `target/hil/<board>/<scenario>/`.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use omv_proto::{Event, EventKind, Op, Outcome};
+
+use crate::scenario::Expect;
+use crate::stream::StreamTable;
+
+/// One step as it ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRecord {
+    /// 1-based step number (0 = the runner's sensor setup).
+    pub number: u32,
+    /// Line of the step in the scenario file (0 for setup).
+    pub line: usize,
+    /// The operation.
+    pub op: Op,
+    /// What was expected.
+    pub expect: Expect,
+    /// What the board answered.
+    pub outcome: Outcome,
+    /// Why the outcome does not meet the expectation, if it does not.
+    pub failure: Option<String>,
+}
+
+/// A file the scenario produced, downloaded from the board.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapturedFile {
+    /// Path on the board (`/sdcard/stream.bin`).
+    pub board_path: String,
+    /// The bytes, or `None` if the file does not exist on the board.
+    pub bytes: Option<Vec<u8>>,
+}
+
+impl CapturedFile {
+    /// The parsed frame table (version, frames, truncated tail), if the file exists.
+    pub fn table(&self) -> Option<StreamTable> {
+        self.bytes.as_deref().map(StreamTable::parse)
+    }
+
+    /// A file name for the local copy: the board path's last component.
+    pub fn local_name(&self) -> String {
+        let base = self
+            .board_path
+            .rsplit('/')
+            .find(|s| !s.is_empty())
+            .unwrap_or("file");
+        base.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+}
+
+/// Everything captured from one scenario run on one board.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capture {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The board's name.
+    pub board: String,
+    /// The content seed used.
+    pub seed: u64,
+    /// Every step that ran, in order.
+    pub steps: Vec<StepRecord>,
+    /// The timing trace, board clock.
+    pub events: Vec<Event>,
+    /// Files the scenario wrote (every path opened with `"w"`).
+    pub files: Vec<CapturedFile>,
+}
+
+impl Capture {
+    /// Write the capture to `dir` (created): each stream file under its own
+    /// name, `steps.txt` (each step's result) and `trace.csv` (the timing trace).
+    /// Returns the paths written.
+    pub fn save(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir)?;
+        let mut written = Vec::new();
+        for f in &self.files {
+            if let Some(bytes) = &f.bytes {
+                let p = dir.join(f.local_name());
+                std::fs::write(&p, bytes)?;
+                written.push(p);
+            }
+        }
+        let p = dir.join("steps.txt");
+        std::fs::write(&p, self.steps_text())?;
+        written.push(p);
+        let p = dir.join("trace.csv");
+        std::fs::write(&p, self.trace_csv())?;
+        written.push(p);
+        Ok(written)
+    }
+
+    /// One line per step: number, line, op, outcome, failure.
+    pub fn steps_text(&self) -> String {
+        let mut out = String::new();
+        for s in &self.steps {
+            let _ = writeln!(
+                out,
+                "step {} (line {}): {:?} -> {:?}{}",
+                s.number,
+                s.line,
+                s.op,
+                s.outcome,
+                s.failure
+                    .as_ref()
+                    .map(|f| format!("  FAILED: {f}"))
+                    .unwrap_or_default()
+            );
+        }
+        out
+    }
+
+    /// The trace as CSV: `t_us,step,event,index,detail`.
+    pub fn trace_csv(&self) -> String {
+        let mut out = String::from("t_us,step,event,index,seq_or_scheduled_us,payload_len,crc32\n");
+        for e in &self.events {
+            let _ = match e.kind {
+                EventKind::FrameWritten {
+                    index,
+                    seq,
+                    payload_len,
+                    crc32,
+                    ..
+                } => writeln!(
+                    out,
+                    "{},{},written,{index},{seq},{payload_len},{crc32:08x}",
+                    e.t_us, e.step
+                ),
+                EventKind::FrameReleased {
+                    index,
+                    scheduled_us,
+                    payload_len,
+                    crc32,
+                    ..
+                } => writeln!(
+                    out,
+                    "{},{},released,{index},{scheduled_us},{payload_len},{crc32:08x}",
+                    e.t_us, e.step
+                ),
+                EventKind::FramesDropped { count, seq } => {
+                    writeln!(out, "{},{},dropped,{count},{seq},,", e.t_us, e.step)
+                }
+                EventKind::StepFailed { index } => {
+                    writeln!(out, "{},{},failed,{index},,,", e.t_us, e.step)
+                }
+            };
+        }
+        out
+    }
+
+    /// Failures of the expectations, in step order.
+    pub fn failures(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter_map(|s| {
+                s.failure
+                    .as_ref()
+                    .map(|f| format!("step {} (line {}): {f}", s.number, s.line))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,22 @@
+//! The hardware-in-the-loop harness: scenarios written once as data
+//! (`hil/scenarios/*.toml`), run on any [`Board`] (`sim`, `qemu`, `h7`),
+//! captured (stream files, step results, timing trace), summarised as
+//! stable text and compared with reviewed golden snapshots
+//! (`golden/<board>/<scenario>.snap`, insta's format).
+//!
+//! `cargo xtask hil` is a thin CLI over [`runner::run_all`].
+
+pub mod board;
+pub mod boards;
+pub mod capture;
+pub mod golden;
+pub mod junit;
+pub mod runner;
+pub mod scenario;
+pub mod stream;
+pub mod summary;
+
+pub use board::{Board, BoardError, Setup, SnapshotPolicy, TimingPolicy};
+pub use boards::{BoardInfo, BoardOptions, ProbeArgs};
+pub use runner::{run_all, run_scenario, RunOptions, ScenarioResult, Verdict};
+pub use scenario::{Scenario, ScenarioError};

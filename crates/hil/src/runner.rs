@@ -1,0 +1,411 @@
+//! The runner: a scenario on a board -> capture -> summary -> golden check
+//! -> verdict.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use omv_proto::{Op, Outcome, Value as PValue};
+
+use crate::board::{Board, BoardError, Setup};
+use crate::capture::{Capture, CapturedFile, StepRecord};
+use crate::golden::{self, GoldenCheck};
+use crate::scenario::{Expect, Scenario, Value};
+use crate::summary;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The repository root (`golden/` is under it).
+    pub root: PathBuf,
+    /// Where captures go: `<out_dir>/<scenario>/`.
+    pub out_dir: PathBuf,
+    /// Overrides every scenario's seed.
+    pub seed: Option<u64>,
+    /// Write `.snap.new` files for review on a mismatch.
+    pub write_new: bool,
+}
+
+/// How a scenario ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every expectation held and the summary equals the golden snapshot.
+    Pass,
+    /// One or more expectations failed (listed in [`ScenarioResult::failures`]).
+    Fail,
+    /// The expectations held but the summary differs from the golden snapshot.
+    SnapshotChanged,
+    /// The expectations held but there is no golden snapshot yet.
+    SnapshotMissing,
+    /// The board failed; the scenario could not complete.
+    Error,
+    /// The scenario does not run on this board.
+    Skipped,
+}
+
+impl Verdict {
+    /// A short word for summaries: `pass`, `FAIL`, `snapshot changed`, ...
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "FAIL",
+            Verdict::SnapshotChanged => "snapshot changed",
+            Verdict::SnapshotMissing => "snapshot missing",
+            Verdict::Error => "ERROR",
+            Verdict::Skipped => "skipped",
+        }
+    }
+
+    /// True unless the scenario passed or was skipped.
+    pub fn is_failure(&self) -> bool {
+        !matches!(self, Verdict::Pass | Verdict::Skipped)
+    }
+}
+
+/// One scenario's result on one board.
+#[derive(Debug, Clone)]
+pub struct ScenarioResult {
+    /// The scenario's name.
+    pub name: String,
+    /// The board's name.
+    pub board: String,
+    /// How it ended.
+    pub verdict: Verdict,
+    /// Wall time of the run.
+    pub duration: Duration,
+    /// Expectation failures, board errors, skip reason, snapshot messages:
+    /// what the user needs to read, one entry per line.
+    pub failures: Vec<String>,
+    /// The snapshot text, if the scenario ran.
+    pub summary: Option<String>,
+    /// What the golden comparison found.
+    pub golden: Option<GoldenCheck>,
+    /// Where the capture was saved.
+    pub capture_dir: Option<PathBuf>,
+}
+
+impl ScenarioResult {
+    /// The one summary line: verdict, name, time, and the first reason.
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "{:<16} {:<40} {:>7.2} s",
+            self.verdict.label(),
+            self.name,
+            self.duration.as_secs_f64()
+        );
+        if let Some(first) = self.failures.first() {
+            s.push_str("  ");
+            s.push_str(first.lines().next().unwrap_or(""));
+        }
+        s
+    }
+}
+
+/// Does `outcome` meet `expect`? `None` if so, else why not.
+pub fn check_expectation(expect: &Expect, outcome: &Outcome) -> Option<String> {
+    match (expect, outcome) {
+        (Expect::Ok, Outcome::Ok(_)) => None,
+        (Expect::Ok, Outcome::Err(e)) => Some(format!("expected success, got error {e}")),
+        (Expect::Error(want), Outcome::Err(e)) if e.name == *want => None,
+        (Expect::Error(want), Outcome::Err(e)) => {
+            Some(format!("expected error {want}, got error {e}"))
+        }
+        (Expect::Error(want), Outcome::Ok(v)) => {
+            Some(format!("expected error {want}, got success: {v:?}"))
+        }
+        (Expect::Value(_), Outcome::Err(e)) => Some(format!("expected a value, got error {e}")),
+        (Expect::Value(want), Outcome::Ok(v)) => {
+            let got = observed(v);
+            if got.as_ref() == Some(want) {
+                None
+            } else {
+                Some(format!(
+                    "expected {want}, got {}",
+                    got.map_or(format!("{v:?}"), |g| g.to_string())
+                ))
+            }
+        }
+    }
+}
+
+/// The value a scenario's `expect` is compared with.
+fn observed(v: &PValue) -> Option<Value> {
+    Some(match v {
+        PValue::Unit => return None,
+        PValue::None => Value::None,
+        PValue::Bool(b) => Value::Bool(*b),
+        PValue::Number(n) => Value::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
+        PValue::Stream(k) => Value::Text(k.name().to_owned()),
+        PValue::Frame(f) => Value::Int(i64::from(f.index)),
+        PValue::Record(r) => Value::Int(i64::from(r.frames)),
+        PValue::Replay(r) => Value::Int(i64::from(r.frames)),
+        PValue::Diff(d) => Value::Int(i64::from(d.changed)),
+    })
+}
+
+/// Paths the scenario writes: every file opened with `"w"`, first use first.
+pub fn written_paths(scenario: &Scenario) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for st in &scenario.steps {
+        if let Op::OpenFile { path, mode, .. } = &st.op {
+            if mode.as_str() == "w" && !out.iter().any(|p| p == path.as_str()) {
+                out.push(path.as_str().to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Run `scenario` on `board` and capture everything. A [`BoardError`]
+/// aborts the run (the board's `end` is still called).
+pub fn capture(
+    board: &mut dyn Board,
+    scenario: &Scenario,
+    seed: u64,
+) -> Result<Capture, BoardError> {
+    let setup = Setup {
+        scenario: scenario.name.clone(),
+        seed,
+        card: scenario.card.clone(),
+    };
+    board.begin(&setup)?;
+    let result = capture_steps(board, scenario, seed);
+    let ended = board.end();
+    let capture = result?;
+    ended?;
+    Ok(capture)
+}
+
+fn capture_steps(
+    board: &mut dyn Board,
+    scenario: &Scenario,
+    seed: u64,
+) -> Result<Capture, BoardError> {
+    let mut steps = Vec::with_capacity(scenario.steps.len() + 1);
+    let sensor = scenario.sensor.op(seed);
+    let outcome = board.run(0, &sensor)?;
+    let failure = check_expectation(&Expect::Ok, &outcome).map(|f| format!("sensor setup: {f}"));
+    steps.push(StepRecord {
+        number: 0,
+        line: 0,
+        op: sensor,
+        expect: Expect::Ok,
+        outcome,
+        failure,
+    });
+    for (i, st) in scenario.steps.iter().enumerate() {
+        let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let outcome = board.run(number, &st.op)?;
+        let failure = check_expectation(&st.expect, &outcome)
+            .map(|f| format!("{}: {f}", summary::op_text(&st.op)));
+        steps.push(StepRecord {
+            number,
+            line: st.line,
+            op: st.op.clone(),
+            expect: st.expect.clone(),
+            outcome,
+            failure,
+        });
+    }
+    let events = board.take_events()?;
+    let mut files = Vec::new();
+    for path in written_paths(scenario) {
+        let bytes = board.download(&path)?;
+        files.push(CapturedFile {
+            board_path: path,
+            bytes,
+        });
+    }
+    Ok(Capture {
+        scenario: scenario.name.clone(),
+        board: board.name().to_owned(),
+        seed,
+        steps,
+        events,
+        files,
+    })
+}
+
+/// Why `board` skips `scenario`, if it does.
+pub fn skip_reason(board: &dyn Board, scenario: &Scenario) -> Option<String> {
+    if !scenario.runs_on(board.name()) {
+        return Some(format!(
+            "runs only on {} (boards = [...] in {})",
+            scenario.boards.join(", "),
+            scenario.path.display()
+        ));
+    }
+    let caps = board.capabilities();
+    let missing: Vec<&str> = scenario
+        .needs
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !caps.contains(n))
+        .collect();
+    if missing.is_empty() {
+        None
+    } else {
+        Some(format!("board lacks {}", missing.join(", ")))
+    }
+}
+
+/// Run one scenario end to end: capture, save, summarise, compare.
+pub fn run_scenario(
+    board: &mut dyn Board,
+    scenario: &Scenario,
+    opts: &RunOptions,
+) -> ScenarioResult {
+    let started = Instant::now();
+    let mut result = ScenarioResult {
+        name: scenario.name.clone(),
+        board: board.name().to_owned(),
+        verdict: Verdict::Pass,
+        duration: Duration::ZERO,
+        failures: Vec::new(),
+        summary: None,
+        golden: None,
+        capture_dir: None,
+    };
+    if let Some(why) = skip_reason(board, scenario) {
+        result.verdict = Verdict::Skipped;
+        result.failures.push(why);
+        return result;
+    }
+    let seed = opts.seed.unwrap_or(scenario.seed);
+    let cap = match capture(board, scenario, seed) {
+        Ok(c) => c,
+        Err(e) => {
+            result.verdict = Verdict::Error;
+            result.failures.push(e.to_string());
+            result.duration = started.elapsed();
+            return result;
+        }
+    };
+    let dir = opts.out_dir.join(&scenario.name);
+    match cap.save(&dir) {
+        Ok(_) => result.capture_dir = Some(dir),
+        Err(e) => result.failures.push(format!(
+            "could not save the capture to {}: {e}",
+            dir.display()
+        )),
+    }
+    let text = summary::render(scenario, &cap, &board.snapshot_policy());
+    if let Some(dir) = &result.capture_dir {
+        let _ = std::fs::write(dir.join("summary.txt"), &text);
+    }
+    let failures = cap.failures();
+    let golden_path = golden::golden_path(&opts.root, board.name(), &scenario.name);
+    let check = golden::check(&golden_path, &text, &scenario.description, opts.write_new);
+    result.verdict = if failures.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    result.failures.extend(failures);
+    match check {
+        Ok(GoldenCheck::Match) => {}
+        Ok(GoldenCheck::Missing { ref path, ref new }) => {
+            if result.verdict == Verdict::Pass {
+                result.verdict = Verdict::SnapshotMissing;
+            }
+            result.failures.push(missing_message(path, new.as_deref()));
+        }
+        Ok(GoldenCheck::Changed {
+            ref path,
+            ref diff,
+            ref new,
+        }) => {
+            if result.verdict == Verdict::Pass {
+                result.verdict = Verdict::SnapshotChanged;
+            }
+            result
+                .failures
+                .push(changed_message(path, new.as_deref(), diff));
+        }
+        Err(ref e) => {
+            result.verdict = Verdict::Error;
+            result.failures.push(format!("golden snapshot: {e}"));
+        }
+    }
+    result.golden = check.ok();
+    result.summary = Some(text);
+    result.duration = started.elapsed();
+    result
+}
+
+fn review_hint(new: Option<&Path>) -> String {
+    match new {
+        Some(n) => format!(
+            "the captured summary is in {}; review it with `cargo xtask golden review` (or `cargo insta review`)",
+            n.display()
+        ),
+        None => "no .snap.new written (CI=true or INSTA_UPDATE=no); run `cargo xtask hil` locally, then `cargo xtask golden review`".into(),
+    }
+}
+
+fn missing_message(path: &Path, new: Option<&Path>) -> String {
+    format!(
+        "no golden snapshot {}: {}",
+        path.display(),
+        review_hint(new)
+    )
+}
+
+fn changed_message(path: &Path, new: Option<&Path>, diff: &str) -> String {
+    format!(
+        "summary differs from {}: {}\n{diff}",
+        path.display(),
+        review_hint(new)
+    )
+}
+
+/// Told about each scenario as the run goes (the CLI draws a progress bar).
+pub trait Progress {
+    /// `scenario` is about to run.
+    fn start(&mut self, _scenario: &Scenario) {}
+    /// `scenario` finished with `result`.
+    fn done(&mut self, _result: &ScenarioResult) {}
+}
+
+/// A [`Progress`] that reports nothing.
+#[derive(Debug, Default)]
+pub struct Quiet;
+
+impl Progress for Quiet {}
+
+/// The scenarios named in `names` (all if empty), in the order given.
+/// An unknown name is an error listing the known ones.
+pub fn select(all: &[Scenario], names: &[String]) -> Result<Vec<Scenario>, String> {
+    if names.is_empty() {
+        return Ok(all.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| {
+            all.iter().find(|s| &s.name == n).cloned().ok_or_else(|| {
+                let known: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+                format!(
+                    "no scenario named {n:?} in hil/scenarios/; the scenarios are: {}",
+                    known.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// Run every scenario on `board`, in order.
+pub fn run_all(
+    board: &mut dyn Board,
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    progress: &mut dyn Progress,
+) -> Vec<ScenarioResult> {
+    scenarios
+        .iter()
+        .map(|s| {
+            progress.start(s);
+            let r = run_scenario(board, s, opts);
+            progress.done(&r);
+            r
+        })
+        .collect()
+}

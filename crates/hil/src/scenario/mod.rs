@@ -1,0 +1,227 @@
+//! Scenarios as data: `hil/scenarios/<name>.toml` parsed into [`Scenario`].
+//!
+//! A scenario sets up the board (`[sensor]`, `[card]`) and lists steps, one
+//! `[[step]]` table each, named after the seed's `image.ImageIO` API:
+//!
+//! ```toml
+//! description = "Record 30 frames to the SD card"
+//!
+//! [sensor]
+//! width = 320
+//! height = 240
+//! pixformat = "RGB565"
+//! fps = 30
+//!
+//! [[step]]
+//! op = "open"
+//! path = "/sdcard/stream.bin"
+//! mode = "w"
+//!
+//! [[step]]
+//! op = "record"          # snapshot + write, `frames` times
+//! frames = 30
+//!
+//! [[step]]
+//! op = "count"
+//! expect = 30
+//! ```
+//!
+//! Each step becomes one [`omv_proto::Op`], so it means the same on every
+//! board. The ops and their fields (defaults in brackets):
+//!
+//! | `op` | fields | `omv_proto::Op` |
+//! |---|---|---|
+//! | `open` | `path`, `mode`, `version` [20] | `OpenFile` |
+//! | `open` | `shape = [w, h, "PIXFORMAT"]`, `count` | `OpenMemory` |
+//! | `write` | | `Write` (snapshot + write) |
+//! | `record` | `frames` | `Record` |
+//! | `read` | `copy_to_fb` [true], `loop` [true], `pause` [true] | `Read` |
+//! | `replay` | as `read`, `frames` (needed with `loop = true`) | `Replay` |
+//! | `seek` | `offset` | `Seek` |
+//! | `sync`, `close` | | `Sync`, `Close` |
+//! | `count`, `offset`, `size`, `version`, `buffer_size`, `type`, `is_closed` | | `Query` |
+//! | `sensor` | `width`, `height`, `pixformat`, `fps`, `content` | `Sensor` |
+//! | `snapshot` | | `Snapshot` |
+//! | `diff` | as `read`, `threshold` [16] | `Diff` |
+//! | `sleep` | `ms` | `Sleep` |
+//! | `power_cut` | | `Fault(PowerCut)` |
+//! | `write_limit` | `blocks` | `Fault(WriteLimit)` |
+//!
+//! Every step may carry an expectation: `expect = <value>` (a query's
+//! value; the frame index a `read`/`write` gave or `"none"` at the end; the
+//! frames a `record`/`replay` handled; the changed bytes of a `diff`) or
+//! `error = "<Name>"` (the step must fail with that
+//! [`omv_proto::ErrorName`], e.g. `"EndOfStream"`). Without either, the
+//! step must succeed.
+
+mod error;
+mod parse;
+
+pub use error::{line_col, ScenarioError};
+
+use std::path::{Path, PathBuf};
+
+use omv_proto::{Content, ErrorName, Op, PixFormat, SensorSettings};
+
+/// One scenario file, parsed and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// The scenario's name: the file name without `.toml`.
+    pub name: String,
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// One line saying what the scenario shows.
+    pub description: String,
+    /// Seed of the sensor content (overridden by `--seed`).
+    pub seed: u64,
+    /// Boards the scenario runs on; empty means every board.
+    pub boards: Vec<String>,
+    /// Board capabilities the scenario needs (e.g. `"power-cut"`); a board
+    /// without one skips the scenario.
+    pub needs: Vec<String>,
+    /// The camera.
+    pub sensor: Sensor,
+    /// The SD card.
+    pub card: Card,
+    /// What to do, in order.
+    pub steps: Vec<Step>,
+}
+
+/// `[sensor]`: what the camera delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sensor {
+    /// Frame width in pixels.
+    pub width: u16,
+    /// Frame height in pixels.
+    pub height: u16,
+    /// Pixel format of the snapshots.
+    pub pixformat: PixFormat,
+    /// Frames per second the sensor delivers (0 = unpaced).
+    pub fps: u16,
+    /// What the frames show (`color_bars`, `gradient`, `moving_box`, `noise`).
+    pub content: Content,
+}
+
+impl Default for Sensor {
+    fn default() -> Self {
+        Sensor {
+            width: 320,
+            height: 240,
+            pixformat: PixFormat::Rgb565,
+            fps: 30,
+            content: Content::ColorBars,
+        }
+    }
+}
+
+impl Sensor {
+    /// The setup step that puts the sensor in this state with `seed`.
+    pub fn op(&self, seed: u64) -> Op {
+        Op::Sensor(SensorSettings {
+            width: Some(self.width),
+            height: Some(self.height),
+            pixformat: Some(self.pixformat),
+            fps: Some(self.fps),
+            content: Some(self.content),
+            seed: Some(seed),
+        })
+    }
+}
+
+/// `[card]`: the SD card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    /// Timing profile name (the simulator's card profiles, e.g. `fast`, `slow`).
+    pub profile: String,
+    /// Capacity in KiB.
+    pub capacity_kib: u64,
+}
+
+impl Default for Card {
+    fn default() -> Self {
+        Card {
+            profile: "fast".into(),
+            capacity_kib: 64 * 1024,
+        }
+    }
+}
+
+/// One `[[step]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// 1-based line of the step's `op` in the file, for messages.
+    pub line: usize,
+    /// What to do: one of the protocol's operations, the same on every board.
+    pub op: Op,
+    /// What must come out of it.
+    pub expect: Expect,
+}
+
+/// What a step must produce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// Succeed (any value).
+    Ok,
+    /// Succeed with this value.
+    Value(Value),
+    /// Fail with this error (e.g. `EndOfStream`, `InvalidFrameSize`).
+    Error(ErrorName),
+}
+
+/// A value a step can produce or a scenario can expect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// `None` (e.g. `read` at the end, `version()` of a memory stream).
+    None,
+    /// A number.
+    Int(i64),
+    /// A flag.
+    Bool(bool),
+    /// A name (`type()` gives `"file"` or `"memory"`).
+    Text(String),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::None => f.write_str("none"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Text(t) => write!(f, "{t:?}"),
+        }
+    }
+}
+
+impl Scenario {
+    /// Parse scenario text; `path` names the file in errors and gives the name.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+        parse::parse(text, path)
+    }
+
+    /// Read and parse a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(path, &e))?;
+        Self::from_toml(&text, path)
+    }
+
+    /// True if the scenario runs on `board` (its `boards` list is empty or names it).
+    pub fn runs_on(&self, board: &str) -> bool {
+        self.boards.is_empty() || self.boards.iter().any(|b| b == board)
+    }
+}
+
+/// Every `*.toml` in `dir`, sorted by name, parsed. Stops at the first
+/// broken file: a broken scenario is never silently skipped.
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| ScenarioError::io(dir, &e))?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ScenarioError::io(dir, &e))?;
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            paths.push(p);
+        }
+    }
+    paths.sort();
+    paths.iter().map(|p| Scenario::load(p)).collect()
+}

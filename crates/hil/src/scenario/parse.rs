@@ -1,0 +1,589 @@
+//! TOML text -> [`Scenario`], with spans for every field so that each error
+//! names the line, column and field.
+
+use std::ops::Range;
+use std::path::Path;
+
+use omv_proto::{
+    bounded, Content, ErrorName, Fault, Op, PixFormat, Query, ReadArgs, SensorSettings, MAX_MODE,
+    MAX_PATH,
+};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Card, Expect, Scenario, ScenarioError, Sensor, Step, Value};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    description: Option<Spanned<String>>,
+    seed: Option<Spanned<u64>>,
+    #[serde(default)]
+    boards: Vec<Spanned<String>>,
+    #[serde(default)]
+    needs: Vec<Spanned<String>>,
+    sensor: Option<RawSensor>,
+    card: Option<RawCard>,
+    #[serde(default)]
+    step: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSensor {
+    width: Option<Spanned<u32>>,
+    height: Option<Spanned<u32>>,
+    pixformat: Option<Spanned<String>>,
+    fps: Option<Spanned<u32>>,
+    content: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCard {
+    profile: Option<Spanned<String>>,
+    capacity_kib: Option<Spanned<u64>>,
+}
+
+/// Every field any step may have; which ones an op accepts is checked after.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    op: Spanned<String>,
+    path: Option<Spanned<String>>,
+    mode: Option<Spanned<String>>,
+    shape: Option<Spanned<(u32, u32, String)>>,
+    count: Option<Spanned<u32>>,
+    frames: Option<Spanned<u32>>,
+    copy_to_fb: Option<Spanned<bool>>,
+    #[serde(rename = "loop")]
+    loop_: Option<Spanned<bool>>,
+    pause: Option<Spanned<bool>>,
+    offset: Option<Spanned<u32>>,
+    ms: Option<Spanned<u32>>,
+    width: Option<Spanned<u32>>,
+    height: Option<Spanned<u32>>,
+    pixformat: Option<Spanned<String>>,
+    fps: Option<Spanned<u32>>,
+    content: Option<Spanned<String>>,
+    threshold: Option<Spanned<u8>>,
+    version: Option<Spanned<u8>>,
+    blocks: Option<Spanned<u32>>,
+    expect: Option<Spanned<toml::Value>>,
+    error: Option<Spanned<String>>,
+    /// Free text for the reader; ignored.
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+/// The operations and the optional fields each accepts (besides `op`,
+/// `expect`, `error`, `note`).
+const OPS: &[(&str, &[&str])] = &[
+    ("open", &["path", "mode", "version", "shape", "count"]),
+    ("write", &[]),
+    ("record", &["frames"]),
+    ("read", &["copy_to_fb", "loop", "pause"]),
+    ("replay", &["copy_to_fb", "loop", "pause", "frames"]),
+    ("seek", &["offset"]),
+    ("sync", &[]),
+    ("close", &[]),
+    ("count", &[]),
+    ("offset", &[]),
+    ("size", &[]),
+    ("version", &[]),
+    ("buffer_size", &[]),
+    ("type", &[]),
+    ("is_closed", &[]),
+    (
+        "sensor",
+        &["width", "height", "pixformat", "fps", "content"],
+    ),
+    ("sleep", &["ms"]),
+    ("power_cut", &[]),
+    ("snapshot", &[]),
+    ("diff", &["copy_to_fb", "loop", "pause", "threshold"]),
+    ("write_limit", &["blocks"]),
+];
+
+struct Ctx<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn err(
+        &self,
+        span: Range<usize>,
+        field: impl Into<String>,
+        msg: impl Into<String>,
+    ) -> ScenarioError {
+        ScenarioError::at(self.path, self.text, Some(span), Some(field.into()), msg)
+    }
+}
+
+pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    let raw: RawScenario = toml::from_str(text).map_err(|e| {
+        let (field, message) = split_toml_message(e.message());
+        ScenarioError::at(path, text, e.span(), field, message)
+    })?;
+    let cx = Ctx { text, path };
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("scenario")
+        .to_owned();
+    let description = match raw.description {
+        Some(d) if d.get_ref().trim().is_empty() => {
+            return Err(cx.err(d.span(), "description", "must not be empty"))
+        }
+        Some(d) => d.into_inner(),
+        None => {
+            return Err(ScenarioError::at(
+                path,
+                text,
+                Some(0..0),
+                Some("description".into()),
+                "missing: say in one line what the scenario shows",
+            ))
+        }
+    };
+    let sensor = sensor(&cx, raw.sensor.unwrap_or_default())?;
+    let card = card(&cx, raw.card)?;
+    if raw.step.is_empty() {
+        return Err(ScenarioError::at(
+            path,
+            text,
+            Some(text.len()..text.len()),
+            Some("step".into()),
+            "no steps: add at least one [[step]] table with an `op`",
+        ));
+    }
+    let steps = raw
+        .step
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| step(&cx, i + 1, s))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Scenario {
+        name,
+        path: path.to_owned(),
+        description,
+        seed: raw.seed.map_or(1, Spanned::into_inner),
+        boards: raw.boards.into_iter().map(Spanned::into_inner).collect(),
+        needs: raw.needs.into_iter().map(Spanned::into_inner).collect(),
+        sensor,
+        card,
+        steps,
+    })
+}
+
+/// toml's messages for unknown fields read "unknown field `x`, expected ...";
+/// pull the field name out so it is shown like our own errors.
+fn split_toml_message(msg: &str) -> (Option<String>, String) {
+    let msg = msg.trim_end().to_owned();
+    let field = msg
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(f, _)| f.to_owned());
+    (field, msg)
+}
+
+fn pixformat(cx: &Ctx<'_>, field: &str, v: &Spanned<String>) -> Result<PixFormat, ScenarioError> {
+    PixFormat::from_name(v.get_ref()).ok_or_else(|| {
+        let names: Vec<&str> = omv_imageio::PixFormat::ALL
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        cx.err(
+            v.span(),
+            field,
+            format!(
+                "unknown pixformat {:?}; expected one of {}",
+                v.get_ref(),
+                names.join(", ")
+            ),
+        )
+    })
+}
+
+fn content(cx: &Ctx<'_>, field: &str, v: &Spanned<String>) -> Result<Content, ScenarioError> {
+    Content::from_name(v.get_ref()).ok_or_else(|| {
+        let names: Vec<&str> = Content::ALL.iter().map(|c| c.name()).collect();
+        cx.err(
+            v.span(),
+            field,
+            format!(
+                "unknown content {:?}; expected one of {}",
+                v.get_ref(),
+                names.join(", ")
+            ),
+        )
+    })
+}
+
+fn positive(cx: &Ctx<'_>, field: &str, v: &Spanned<u32>) -> Result<u32, ScenarioError> {
+    match *v.get_ref() {
+        0 => Err(cx.err(v.span(), field, "must be at least 1")),
+        n => Ok(n),
+    }
+}
+
+/// A frame dimension: 1 ..= 32767 (the container's limit).
+fn dimension(cx: &Ctx<'_>, field: &str, v: &Spanned<u32>) -> Result<u16, ScenarioError> {
+    match u16::try_from(*v.get_ref()) {
+        Ok(n) if (1..=32767).contains(&n) => Ok(n),
+        _ => Err(cx.err(
+            v.span(),
+            field,
+            format!("must be 1 to 32767 pixels, found {}", v.get_ref()),
+        )),
+    }
+}
+
+fn rate(cx: &Ctx<'_>, field: &str, v: &Spanned<u32>) -> Result<u16, ScenarioError> {
+    u16::try_from(*v.get_ref()).map_err(|_| {
+        cx.err(
+            v.span(),
+            field,
+            format!("must be at most 65535, found {}", v.get_ref()),
+        )
+    })
+}
+
+fn sensor(cx: &Ctx<'_>, raw: RawSensor) -> Result<Sensor, ScenarioError> {
+    let d = Sensor::default();
+    Ok(Sensor {
+        width: raw
+            .width
+            .as_ref()
+            .map_or(Ok(d.width), |v| dimension(cx, "sensor.width", v))?,
+        height: raw
+            .height
+            .as_ref()
+            .map_or(Ok(d.height), |v| dimension(cx, "sensor.height", v))?,
+        pixformat: raw
+            .pixformat
+            .as_ref()
+            .map_or(Ok(d.pixformat), |v| pixformat(cx, "sensor.pixformat", v))?,
+        fps: raw
+            .fps
+            .as_ref()
+            .map_or(Ok(d.fps), |v| rate(cx, "sensor.fps", v))?,
+        content: raw
+            .content
+            .as_ref()
+            .map_or(Ok(d.content), |v| content(cx, "sensor.content", v))?,
+    })
+}
+
+fn card(cx: &Ctx<'_>, raw: Option<RawCard>) -> Result<Card, ScenarioError> {
+    let d = Card::default();
+    let Some(raw) = raw else { return Ok(d) };
+    let capacity_kib = match raw.capacity_kib {
+        Some(c) if *c.get_ref() < 64 => {
+            return Err(cx.err(c.span(), "card.capacity_kib", "must be at least 64"))
+        }
+        Some(c) => c.into_inner(),
+        None => d.capacity_kib,
+    };
+    Ok(Card {
+        profile: raw.profile.map_or(d.profile, Spanned::into_inner),
+        capacity_kib,
+    })
+}
+
+type Span = Option<(&'static str, Range<usize>)>;
+
+/// The names and spans of the optional fields a raw step has.
+fn present(s: &RawStep) -> Vec<(&'static str, Range<usize>)> {
+    fn sp<T>(name: &'static str, v: &Option<Spanned<T>>) -> Span {
+        v.as_ref().map(|v| (name, v.span()))
+    }
+    [
+        sp("path", &s.path),
+        sp("mode", &s.mode),
+        sp("shape", &s.shape),
+        sp("count", &s.count),
+        sp("frames", &s.frames),
+        sp("copy_to_fb", &s.copy_to_fb),
+        sp("loop", &s.loop_),
+        sp("pause", &s.pause),
+        sp("offset", &s.offset),
+        sp("ms", &s.ms),
+        sp("width", &s.width),
+        sp("height", &s.height),
+        sp("pixformat", &s.pixformat),
+        sp("fps", &s.fps),
+        sp("content", &s.content),
+        sp("threshold", &s.threshold),
+        sp("version", &s.version),
+        sp("blocks", &s.blocks),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn step(cx: &Ctx<'_>, n: usize, raw: Spanned<RawStep>) -> Result<Step, ScenarioError> {
+    let s = raw.into_inner();
+    let at = |f: &str| format!("step[{n}].{f}");
+    let Some((op_name, allowed)) = OPS.iter().find(|(name, _)| *name == s.op.get_ref()) else {
+        let names: Vec<&str> = OPS.iter().map(|(n, _)| *n).collect();
+        return Err(cx.err(
+            s.op.span(),
+            at("op"),
+            format!(
+                "unknown op {:?}; expected one of {}",
+                s.op.get_ref(),
+                names.join(", ")
+            ),
+        ));
+    };
+    for (field, span) in present(&s) {
+        if !allowed.contains(&field) {
+            let accepted = if allowed.is_empty() {
+                "none".to_owned()
+            } else {
+                allowed.join(", ")
+            };
+            return Err(cx.err(
+                span,
+                at(field),
+                format!("not a field of op {op_name:?} (its fields: {accepted})"),
+            ));
+        }
+    }
+    let op = op(cx, &s, op_name, &at)?;
+    let expect = expect(cx, s.expect, s.error, &at)?;
+    let line = super::line_col(cx.text, s.op.span().start).0;
+    Ok(Step { line, op, expect })
+}
+
+fn op(
+    cx: &Ctx<'_>,
+    s: &RawStep,
+    name: &str,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Op, ScenarioError> {
+    let missing = |field: &str| {
+        cx.err(
+            s.op.span(),
+            at(field),
+            format!("op {name:?} needs `{field}`"),
+        )
+    };
+    let flag = |v: &Option<Spanned<bool>>, d: bool| v.as_ref().map_or(d, |v| *v.get_ref());
+    let d = ReadArgs::default();
+    let args = ReadArgs {
+        copy_to_fb: flag(&s.copy_to_fb, d.copy_to_fb),
+        loop_: flag(&s.loop_, d.loop_),
+        pause: flag(&s.pause, d.pause),
+    };
+    Ok(match name {
+        "open" => open(cx, s, at, &missing)?,
+        "write" => Op::Write,
+        "record" => match &s.frames {
+            Some(f) => Op::Record {
+                frames: positive(cx, &at("frames"), f)?,
+            },
+            None => return Err(missing("frames")),
+        },
+        "read" => Op::Read(args),
+        "replay" => {
+            let frames = s
+                .frames
+                .as_ref()
+                .map(|f| positive(cx, &at("frames"), f))
+                .transpose()?;
+            if args.loop_ && frames.is_none() {
+                return Err(cx.err(
+                    s.op.span(),
+                    at("frames"),
+                    "a replay with loop = true never ends: give `frames`, or set loop = false",
+                ));
+            }
+            Op::Replay { frames, args }
+        }
+        "seek" => match &s.offset {
+            Some(o) => Op::Seek {
+                offset: *o.get_ref(),
+            },
+            None => return Err(missing("offset")),
+        },
+        "sync" => Op::Sync,
+        "close" => Op::Close,
+        "sensor" => Op::Sensor(SensorSettings {
+            width: s
+                .width
+                .as_ref()
+                .map(|v| dimension(cx, &at("width"), v))
+                .transpose()?,
+            height: s
+                .height
+                .as_ref()
+                .map(|v| dimension(cx, &at("height"), v))
+                .transpose()?,
+            pixformat: s
+                .pixformat
+                .as_ref()
+                .map(|v| pixformat(cx, &at("pixformat"), v))
+                .transpose()?,
+            fps: s
+                .fps
+                .as_ref()
+                .map(|v| rate(cx, &at("fps"), v))
+                .transpose()?,
+            content: s
+                .content
+                .as_ref()
+                .map(|v| content(cx, &at("content"), v))
+                .transpose()?,
+            seed: None,
+        }),
+        "snapshot" => Op::Snapshot,
+        "diff" => Op::Diff {
+            args,
+            threshold: s.threshold.as_ref().map_or(16, |t| *t.get_ref()),
+        },
+        "sleep" => match &s.ms {
+            Some(ms) => Op::Sleep {
+                us: u64::from(*ms.get_ref()) * 1000,
+            },
+            None => return Err(missing("ms")),
+        },
+        "power_cut" => Op::Fault(Fault::PowerCut),
+        "write_limit" => match &s.blocks {
+            Some(b) => Op::Fault(Fault::WriteLimit {
+                blocks: Some(*b.get_ref()),
+            }),
+            None => return Err(missing("blocks")),
+        },
+        q => match Query::from_name(q) {
+            Some(q) => Op::Query(q),
+            None => return Err(cx.err(s.op.span(), at("op"), format!("op {q:?} is not handled"))),
+        },
+    })
+}
+
+fn open(
+    cx: &Ctx<'_>,
+    s: &RawStep,
+    at: &dyn Fn(&str) -> String,
+    missing: &dyn Fn(&str) -> ScenarioError,
+) -> Result<Op, ScenarioError> {
+    match (&s.path, &s.mode, &s.shape, &s.count) {
+        (Some(path), Some(mode), None, None) => {
+            if path.get_ref().len() > MAX_PATH {
+                return Err(cx.err(
+                    path.span(),
+                    at("path"),
+                    format!("longer than {MAX_PATH} bytes"),
+                ));
+            }
+            if mode.get_ref().len() > MAX_MODE {
+                return Err(cx.err(
+                    mode.span(),
+                    at("mode"),
+                    format!("longer than {MAX_MODE} bytes"),
+                ));
+            }
+            let write_version = match &s.version {
+                Some(v) if ![20, 21].contains(v.get_ref()) => {
+                    return Err(cx.err(
+                        v.span(),
+                        at("version"),
+                        format!(
+                            "writers emit 20 (V2.0) or 21 (V2.1), found {}",
+                            v.get_ref()
+                        ),
+                    ))
+                }
+                v => v.as_ref().map(|v| *v.get_ref()),
+            };
+            Ok(Op::OpenFile {
+                path: bounded(path.get_ref()),
+                mode: bounded(mode.get_ref()),
+                write_version,
+            })
+        }
+        (Some(_), None, None, None) => Err(missing("mode")),
+        (None, None, Some(shape), Some(count)) => {
+            let (w, h, pf) = shape.get_ref();
+            let pf = Spanned::new(shape.span(), pf.clone());
+            Ok(Op::OpenMemory {
+                width: *w,
+                height: *h,
+                pixformat: pixformat(cx, &at("shape"), &pf)?,
+                count: *count.get_ref(),
+            })
+        }
+        (None, None, Some(_), None) => Err(missing("count")),
+        (None, None, None, _) => Err(cx.err(
+            s.op.span(),
+            at("op"),
+            "op \"open\" needs `path` and `mode` (a file stream) or `shape = [w, h, \"PIXFORMAT\"]` and `count` (a memory stream)",
+        )),
+        _ => {
+            let span = s
+                .shape
+                .as_ref()
+                .map(Spanned::span)
+                .or(s.count.as_ref().map(Spanned::span))
+                .unwrap_or(s.op.span());
+            Err(cx.err(
+                span,
+                at("shape"),
+                "a stream is either a file (`path`, `mode`) or memory (`shape`, `count`), not both",
+            ))
+        }
+    }
+}
+
+fn expect(
+    cx: &Ctx<'_>,
+    expect: Option<Spanned<toml::Value>>,
+    error: Option<Spanned<String>>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Expect, ScenarioError> {
+    match (expect, error) {
+        (Some(e), Some(_)) => Err(cx.err(
+            e.span(),
+            at("expect"),
+            "give `expect` (a value on success) or `error` (a failure), not both",
+        )),
+        (Some(e), None) => Ok(Expect::Value(value(cx, &at("expect"), &e)?)),
+        (None, Some(err)) => match ErrorName::from_name(err.get_ref()) {
+            Some(name) => Ok(Expect::Error(name)),
+            None => {
+                let names: Vec<&str> = ErrorName::ALL.iter().map(|n| n.as_str()).collect();
+                Err(cx.err(
+                    err.span(),
+                    at("error"),
+                    format!(
+                        "unknown error {:?}; expected one of {}",
+                        err.get_ref(),
+                        names.join(", ")
+                    ),
+                ))
+            }
+        },
+        (None, None) => Ok(Expect::Ok),
+    }
+}
+
+fn value(cx: &Ctx<'_>, field: &str, v: &Spanned<toml::Value>) -> Result<Value, ScenarioError> {
+    match v.get_ref() {
+        toml::Value::Integer(i) => Ok(Value::Int(*i)),
+        toml::Value::Boolean(b) => Ok(Value::Bool(*b)),
+        toml::Value::String(s) if s == "none" => Ok(Value::None),
+        toml::Value::String(s) => Ok(Value::Text(s.clone())),
+        other => Err(cx.err(
+            v.span(),
+            field,
+            format!(
+                "expected an integer, a boolean, a name or \"none\", found {}",
+                other.type_str()
+            ),
+        )),
+    }
+}

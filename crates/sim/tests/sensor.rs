@@ -1,0 +1,249 @@
+//! The sensor: sizes, formats, JPEG, PNG footage, start-up, jitter,
+//! buffers and errors.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use imageio_sim::{parse_frame_size, Content, PngFrames, Sensor, SensorConfig, SimClock, Source};
+use omv_imageio::PixFormat;
+
+fn sensor(cfg: SensorConfig) -> (Sensor, SimClock, Vec<u8>) {
+    let clock = SimClock::new();
+    let s = Sensor::new(clock.clone(), cfg).unwrap();
+    let fb = vec![0u8; s.max_frame_len()];
+    (s, clock, fb)
+}
+
+#[test]
+fn frame_sizes_by_name_or_dimensions() {
+    assert_eq!(parse_frame_size("QQVGA"), Some((160, 120)));
+    assert_eq!(parse_frame_size("qvga"), Some((320, 240)));
+    assert_eq!(parse_frame_size("VGA"), Some((640, 480)));
+    assert_eq!(parse_frame_size("HD"), Some((1280, 720)));
+    assert_eq!(parse_frame_size("64X48"), Some((64, 48)));
+    for bad in ["", "QVGAX", "x", "320x", "40000x10", "-1x5"] {
+        assert_eq!(parse_frame_size(bad), None, "{bad}");
+    }
+    assert_eq!(imageio_sim::frame_size_name(320, 240), Some("QVGA"));
+}
+
+#[test]
+fn raw_formats_have_openmv_sizes() {
+    for (pf, len) in [
+        (PixFormat::Grayscale, 19_200),
+        (PixFormat::Rgb565, 38_400),
+        (PixFormat::BayerBggr, 19_200),
+        (PixFormat::Yuv422, 38_400),
+    ] {
+        let (mut s, _, mut fb) = sensor(SensorConfig {
+            width: 160,
+            height: 120,
+            pixformat: pf,
+            ..SensorConfig::default()
+        });
+        assert_eq!(s.frame_len(), Some(len));
+        let snap = s.snapshot(&mut fb).unwrap();
+        assert_eq!((snap.len, snap.pixformat), (len, pf));
+    }
+}
+
+#[test]
+fn jpeg_frames_are_real_jpegs_whose_size_varies() {
+    let mut sizes = Vec::new();
+    for content in [Content::ColorBars, Content::Noise] {
+        let (mut s, _, mut fb) = sensor(SensorConfig {
+            pixformat: PixFormat::Jpeg,
+            source: Source::Pattern(content),
+            ..SensorConfig::default()
+        });
+        assert_eq!(s.frame_len(), None);
+        for _ in 0..3 {
+            let snap = s.snapshot(&mut fb).unwrap();
+            let jpg = &fb[..snap.len];
+            assert_eq!(jpg[..2], [0xFF, 0xD8]);
+            assert_eq!(jpg[jpg.len() - 2..], [0xFF, 0xD9]);
+            // The same bytes omv-pattern (and so the firmware) makes.
+            let same = omv_pattern::encode_jpeg(content, 0, snap.seq, 320, 240, 90).unwrap();
+            assert_eq!(jpg, &same[..]);
+            sizes.push(snap.len);
+        }
+    }
+    assert!(sizes[0] * 4 < sizes[3], "{sizes:?}");
+    // A JPEG larger than the buffer is an error, not a panic.
+    let (mut s, _, _) = sensor(SensorConfig {
+        pixformat: PixFormat::Jpeg,
+        source: Source::Pattern(Content::Noise),
+        ..SensorConfig::default()
+    });
+    let mut small = vec![0u8; 1000];
+    assert!(s.snapshot(&mut small).is_err());
+    assert_eq!(s.stats().dropped, 1);
+}
+
+fn png_bytes(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().unwrap();
+        let data: Vec<u8> = (0..w * h).flat_map(|_| rgb).collect();
+        wr.write_image_data(&data).unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_folder_of_pngs_is_played_in_name_order_and_scaled() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("b.png"), png_bytes(8, 6, [0, 255, 0])).unwrap();
+    std::fs::write(dir.path().join("a.png"), png_bytes(4, 3, [255, 0, 0])).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"not a frame").unwrap();
+    let frames = Arc::new(PngFrames::load_dir(dir.path()).unwrap());
+    assert_eq!(frames.len(), 2);
+    let (mut s, _, mut fb) = sensor(SensorConfig {
+        width: 64,
+        height: 48,
+        source: Source::Png(frames),
+        ..SensorConfig::default()
+    });
+    let px = |fb: &[u8]| u16::from_le_bytes([fb[(10 * 64 + 40) * 2], fb[(10 * 64 + 40) * 2 + 1]]);
+    let colours: Vec<u16> = (0..4)
+        .map(|_| {
+            s.snapshot(&mut fb).unwrap();
+            px(&fb)
+        })
+        .collect();
+    // a.png (red), b.png (green), then around again.
+    assert_eq!(colours, [0xF800, 0x07E0, 0xF800, 0x07E0]);
+    // The stamp still names the frame.
+    let seq = (0..32).fold(0u32, |a, x| {
+        (a << 1) | u32::from(u16::from_le_bytes([fb[2 * x], fb[2 * x + 1]]) == 0xFFFF)
+    });
+    assert_eq!(seq, 3);
+    assert!(PngFrames::load_dir(&dir.path().join("missing")).is_err());
+    assert!(PngFrames::from_bytes([&b"not a png"[..]]).is_err());
+}
+
+#[test]
+fn startup_delay_and_unpaced_mode() {
+    let (mut s, clock, mut fb) = sensor(SensorConfig {
+        startup_us: 500_000,
+        ..SensorConfig::default()
+    });
+    clock.advance_us(1_000);
+    let a = s.snapshot(&mut fb).unwrap();
+    assert_eq!(a.capture_us, 1_000 + 500_000 + 33_333);
+    let (mut s, clock, mut fb) = sensor(SensorConfig {
+        fps: 0,
+        ..SensorConfig::default()
+    });
+    clock.advance_us(7);
+    for k in 0..3 {
+        let f = s.snapshot(&mut fb).unwrap();
+        assert_eq!((f.seq, f.capture_us, f.skipped), (k, 7, 0));
+    }
+    assert_eq!(clock.now(), 7);
+}
+
+#[test]
+fn jitter_is_seeded_and_bounded() {
+    let captures = |seed| {
+        let (mut s, _, mut fb) = sensor(SensorConfig {
+            jitter_us: 3_000,
+            seed,
+            width: 16,
+            height: 16,
+            ..SensorConfig::default()
+        });
+        (0..50)
+            .map(|_| s.snapshot(&mut fb).unwrap().capture_us)
+            .collect::<Vec<_>>()
+    };
+    let a = captures(1);
+    assert_eq!(a, captures(1));
+    assert_ne!(a, captures(2));
+    for (k, &c) in a.iter().enumerate() {
+        // start = k·33 333.3 + jitter (0..=3 000), readout 30 333.
+        let base = k as u64 * 1_000_000 / 30 + 30_333;
+        assert!((base..=base + 3_000).contains(&c), "frame {k}: {c}");
+    }
+    assert!(a.windows(2).any(|w| w[1] - w[0] != 33_333));
+}
+
+#[test]
+fn a_slow_reader_skips_frames_and_they_are_counted() {
+    let (mut s, clock, mut fb) = sensor(SensorConfig {
+        width: 16,
+        height: 16,
+        buffers: 3,
+        ..SensorConfig::default()
+    });
+    s.snapshot(&mut fb).unwrap();
+    clock.advance_us(1_000_000); // the program is busy for a second
+    let f = s.snapshot(&mut fb).unwrap();
+    // Newest complete frame at 33 333 + 1 000 000 µs: frame 30.
+    assert_eq!((f.seq, f.skipped), (30, 29));
+    assert_eq!(
+        s.stats(),
+        imageio_sim::SensorStats {
+            delivered: 2,
+            dropped: 29
+        }
+    );
+}
+
+#[test]
+fn bad_settings_and_small_buffers_are_errors() {
+    let bad = [
+        SensorConfig {
+            buffers: 0,
+            ..SensorConfig::default()
+        },
+        SensorConfig {
+            buffers: 4,
+            ..SensorConfig::default()
+        },
+        SensorConfig {
+            fps: 2000,
+            ..SensorConfig::default()
+        },
+        SensorConfig {
+            jitter_us: 9_000,
+            ..SensorConfig::default()
+        },
+        SensorConfig {
+            width: 0,
+            ..SensorConfig::default()
+        },
+        SensorConfig {
+            pixformat: PixFormat::Png,
+            ..SensorConfig::default()
+        },
+        SensorConfig {
+            jpeg_quality: 0,
+            ..SensorConfig::default()
+        },
+    ];
+    for cfg in bad {
+        assert!(
+            Sensor::new(SimClock::new(), cfg.clone()).is_err(),
+            "{cfg:?}"
+        );
+    }
+    let (mut s, clock, mut fb) = sensor(SensorConfig::default());
+    let mut small = vec![0u8; 100];
+    assert!(s.snapshot(&mut small).is_err());
+    assert_eq!(clock.now(), 0, "nothing moved");
+    assert_eq!(s.snapshot(&mut fb).unwrap().seq, 0);
+    s.configure(SensorConfig {
+        fps: 15,
+        ..SensorConfig::default()
+    })
+    .unwrap();
+    assert_eq!(
+        s.snapshot(&mut fb).unwrap().seq,
+        0,
+        "configuration restarts the count"
+    );
+}
