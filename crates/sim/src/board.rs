@@ -1,7 +1,7 @@
 //! [`SimBoard`]: sensor + card + clock + streams behind one small API.
 
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use omv_fatstore::format::FormatOptions;
 use omv_fatstore::{FatFile, FatStore, OpenMode};
@@ -122,6 +122,9 @@ pub struct SimBoard {
     sensor: Sensor,
     card: SimCard,
     store: Option<Rc<SimStore>>,
+    /// The store of the mount before a power cut, to refuse a remount
+    /// while its files are still open.
+    old_store: Weak<SimStore>,
 }
 
 impl SimBoard {
@@ -141,6 +144,7 @@ impl SimBoard {
             sensor,
             card,
             store: None,
+            old_store: Weak::new(),
         };
         board.mount()?;
         Ok(board)
@@ -201,12 +205,12 @@ impl SimBoard {
             _ => return Err(IoError::new(ErrorKind::InvalidMode).into()),
         };
         let store = self.store()?;
-        let file = FatFile::open(store, path, open_mode).map_err(|e| {
-            SimError::Stream(IoError::new(ErrorKind::Io(
-                omv_imageio::IoOp::Read,
-                e.kind(),
-            )))
-        })?;
+        let op = match open_mode {
+            OpenMode::Read => omv_imageio::IoOp::Read,
+            _ => omv_imageio::IoOp::Write,
+        };
+        let file = FatFile::open(store, path, open_mode)
+            .map_err(|e| SimError::Stream(IoError::new(ErrorKind::Io(op, e.kind()))))?;
         Ok(FileStream::open(file, mode, self.clock.clone(), opts)?)
     }
 
@@ -306,15 +310,27 @@ impl SimBoard {
     /// [`remount`](Self::remount) to power up and mount again.
     pub fn power_cut(&mut self) {
         self.card.power_cut();
-        self.store = None;
+        if let Some(s) = self.store.take() {
+            self.old_store = Rc::downgrade(&s);
+        }
     }
 
     /// Power the card up (if it was cut, by [`power_cut`](Self::power_cut)
     /// or an armed fault) and mount it again: what survives is what
-    /// reached the card.
+    /// reached the card. Streams opened before must be dropped first
+    /// (otherwise a `Card` error): closing them later would write stale
+    /// file-system data to the powered card.
     pub fn remount(&mut self) -> Result<Rc<SimStore>, SimError> {
-        self.store = None;
-        self.card = self.card.power_on();
+        if let Some(s) = self.store.take() {
+            self.old_store = Rc::downgrade(&s);
+        }
+        if self.old_store.strong_count() > 0 {
+            return Err(SimError::Card(
+                "files of the mount before the power cut are still open: drop their streams first"
+                    .into(),
+            ));
+        }
+        self.card.power_on();
         self.mount()
     }
 

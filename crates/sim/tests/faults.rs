@@ -88,6 +88,8 @@ fn cut_during_frame_12(sync_every: u32) -> (u32, u32) {
     assert!(!b.card().is_powered());
     // The program goes on: every later operation fails, typed.
     assert!(s.sync().is_err());
+    // Remounting while the old stream still holds its file is refused.
+    assert!(b.remount().is_err());
     drop(s);
     survivors(&mut b)
 }

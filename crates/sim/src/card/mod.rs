@@ -80,8 +80,7 @@ pub enum CardError {
         /// When (µs).
         at_us: u64,
     },
-    /// The card has no power (or this handle belongs to a mount from
-    /// before a power cut).
+    /// The card has no power.
     #[error("card not powered")]
     PoweredOff,
     /// An injected write error.
@@ -124,7 +123,6 @@ struct State {
     faults: Faults,
     writes_since_armed: u64,
     powered: bool,
-    generation: u64,
     last_write_end: Option<u32>,
     last_read: Option<u32>,
     timed: bool,
@@ -136,7 +134,6 @@ struct State {
 #[derive(Debug, Clone)]
 pub struct SimCard {
     shared: Arc<Mutex<State>>,
-    generation: u64,
 }
 
 impl SimCard {
@@ -158,7 +155,6 @@ impl SimCard {
             faults: Faults::default(),
             writes_since_armed: 0,
             powered: true,
-            generation: 0,
             last_write_end: None,
             last_read: None,
             timed: true,
@@ -166,7 +162,6 @@ impl SimCard {
         };
         Ok(SimCard {
             shared: Arc::new(Mutex::new(state)),
-            generation: 0,
         })
     }
 
@@ -282,8 +277,8 @@ impl SimCard {
         self.lock().faults
     }
 
-    /// Cut the power now. Handles from before the cut stay dead even after
-    /// [`power_on`](Self::power_on).
+    /// Cut the power now: every operation fails with
+    /// [`CardError::PoweredOff`] until [`power_on`](Self::power_on).
     pub fn power_cut(&self) {
         cut(&mut self.lock());
     }
@@ -293,18 +288,17 @@ impl SimCard {
         self.lock().powered
     }
 
-    /// Restore power (power-cut faults are disarmed, others stay) and
-    /// return a live handle to mount the card again.
-    pub fn power_on(&self) -> SimCard {
+    /// Restore power (power-cut faults are disarmed, others stay); then
+    /// mount the card again. Drop every file of the old mount *before*
+    /// this: a file closed afterwards would write its stale directory entry
+    /// to the powered card (while the power is off, those writes fail, as
+    /// they would on a device that lost power).
+    pub fn power_on(&self) {
         let mut st = self.lock();
         st.powered = true;
         st.faults.power_cut_at_us = None;
         st.faults.power_cut_after_writes = None;
         st.last_write_end = None;
-        SimCard {
-            shared: self.shared.clone(),
-            generation: st.generation,
-        }
     }
 
     /// The last block written, if any (to aim a fault at the next ones).
@@ -315,12 +309,6 @@ impl SimCard {
     /// The last block read, if any.
     pub fn last_read_block(&self) -> Option<u32> {
         self.lock().last_read
-    }
-
-    /// True if I/O through this handle can work (powered, current mount).
-    pub fn is_live(&self) -> bool {
-        let st = self.lock();
-        st.powered && st.generation == self.generation
     }
 
     /// Bytes of card data held in memory (0 for a file-backed card).
@@ -349,7 +337,7 @@ impl SimCard {
     }
 
     fn check_live(&self, st: &State) -> Result<(), CardError> {
-        if !st.powered || st.generation != self.generation {
+        if !st.powered {
             return Err(CardError::PoweredOff);
         }
         Ok(())
@@ -357,10 +345,7 @@ impl SimCard {
 }
 
 fn cut(st: &mut State) {
-    if st.powered {
-        st.powered = false;
-        st.generation += 1;
-    }
+    st.powered = false;
 }
 
 impl State {
