@@ -1,0 +1,460 @@
+//! [`Link`]: requests and responses over a byte port, with a deadline on
+//! every wait.
+
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Read, Write};
+use std::time::{Duration, Instant};
+
+use omv_proto::{
+    bounded, frame, Event, FrameDecoder, FrameError, Hello, Op, Outcome, Request, RequestBody,
+    Response, ResponseBody, MAX_FRAME_LEN, MAX_UPLOAD_CHUNK, PROTOCOL_VERSION,
+};
+
+use crate::error::LinkError;
+
+/// Default deadline of a request that does no stream work.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Deadline between two chunks of a download.
+pub const CHUNK_TIMEOUT: Duration = Duration::from_secs(5);
+/// Download attempts (each resumes where the last valid chunk ended).
+pub const DOWNLOAD_ATTEMPTS: u32 = 4;
+/// Damaged frames kept for diagnostics.
+const DAMAGED_KEPT: usize = 64;
+
+/// One step's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepResult {
+    /// What the step returned.
+    pub outcome: Outcome,
+    /// Board time when it started (µs).
+    pub t_start_us: u64,
+    /// Board time when it ended (µs).
+    pub t_end_us: u64,
+}
+
+/// All trace events fetched from the agent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Trace {
+    /// The events, oldest first.
+    pub events: Vec<Event>,
+    /// Events the agent dropped because its buffer was full.
+    pub lost: u32,
+}
+
+/// The host end of the protocol over a port `P`.
+///
+/// `P`'s reads must return within a short time when no data comes (a
+/// serial port with a read timeout: `TimedOut`/`WouldBlock` errors are
+/// treated as "nothing yet"), so that every wait has a deadline.
+#[derive(Debug)]
+pub struct Link<P> {
+    port: P,
+    dec: FrameDecoder,
+    rx: VecDeque<u8>,
+    next_id: u32,
+    timeout: Duration,
+    damaged: Vec<FrameError>,
+    agent_reports: Vec<String>,
+    stale: usize,
+    hello: Option<Hello>,
+}
+
+impl Link<Box<dyn serialport::SerialPort>> {
+    /// Open a serial port (`/dev/ttyACM0`, a QEMU PTY) at `baud`, with a
+    /// 20 ms read timeout, non-exclusive (a PTY may be watched by others).
+    pub fn open_serial(path: &str, baud: u32) -> Result<Self, LinkError> {
+        let port = serialport::new(path, baud)
+            .timeout(Duration::from_millis(20))
+            .open()
+            .map_err(|source| LinkError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Link::new(port))
+    }
+}
+
+impl<P: Read + Write> Link<P> {
+    /// A link over `port`; call [`handshake`](Self::handshake) next.
+    pub fn new(port: P) -> Self {
+        Link {
+            port,
+            dec: FrameDecoder::new(),
+            rx: VecDeque::new(),
+            next_id: 1,
+            timeout: DEFAULT_TIMEOUT,
+            damaged: Vec::new(),
+            agent_reports: Vec::new(),
+            stale: 0,
+            hello: None,
+        }
+    }
+
+    /// Change the deadline of ordinary requests (not of steps: [`run`](Self::run) takes its own).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// The agent's handshake answer, once [`handshake`](Self::handshake) succeeded.
+    pub fn hello(&self) -> Option<&Hello> {
+        self.hello.as_ref()
+    }
+
+    /// Damaged frames received so far (garbage, bad CRC, truncated), for diagnostics.
+    pub fn damaged(&self) -> &[FrameError] {
+        &self.damaged
+    }
+
+    /// The agent's reports of damaged frames it received from us.
+    pub fn agent_reports(&self) -> &[String] {
+        &self.agent_reports
+    }
+
+    /// Answers received for requests no longer waited for (skipped).
+    pub fn stale(&self) -> usize {
+        self.stale
+    }
+
+    /// The port.
+    pub fn port_mut(&mut self) -> &mut P {
+        &mut self.port
+    }
+
+    /// Say hello within `wait`, resending every half second (an agent that
+    /// is still booting, or garbage on the line, costs a resend, not a
+    /// failure). Checks the protocol version.
+    pub fn handshake(&mut self, wait: Duration) -> Result<Hello, LinkError> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(LinkError::NoAgent { waited: wait });
+            }
+            let id = self.send(RequestBody::Hello {
+                protocol: PROTOCOL_VERSION,
+            })?;
+            let attempt = (now + Duration::from_millis(500)).min(deadline);
+            match self.wait_for(id, attempt, "hello") {
+                Ok(ResponseBody::Hello(h)) => {
+                    if h.protocol != PROTOCOL_VERSION {
+                        return Err(LinkError::VersionMismatch {
+                            host: PROTOCOL_VERSION,
+                            agent: h.protocol,
+                            board: h.board.to_string(),
+                        });
+                    }
+                    self.hello = Some(h.clone());
+                    return Ok(h);
+                }
+                Ok(other) => return Err(unexpected("hello", &other)),
+                Err(LinkError::Timeout { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Run one step, waiting at most `timeout` for its answer (a step may
+    /// take long: `record 900` at 30 fps is 30 s of board time).
+    pub fn run(&mut self, step: u32, op: &Op, timeout: Duration) -> Result<StepResult, LinkError> {
+        let id = self.send(RequestBody::Run {
+            step,
+            op: op.clone(),
+        })?;
+        let what = format!("step {step} ({op:?})");
+        match self.wait_for(id, Instant::now() + timeout, &what)? {
+            ResponseBody::Done {
+                outcome,
+                t_start_us,
+                t_end_us,
+                ..
+            } => Ok(StepResult {
+                outcome,
+                t_start_us,
+                t_end_us,
+            }),
+            other => Err(unexpected(&what, &other)),
+        }
+    }
+
+    /// Fetch every kept trace event (several pages).
+    pub fn events(&mut self) -> Result<Trace, LinkError> {
+        let mut trace = Trace::default();
+        let mut from = 0u32;
+        loop {
+            let page = match self.request(RequestBody::Events { from }, "events")? {
+                ResponseBody::Events(p) => p,
+                other => return Err(unexpected("events", &other)),
+            };
+            trace.lost = page.lost;
+            let n = u32::try_from(page.events.len()).unwrap_or(u32::MAX);
+            trace.events.extend(page.events.iter().copied());
+            from = page.first.saturating_add(n);
+            if n == 0 || from >= page.total {
+                return Ok(trace);
+            }
+        }
+    }
+
+    /// Forget the agent's trace.
+    pub fn clear_events(&mut self) -> Result<(), LinkError> {
+        self.ack(RequestBody::ClearEvents, "clear events")
+    }
+
+    /// Reset the agent between scenarios (close streams, clear the trace,
+    /// default sensor; files stay).
+    pub fn reset(&mut self) -> Result<(), LinkError> {
+        self.ack(RequestBody::Reset, "reset")
+    }
+
+    /// The size of a file on the agent's card.
+    pub fn stat(&mut self, path: &str) -> Result<u64, LinkError> {
+        match self.request(
+            RequestBody::Stat {
+                path: bounded(path),
+            },
+            "stat",
+        )? {
+            ResponseBody::FileSize(n) => Ok(n),
+            other => Err(unexpected("stat", &other)),
+        }
+    }
+
+    /// Write a file on the agent's card in small chunks (slow on QEMU:
+    /// about 10 KB/s towards the agent).
+    pub fn upload(&mut self, path: &str, data: &[u8]) -> Result<(), LinkError> {
+        let mut offset = 0u64;
+        let mut chunks = data.chunks(MAX_UPLOAD_CHUNK).peekable();
+        if chunks.peek().is_none() {
+            return self.ack(
+                RequestBody::Upload {
+                    path: bounded(path),
+                    offset: 0,
+                    data: heapless::Vec::new(),
+                },
+                "upload",
+            );
+        }
+        for c in chunks {
+            let data = heapless::Vec::from_slice(c).map_err(|_| {
+                LinkError::Encode(FrameError::TooLarge) // chunks() bounds the size
+            })?;
+            self.ack(
+                RequestBody::Upload {
+                    path: bounded(path),
+                    offset,
+                    data,
+                },
+                "upload",
+            )?;
+            offset += c.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Download a whole file. Chunks are checked for order and the total
+    /// CRC; a lost or damaged chunk makes the next attempt resume after
+    /// the last good byte.
+    pub fn download(&mut self, path: &str) -> Result<Vec<u8>, LinkError> {
+        let mut out = Vec::new();
+        let mut last_reason = String::new();
+        for _ in 0..DOWNLOAD_ATTEMPTS {
+            match self.download_from(path, &mut out) {
+                Ok(()) => return Ok(out),
+                Err(Attempt::Fatal(e)) => return Err(e),
+                Err(Attempt::Retry(reason)) => last_reason = reason,
+            }
+        }
+        Err(LinkError::Download {
+            path: path.to_owned(),
+            reason: format!("{DOWNLOAD_ATTEMPTS} attempts failed; last: {last_reason}"),
+        })
+    }
+
+    /// One download attempt from `out.len()`; appends good chunks to `out`.
+    fn download_from(&mut self, path: &str, out: &mut Vec<u8>) -> Result<(), Attempt> {
+        let start = out.len() as u64;
+        let id = self
+            .send(RequestBody::Download {
+                path: bounded(path),
+                offset: start,
+                max_len: None,
+            })
+            .map_err(Attempt::Fatal)?;
+        let what = format!("download of {path}");
+        let wait = |link: &mut Self| link.wait_for(id, Instant::now() + CHUNK_TIMEOUT, &what);
+        let (file_size, len) = match wait(self) {
+            Ok(ResponseBody::DownloadStart { file_size, len }) => (file_size, len),
+            Ok(other) => return Err(Attempt::Fatal(unexpected(&what, &other))),
+            Err(LinkError::Timeout { .. }) => return Err(Attempt::Retry("no answer".into())),
+            Err(e) => return Err(Attempt::Fatal(e)),
+        };
+        let end = start.saturating_add(len);
+        // CRC of this attempt's bytes.
+        let mut digest = omv_proto::CRC32.digest();
+        loop {
+            match wait(self) {
+                Ok(ResponseBody::Chunk { offset, data }) => {
+                    if offset != out.len() as u64 {
+                        return Err(Attempt::Retry(format!(
+                            "chunk at {offset}, expected {}",
+                            out.len()
+                        )));
+                    }
+                    if offset.saturating_add(data.len() as u64) > end {
+                        return Err(Attempt::Fatal(LinkError::Download {
+                            path: path.to_owned(),
+                            reason: format!("chunk past the announced end {end}"),
+                        }));
+                    }
+                    digest.update(&data);
+                    out.extend_from_slice(&data);
+                }
+                Ok(ResponseBody::DownloadEnd { crc32 }) => {
+                    let got = digest.finalize();
+                    if out.len() as u64 != end || out.len() as u64 != file_size {
+                        return Err(Attempt::Retry(format!(
+                            "ended at {} of {file_size} bytes",
+                            out.len()
+                        )));
+                    }
+                    if got != crc32 {
+                        // Every chunk decoded with a good frame CRC, so this
+                        // means a logic error: start over.
+                        out.clear();
+                        return Err(Attempt::Retry(format!(
+                            "CRC 0x{got:08X}, agent says 0x{crc32:08X}"
+                        )));
+                    }
+                    return Ok(());
+                }
+                Ok(other) => return Err(Attempt::Fatal(unexpected(&what, &other))),
+                Err(LinkError::Timeout { .. }) => {
+                    return Err(Attempt::Retry(format!(
+                        "stalled at {} of {file_size} bytes",
+                        out.len()
+                    )))
+                }
+                Err(e) => return Err(Attempt::Fatal(e)),
+            }
+        }
+    }
+
+    fn ack(&mut self, body: RequestBody, what: &str) -> Result<(), LinkError> {
+        match self.request(body, what)? {
+            ResponseBody::Ack => Ok(()),
+            other => Err(unexpected(what, &other)),
+        }
+    }
+
+    /// Send a request and wait (default timeout) for its answer.
+    pub fn request(&mut self, body: RequestBody, what: &str) -> Result<ResponseBody, LinkError> {
+        let id = self.send(body)?;
+        self.wait_for(id, Instant::now() + self.timeout, what)
+    }
+
+    /// Send a request; returns its id.
+    pub fn send(&mut self, body: RequestBody) -> Result<u32, LinkError> {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        let mut buf = vec![0u8; MAX_FRAME_LEN];
+        let bytes = frame::encode(&Request { id, body }, &mut buf).map_err(LinkError::Encode)?;
+        self.port.write_all(bytes).map_err(LinkError::from_io)?;
+        self.port.flush().map_err(LinkError::from_io)?;
+        Ok(id)
+    }
+
+    /// Wait until `deadline` for the answer to request `id`. Answers to
+    /// other ids are skipped; an agent error for this id is `Agent`.
+    pub fn wait_for(
+        &mut self,
+        id: u32,
+        deadline: Instant,
+        what: &str,
+    ) -> Result<ResponseBody, LinkError> {
+        let start = Instant::now();
+        let damaged_before = self.damaged.len();
+        loop {
+            match self.next_response(deadline)? {
+                Some(r) if r.id == id => {
+                    return match r.body {
+                        ResponseBody::Error(e) => Err(LinkError::Agent(e)),
+                        body => Ok(body),
+                    }
+                }
+                Some(r) if r.id == 0 => {
+                    // The agent could not decode something we sent.
+                    if let ResponseBody::Error(e) = r.body {
+                        if self.agent_reports.len() < DAMAGED_KEPT {
+                            self.agent_reports.push(e.message.to_string());
+                        }
+                    }
+                }
+                Some(_) => self.stale += 1,
+                None => {
+                    return Err(LinkError::Timeout {
+                        what: what.to_owned(),
+                        waited: start.elapsed(),
+                        damaged: self.damaged.len() - damaged_before,
+                    })
+                }
+            }
+        }
+    }
+
+    fn note(&mut self, e: FrameError) {
+        if self.damaged.len() < DAMAGED_KEPT {
+            self.damaged.push(e);
+        }
+    }
+
+    /// The next decodable response before `deadline` (damaged frames are
+    /// noted and skipped); `None` at the deadline.
+    fn next_response(&mut self, deadline: Instant) -> Result<Option<Response>, LinkError> {
+        let mut buf = [0u8; 4096];
+        loop {
+            while let Some(b) = self.rx.pop_front() {
+                match self.dec.push::<Response>(b) {
+                    None => {}
+                    Some(Ok(r)) => return Ok(Some(r)),
+                    Some(Err(e)) => self.note(e),
+                }
+            }
+            if Instant::now() >= deadline {
+                // A frame still unfinished at the deadline is lost.
+                if let Some(e) = self.dec.take_truncated() {
+                    self.note(e);
+                }
+                return Ok(None);
+            }
+            match self.port.read(&mut buf) {
+                Ok(0) => {
+                    return Err(LinkError::PortGone(std::io::Error::new(
+                        ErrorKind::UnexpectedEof,
+                        "the port reached end of file",
+                    )))
+                }
+                Ok(n) => self.rx.extend(&buf[..n]),
+                // Nothing yet. A pause inside a frame is not an error: the
+                // agent may be busy; the next frame's delimiter resyncs.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => return Err(LinkError::from_io(e)),
+            }
+        }
+    }
+}
+
+enum Attempt {
+    Retry(String),
+    Fatal(LinkError),
+}
+
+fn unexpected(what: &str, got: &ResponseBody) -> LinkError {
+    LinkError::Unexpected {
+        what: what.to_owned(),
+        got: format!("{got:?}"),
+    }
+}

@@ -1,0 +1,318 @@
+//! The host link against the real agent loop (`omv_agent::serve`) in a
+//! thread, over a PTY pair, and against fake agents that misbehave:
+//! garbage, a wrong version, silence, a vanished port, a damaged chunk.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use omv_agent::{serve, BoardInfo, Buffers, Card, Executor, PatternSensor};
+use omv_fatstore::format::{format_card, MemCard};
+use omv_imageio::{
+    Cancelled, Clock, FileOptions, FileStream, ManualClock, ReadOptions, SliceFile, Wait,
+};
+use omv_link::{EmbeddedIo, Link, LinkError};
+use omv_proto::{
+    bounded, frame, EventKind, FrameDecoder, Hello, Op, Outcome, PixFormat, Request, RequestBody,
+    Response, ResponseBody, SensorSettings, Value, MAX_FRAME_LEN,
+};
+use serialport::{SerialPort, TTYPort};
+
+#[derive(Clone, Default)]
+struct SharedClock(Rc<RefCell<ManualClock>>);
+
+impl Clock for SharedClock {
+    fn now_us(&mut self) -> u64 {
+        self.0.borrow_mut().now_us()
+    }
+}
+
+impl Wait for SharedClock {
+    fn wait_until(&mut self, d: u64) -> Result<(), Cancelled> {
+        self.0.borrow_mut().wait_until(d)
+    }
+}
+
+/// Run the real agent on `port` until the host closes its end.
+fn agent(mut port: TTYPort, garbage_first: &'static [u8]) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        use std::io::Write;
+        port.write_all(garbage_first).unwrap();
+        let card = Card::mount(MemCard::new(format_card(16 << 20).unwrap())).unwrap();
+        let (mut frame, mut aux, mut mem) =
+            (vec![0; 64 * 1024], vec![0; 64 * 1024], vec![0; 1 << 20]);
+        let mut ex: Executor<'_, MemCard, SharedClock, PatternSensor> = Executor::new(
+            SharedClock::default(),
+            PatternSensor::new(),
+            Some(&card),
+            Buffers {
+                frame: &mut frame,
+                aux: &mut aux,
+                memory: &mut mem,
+            },
+        );
+        let info = BoardInfo {
+            board: "pty",
+            firmware: "omv-link tests",
+        };
+        let _ = serve(&mut EmbeddedIo(port), &mut ex, &info);
+    })
+}
+
+fn pair() -> (TTYPort, TTYPort) {
+    let (mut host, mut dev) = TTYPort::pair().expect("a PTY pair");
+    host.set_timeout(Duration::from_millis(20)).unwrap();
+    dev.set_timeout(Duration::from_millis(20)).unwrap();
+    (host, dev)
+}
+
+const T: Duration = Duration::from_secs(10);
+
+fn step(link: &mut Link<TTYPort>, i: u32, op: Op) -> Value {
+    match link.run(i, &op, T).unwrap().outcome {
+        Outcome::Ok(v) => v,
+        Outcome::Err(e) => panic!("{op:?}: {e}"),
+    }
+}
+
+#[test]
+fn a_session_over_a_pty_records_and_downloads() {
+    let (host, dev) = pair();
+    let agent = agent(dev, b"boot banner\r\n\x00\x07garbage");
+    let mut link = Link::new(host);
+    let hello = link.handshake(T).unwrap();
+    assert_eq!(hello.board.as_str(), "pty");
+    assert!(!link.damaged().is_empty(), "the banner was seen as garbage");
+    let path = "/sdcard/stream.bin";
+    step(
+        &mut link,
+        0,
+        Op::Sensor(SensorSettings {
+            width: Some(80),
+            height: Some(60),
+            pixformat: Some(PixFormat::Rgb565),
+            fps: Some(30),
+            ..Default::default()
+        }),
+    );
+    step(
+        &mut link,
+        1,
+        Op::OpenFile {
+            path: bounded(path),
+            mode: bounded("w"),
+            write_version: None,
+        },
+    );
+    let Value::Record(r) = step(&mut link, 2, Op::Record { frames: 5 }) else {
+        panic!()
+    };
+    assert_eq!(r.frames, 5);
+    step(&mut link, 3, Op::Close);
+    let trace = link.events().unwrap();
+    let crcs: Vec<u32> = trace
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::FrameWritten { crc32, .. } => Some(crc32),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(crcs.len(), 5);
+    let size = 16 + 5 * (32 + 80 * 60 * 2);
+    assert_eq!(link.stat(path).unwrap(), size);
+    let mut bytes = link.download(path).unwrap();
+    assert_eq!(bytes.len() as u64, size);
+    // The downloaded file is a valid stream holding exactly the traced frames.
+    let n = bytes.len();
+    let mut s: FileStream<_, _> = FileStream::open(
+        SliceFile::with_len(&mut bytes, n),
+        "r",
+        ManualClock::new(0),
+        FileOptions::default(),
+    )
+    .unwrap();
+    let mut fb = vec![0; 80 * 60 * 2];
+    let mut got = vec![];
+    while let Some(i) = s.read(&mut fb, ReadOptions::FAST_ONCE).unwrap() {
+        got.push(omv_proto::crc32(&fb[..i.payload_len as usize]));
+    }
+    assert_eq!(got, crcs);
+    // Upload then download round trip (small: host -> agent is the slow way).
+    let data: Vec<u8> = (0..600u32).map(|i| (i * 7) as u8).collect();
+    link.upload("/sdcard/up.bin", &data).unwrap();
+    assert_eq!(link.download("/sdcard/up.bin").unwrap(), data);
+    // An agent-side error comes back as a typed error.
+    let e = link.download("/sdcard/none.bin").unwrap_err();
+    assert!(matches!(e, LinkError::Agent(_)), "{e}");
+    link.reset().unwrap();
+    drop(link);
+    agent.join().unwrap();
+}
+
+/// A fake agent: answers each decoded request with `answer(req)` frames.
+fn fake(
+    mut port: TTYPort,
+    mut answer: impl FnMut(&Request) -> Vec<Vec<u8>> + Send + 'static,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut dec = <FrameDecoder>::new();
+        let mut buf = [0u8; 256];
+        loop {
+            let n = match port.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => continue,
+                Err(_) => return,
+            };
+            for &b in &buf[..n] {
+                if let Some(Ok(req)) = dec.push::<Request>(b) {
+                    for f in answer(&req) {
+                        if port.write_all(&f).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn enc(r: &Response) -> Vec<u8> {
+    let mut buf = [0u8; MAX_FRAME_LEN];
+    frame::encode(r, &mut buf).unwrap().to_vec()
+}
+
+fn hello(protocol: u16) -> ResponseBody {
+    ResponseBody::Hello(Hello {
+        protocol,
+        board: bounded("fake"),
+        firmware: bounded("fake"),
+        capabilities: Default::default(),
+        max_frame: MAX_FRAME_LEN as u32,
+        frame_buffer: 0,
+        memory_buffer: 0,
+        event_capacity: 0,
+        chunk: 1024,
+    })
+}
+
+#[test]
+fn a_version_mismatch_is_reported_with_both_versions() {
+    let (host, dev) = pair();
+    let f = fake(dev, |req| {
+        vec![enc(&Response {
+            id: req.id,
+            body: hello(99),
+        })]
+    });
+    let mut link = Link::new(host);
+    let e = link.handshake(T).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LinkError::VersionMismatch {
+                host: 1,
+                agent: 99,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("rebuild the agent firmware"));
+    drop(link);
+    f.join().unwrap();
+}
+
+#[test]
+fn silence_is_a_timeout_not_a_hang() {
+    let (host, dev) = pair();
+    let f = fake(dev, |req| match req.body {
+        RequestBody::Hello { .. } => vec![enc(&Response {
+            id: req.id,
+            body: hello(omv_proto::PROTOCOL_VERSION),
+        })],
+        _ => vec![],
+    });
+    let mut link = Link::new(host);
+    link.handshake(T).unwrap();
+    let start = Instant::now();
+    let e = link
+        .run(0, &Op::Sync, Duration::from_millis(300))
+        .unwrap_err();
+    assert!(matches!(e, LinkError::Timeout { .. }), "{e}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+    drop(link);
+    f.join().unwrap();
+}
+
+#[test]
+fn no_agent_at_all_fails_the_handshake_with_a_hint() {
+    let (host, _dev) = pair();
+    let mut link = Link::new(host);
+    let e = link.handshake(Duration::from_millis(400)).unwrap_err();
+    assert!(matches!(e, LinkError::NoAgent { .. }), "{e}");
+    assert!(e.to_string().contains("is the agent firmware running"));
+}
+
+#[test]
+fn a_vanished_port_is_reported() {
+    let (host, dev) = pair();
+    drop(dev);
+    let mut link = Link::new(host);
+    let e = link.handshake(Duration::from_secs(2)).unwrap_err();
+    assert!(matches!(e, LinkError::PortGone(_)), "{e}");
+    assert!(e.to_string().starts_with("serial port gone"));
+}
+
+#[test]
+fn a_damaged_chunk_makes_the_download_resume() {
+    let (host, dev) = pair();
+    let file: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+    let data = file.clone();
+    let mut attempts = 0;
+    let f = fake(dev, move |req| {
+        let id = req.id;
+        let r = |body| enc(&Response { id, body });
+        match &req.body {
+            RequestBody::Hello { .. } => vec![r(hello(omv_proto::PROTOCOL_VERSION))],
+            RequestBody::Download { offset, .. } => {
+                attempts += 1;
+                let start = *offset as usize;
+                let mut out = vec![r(ResponseBody::DownloadStart {
+                    file_size: data.len() as u64,
+                    len: (data.len() - start) as u64,
+                })];
+                let mut pos = start;
+                while pos < data.len() {
+                    let end = (pos + 1024).min(data.len());
+                    let mut fr = r(ResponseBody::Chunk {
+                        offset: pos as u64,
+                        data: heapless::Vec::from_slice(&data[pos..end]).unwrap(),
+                    });
+                    if attempts == 1 && pos == 1024 {
+                        let k = fr.len() / 2;
+                        fr[k] = fr[k].wrapping_add(1).max(1); // line noise, no delimiter
+                    }
+                    out.push(fr);
+                    pos = end;
+                }
+                out.push(r(ResponseBody::DownloadEnd {
+                    crc32: omv_proto::crc32(&data[start..]),
+                }));
+                out
+            }
+            _ => vec![],
+        }
+    });
+    let mut link = Link::new(host);
+    link.handshake(T).unwrap();
+    let got = link.download("/sdcard/x.bin").unwrap();
+    assert_eq!(got, file);
+    assert!(!link.damaged().is_empty());
+    drop(link);
+    f.join().unwrap();
+}
