@@ -48,11 +48,13 @@
 //!
 //! # Memory
 //!
-//! Code and constants in flash from 0x0800_0000; everything else (stack,
-//! statics, the frame buffer, the memory-stream buffer) in the 512 KiB AXI
-//! SRAM at 0x2400_0000, which SDMMC1's IDMA and the DMA1 stream feeding DCMI
-//! can reach (the DTCM cannot). The data cache stays off, so DMA buffers
-//! need no cache maintenance.
+//! Code and constants in flash from 0x0800_0000; statics (the frame
+//! buffers, the memory-stream region, the card's cache and bounce buffer,
+//! USB buffers) in the 512 KiB AXI SRAM at 0x2400_0000, which SDMMC1's IDMA
+//! and the DMA1 stream feeding DCMI can reach; the stack alone in the
+//! 128 KiB DTCM at 0x2000_0000, which no DMA reaches (so DMA buffers are
+//! never locals). The data cache stays off, so DMA buffers need no cache
+//! maintenance. D2/D3 SRAMs (0x3000_0000, 0x3800_0000) are unused.
 
 use embassy_stm32::rcc::{
     mux, AHBPrescaler, APBPrescaler, Hse, HseMode, Hsi48Config, Pll, PllDiv, PllMul, PllPreDiv,

@@ -1,7 +1,6 @@
-//! The camera: the OV7725 over DCMI with its colour-bar test pattern, and
-//! the software pattern generator (`omv-pattern`, the simulator's code) as
-//! the fallback when no sensor answers or the frame asked for is not the
-//! sensor's QVGA RGB565.
+//! The camera: the OV7725 over DCMI with its colour-bar test pattern. When
+//! no sensor answers, [`Camera`] says so and the agent's sensor
+//! (`sensor.rs`) uses the software pattern generator instead.
 //!
 //! OV7725 facts (OmniVision OV7725 datasheet, register table; OpenMV's
 //! `ov7725_regs.h` names the same bits): SCCB address 0x42/0x43 (7-bit
@@ -30,9 +29,6 @@ use embassy_stm32::rcc::{Mco, Mco1Source, McoConfig, McoPrescaler};
 use embassy_stm32::time::Hertz;
 use embassy_stm32::{bind_interrupts, dma, Peri};
 use embassy_time::{block_for, with_timeout, Duration};
-use omv_imageio::PixFormat;
-use omv_pattern::{render, Content, PatternError};
-use static_cell::ConstStaticCell;
 
 bind_interrupts!(struct CamIrqs {
     DCMI => dcmi::InterruptHandler<DCMI>;
@@ -43,8 +39,6 @@ bind_interrupts!(struct CamIrqs {
 pub const WIDTH: u16 = 320;
 /// The sensor's frame: QVGA.
 pub const HEIGHT: u16 = 240;
-/// The sensor's pixel format.
-pub const PIXFORMAT: PixFormat = PixFormat::Rgb565;
 /// Bytes in one sensor frame.
 pub const FRAME_BYTES: usize = WIDTH as usize * HEIGHT as usize * 2;
 /// Longest wait for one frame (two frame times at the slowest rate we set,
@@ -88,8 +82,10 @@ pub enum CameraError {
     FrameTimeout,
     /// DCMI reported an overrun or a synchronisation error.
     Capture(dcmi::Error),
-    /// The software pattern could not be rendered.
-    Pattern(PatternError),
+    /// The caller's buffer is not word-aligned (DMA writes 32-bit words).
+    Unaligned,
+    /// There is no sensor; the reason it did not come up.
+    Absent,
     /// The caller's buffer cannot hold a sensor frame.
     BufferTooSmall {
         /// Bytes needed.
@@ -112,7 +108,8 @@ impl core::fmt::Display for CameraError {
             CameraError::Sccb { reg, error } => write!(f, "SCCB write to {reg:#04x}: {error:?}"),
             CameraError::FrameTimeout => f.write_str("no frame from the sensor within 500 ms"),
             CameraError::Capture(e) => write!(f, "DCMI capture failed: {e:?}"),
-            CameraError::Pattern(e) => write!(f, "{e}"),
+            CameraError::Unaligned => f.write_str("frame buffer is not 4-byte aligned"),
+            CameraError::Absent => f.write_str("no camera sensor"),
             CameraError::BufferTooSmall { needed, available } => {
                 write!(
                     f,
@@ -167,14 +164,13 @@ pub struct CameraPins {
     pub pixclk: Peri<'static, PA6>,
 }
 
-/// The OV7725 in colour-bar mode, with DCMI and a frame buffer.
+/// The OV7725 in colour-bar mode, with DCMI.
 pub struct Ov7725 {
     dcmi: Dcmi<'static, DCMI>,
     _i2c: I2c<'static, Blocking, i2c::Master>,
     _xclk: Mco<'static, MCO1>,
     _reset: Output<'static>,
     _pwdn: Output<'static>,
-    frame: &'static mut [u32; FRAME_BYTES / 4],
 }
 
 fn write_reg(
@@ -199,8 +195,6 @@ impl Ov7725 {
     /// Power the sensor up, check its id, put it in QVGA RGB565 colour-bar
     /// mode with automatic exposure, gain and white balance off.
     pub fn init(pins: CameraPins) -> Result<Ov7725, CameraError> {
-        static FRAME: ConstStaticCell<[u32; FRAME_BYTES / 4]> =
-            ConstStaticCell::new([0; FRAME_BYTES / 4]);
         let mut pwdn = Output::new(pins.pwdn, Level::Low, Speed::Low);
         let mut reset = Output::new(pins.reset, Level::Low, Speed::Low);
         let mut mco_config = McoConfig::default();
@@ -256,22 +250,18 @@ impl Ov7725 {
             pins.pixclk,
             dcmi::Config::default(),
         );
-        let frame = FRAME.try_take().ok_or(CameraError::BufferTooSmall {
-            needed: FRAME_BYTES,
-            available: 0,
-        })?;
         Ok(Ov7725 {
             dcmi,
             _i2c: bus,
             _xclk: xclk,
             _reset: reset,
             _pwdn: pwdn,
-            frame,
         })
     }
 
-    /// Capture one frame into `out` (bytes in the order the sensor sent
-    /// them); returns [`FRAME_BYTES`].
+    /// Capture one frame straight into `out` by DMA (bytes in the order
+    /// the sensor sent them); returns [`FRAME_BYTES`]. `out` must be
+    /// word-aligned and in DMA-reachable memory (AXI SRAM, not the stack).
     pub fn capture(&mut self, out: &mut [u8]) -> Result<usize, CameraError> {
         let available = out.len();
         let dst = out
@@ -280,72 +270,39 @@ impl Ov7725 {
                 needed: FRAME_BYTES,
                 available,
             })?;
-        block_on(with_timeout(
-            FRAME_TIMEOUT,
-            self.dcmi.capture(&mut self.frame[..]),
-        ))
-        .map_err(|_| CameraError::FrameTimeout)?
-        .map_err(CameraError::Capture)?;
-        for (chunk, word) in dst.chunks_exact_mut(4).zip(self.frame.iter()) {
-            chunk.copy_from_slice(&word.to_le_bytes());
-        }
+        let words: &mut [u32] =
+            bytemuck::try_cast_slice_mut(dst).map_err(|_| CameraError::Unaligned)?;
+        block_on(with_timeout(FRAME_TIMEOUT, self.dcmi.capture(words)))
+            .map_err(|_| CameraError::FrameTimeout)?
+            .map_err(CameraError::Capture)?;
         Ok(FRAME_BYTES)
     }
 }
 
-/// Where frames come from.
-#[allow(dead_code)] // `reason` is for the agent's hello/capabilities.
-pub enum Source {
-    /// The OV7725's colour bars.
-    Sensor(Ov7725),
-    /// `omv-pattern`, because the sensor did not come up.
-    Pattern {
-        /// Why the sensor is not used.
-        reason: CameraError,
-    },
-}
-
-/// The camera the agent records from.
+/// The camera the agent records from: the OV7725, or the reason there is none.
 pub struct Camera {
-    source: Source,
+    sensor: Result<Ov7725, CameraError>,
 }
 
 impl Camera {
-    /// Bring the sensor up, or fall back to the pattern generator.
+    /// Bring the sensor up; on failure keep the reason (frames then come
+    /// from the software pattern generator).
     pub fn new(pins: CameraPins) -> Camera {
-        let source = match Ov7725::init(pins) {
-            Ok(sensor) => Source::Sensor(sensor),
-            Err(reason) => Source::Pattern { reason },
-        };
-        Camera { source }
-    }
-
-    /// `true` when frames come from the OV7725.
-    pub fn has_sensor(&self) -> bool {
-        matches!(self.source, Source::Sensor(_))
-    }
-
-    /// Frame `seq`: from the sensor when it is there and the request is its
-    /// own QVGA RGB565 colour bars, from `omv-pattern` otherwise (same bytes
-    /// as the simulator for the same arguments).
-    #[allow(clippy::too_many_arguments)]
-    pub fn frame(
-        &mut self,
-        content: Content,
-        seed: u64,
-        seq: u32,
-        width: u16,
-        height: u16,
-        pixformat: PixFormat,
-        out: &mut [u8],
-    ) -> Result<usize, CameraError> {
-        if let Source::Sensor(sensor) = &mut self.source {
-            if content == Content::ColorBars
-                && (width, height, pixformat) == (WIDTH, HEIGHT, PIXFORMAT)
-            {
-                return sensor.capture(out);
-            }
+        Camera {
+            sensor: Ov7725::init(pins),
         }
-        render(content, seed, seq, width, height, pixformat, out).map_err(CameraError::Pattern)
+    }
+
+    /// `true` when frames can come from the OV7725.
+    pub fn has_sensor(&self) -> bool {
+        self.sensor.is_ok()
+    }
+
+    /// One colour-bar frame from the OV7725 into `out`.
+    pub fn capture(&mut self, out: &mut [u8]) -> Result<usize, CameraError> {
+        match &mut self.sensor {
+            Ok(s) => s.capture(out),
+            Err(_) => Err(CameraError::Absent),
+        }
     }
 }

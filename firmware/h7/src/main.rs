@@ -8,10 +8,12 @@
 #![no_main]
 
 mod board;
+mod buffers;
 mod camera;
 mod clock;
 mod run;
 mod sdcard;
+mod sensor;
 mod usb;
 
 use cortex_m_rt::entry;

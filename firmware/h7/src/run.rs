@@ -1,23 +1,28 @@
 //! What the firmware does once the board is up: the agent's command loop
-//! over the USB link, with the SD card, the camera and the clock.
-//!
-//! Until `omv-agent` (its `Executor` and `serve()`) is wired in here, the
-//! firmware runs a boot self-test (read the card's block 0, take one frame)
-//! and then only shows the result on the LEDs and discards host bytes.
+//! (`omv_agent::serve`, the same executor the `sim` and `qemu` boards run)
+//! over the USB link, with the SD card, the sensor and the clock.
 
 use embassy_stm32::gpio::{Level, Output, Speed};
 use embassy_stm32::peripherals::{PC0, PC1, PC2};
 use embassy_stm32::Peri;
-use embedded_io::{Read, ReadReady};
-use embedded_sdmmc::{Block, BlockDevice, BlockIdx};
-use omv_imageio::{Clock, PixFormat};
-use omv_pattern::Content;
-use static_cell::ConstStaticCell;
+use omv_agent::{BoardInfo, Card, Executor, ServeError};
+use static_cell::StaticCell;
 
-use crate::camera::{Camera, FRAME_BYTES, HEIGHT, WIDTH};
+use crate::buffers;
+use crate::camera::Camera;
 use crate::clock::BoardClock;
 use crate::sdcard::{SdCard, SdError};
+use crate::sensor::H7Sensor;
 use crate::usb::{StartError, UsbSerial};
+
+/// Who we are in the handshake.
+const INFO: BoardInfo<'static> = BoardInfo {
+    board: "h7",
+    firmware: concat!("agent-h7 ", env!("CARGO_PKG_VERSION")),
+};
+
+/// Trace events kept between two `events` requests.
+const EVENTS: usize = 1024;
 
 /// The RGB LED (active low).
 pub struct Leds {
@@ -58,76 +63,40 @@ pub struct Platform {
     pub clock: BoardClock,
     /// The microSD card, if one is in the slot and answered.
     pub card: Result<SdCard, SdError>,
-    /// The OV7725 or the pattern fallback.
+    /// The OV7725, or why there is none.
     pub camera: Camera,
     /// Status LEDs.
     pub leds: Leds,
 }
 
-/// What the boot self-test found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SelfTest {
-    /// USB tasks running.
-    pub usb: bool,
-    /// The card's block 0 read back with an MBR signature (0x55AA).
-    pub card: bool,
-    /// Frames come from the OV7725.
-    pub sensor: bool,
-    /// One QVGA RGB565 colour-bar frame was delivered (sensor or pattern).
-    pub frame: bool,
+/// Mount the card's FAT volume; `None` without a card or without a FAT
+/// volume 0 (the handshake's capabilities then say "no files").
+fn mount(card: Result<SdCard, SdError>) -> Option<&'static Card<SdCard>> {
+    static CARD: StaticCell<Card<SdCard>> = StaticCell::new();
+    let mounted = Card::mount(card.ok()?).ok()?;
+    CARD.try_init(mounted).map(|c| &*c)
 }
 
-/// The one frame buffer (QVGA RGB565) the firmware owns.
-static PAYLOAD: ConstStaticCell<[u8; FRAME_BYTES]> = ConstStaticCell::new([0; FRAME_BYTES]);
-
-/// Check each part once.
-pub fn self_test(p: &mut Platform) -> SelfTest {
-    let card = p.card.as_ref().is_ok_and(|card| {
-        let mut block = [Block::new()];
-        card.read(&mut block, BlockIdx(0)).is_ok()
-            && block[0].contents.get(510..512) == Some(&[0x55, 0xAA][..])
-    });
-    let frame = PAYLOAD.try_take().is_some_and(|buf| {
-        p.camera
-            .frame(
-                Content::ColorBars,
-                0,
-                0,
-                WIDTH,
-                HEIGHT,
-                PixFormat::Rgb565,
-                buf,
-            )
-            .is_ok()
-    });
-    SelfTest {
-        usb: p.usb.is_ok(),
-        card,
-        sensor: p.camera.has_sensor(),
-        frame,
-    }
-}
-
-/// Run for ever.
+/// Serve the host for ever. LEDs (steady): green = card mounted, blue =
+/// no sensor (software patterns), red = USB or memory setup failed.
 pub fn run(mut p: Platform) -> ! {
-    // Blinking: red = USB failed or no frame; green = card ok; blue = no
-    // sensor (pattern fallback).
-    let t = self_test(&mut p);
-    let ok_usb = t.usb && t.frame;
-    let ok_card = t.card;
-    let sensor = t.sensor;
-    let mut scratch = [0u8; 64];
-    let mut next_blink = p.clock.now_us();
-    let mut on = false;
-    loop {
-        if matches!(p.link.read_ready(), Ok(true)) {
-            let _ = p.link.read(&mut scratch);
+    let card = mount(p.card);
+    let sensor = H7Sensor::new(p.camera);
+    let has_sensor = sensor.has_camera();
+    let Some(bufs) = buffers::take() else {
+        p.leds.set(true, false, false);
+        loop {
+            cortex_m::asm::wfi();
         }
-        let now = p.clock.now_us();
-        if now >= next_blink {
-            on = !on;
-            next_blink = now.saturating_add(500_000);
-            p.leds.set(!ok_usb && on, ok_card && on, !sensor && on);
+    };
+    p.leds.set(p.usb.is_err(), card.is_some(), !has_sensor);
+    let mut exec: Executor<'static, SdCard, BoardClock, H7Sensor, EVENTS> =
+        Executor::new(p.clock, sensor, card, bufs);
+    loop {
+        // `serve` returns when the host stops reading (our writes time
+        // out); the next host session resynchronises on frame delimiters.
+        match omv_agent::serve(&mut p.link, &mut exec, &INFO) {
+            Ok(()) | Err(ServeError::Link(_)) => {}
         }
     }
 }

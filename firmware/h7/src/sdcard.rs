@@ -5,7 +5,9 @@
 //! The HAL's transfers are async (interrupt + IDMA); the agent is blocking,
 //! so each block transfer is driven to completion with `block_on`, bounded
 //! by [`BLOCK_TIMEOUT`]. Blocks go through a word-aligned bounce buffer
-//! because IDMA needs 4-byte alignment and `Block` is a plain byte array.
+//! because IDMA needs 4-byte alignment and `Block` is a plain byte array;
+//! the bounce buffer is a static (AXI SRAM) because IDMA cannot reach the
+//! DTCM that holds the stack.
 
 use core::cell::RefCell;
 
@@ -18,7 +20,7 @@ use embassy_stm32::time::Hertz;
 use embassy_stm32::{bind_interrupts, Peri};
 use embassy_time::{with_timeout, Duration};
 use embedded_sdmmc::{Block, BlockCount, BlockDevice, BlockIdx};
-use static_cell::StaticCell;
+use static_cell::{ConstStaticCell, StaticCell};
 
 use crate::board::SD_CARD_HZ;
 
@@ -96,9 +98,15 @@ pub struct SdPins {
     pub detect: Peri<'static, PD0>,
 }
 
+struct Inner {
+    device: StorageDevice<'static, 'static, Card>,
+    /// Word-aligned, DMA-reachable block buffer (a static).
+    bounce: &'static mut DataBlock,
+}
+
 /// An initialised card.
 pub struct SdCard {
-    device: RefCell<StorageDevice<'static, 'static, Card>>,
+    inner: RefCell<Inner>,
     blocks: u32,
 }
 
@@ -109,6 +117,9 @@ impl SdCard {
     /// 4-bit at [`SD_CARD_HZ`]). Call once.
     pub fn init(pins: SdPins) -> Result<SdCard, SdError> {
         static SDMMC: StaticCell<Sdmmc<'static>> = StaticCell::new();
+        // Card registers (SCR, SD status) are read into it by DMA.
+        static CMD: ConstStaticCell<CmdBlock> = ConstStaticCell::new(CmdBlock::new());
+        static BOUNCE: ConstStaticCell<DataBlock> = ConstStaticCell::new(DataBlock::new());
         let detect = Input::new(pins.detect, Pull::Up);
         if detect.is_high() {
             return Err(SdError::NoCard);
@@ -126,17 +137,19 @@ impl SdCard {
                 sdmmc::Config::default(),
             ))
             .ok_or(SdError::Busy)?;
-        let mut cmd = CmdBlock::new();
+        let (Some(cmd), Some(bounce)) = (CMD.try_take(), BOUNCE.try_take()) else {
+            return Err(SdError::Busy);
+        };
         let device = block_on(with_timeout(
             INIT_TIMEOUT,
-            StorageDevice::new_sd_card(sdmmc, &mut cmd, Hertz(SD_CARD_HZ)),
+            StorageDevice::new_sd_card(sdmmc, cmd, Hertz(SD_CARD_HZ)),
         ))
         .map_err(|_| SdError::Timeout { block: INIT })?
         .map_err(|error| SdError::Bus { block: INIT, error })?;
         let bytes = embassy_stm32::sdmmc::sd::Addressable::size(&device.card());
         let blocks = u32::try_from(bytes / 512).unwrap_or(u32::MAX);
         Ok(SdCard {
-            device: RefCell::new(device),
+            inner: RefCell::new(Inner { device, bounce }),
             blocks,
         })
     }
@@ -162,33 +175,27 @@ impl BlockDevice for SdCard {
     type Error = SdError;
 
     fn read(&self, blocks: &mut [Block], start_block_idx: BlockIdx) -> Result<(), SdError> {
-        let mut device = self.device.try_borrow_mut().map_err(|_| SdError::Busy)?;
-        let mut bounce = DataBlock::new();
+        let mut inner = self.inner.try_borrow_mut().map_err(|_| SdError::Busy)?;
+        let Inner { device, bounce } = &mut *inner;
         for (i, block) in blocks.iter_mut().enumerate() {
             let idx = self.index(start_block_idx, i)?;
-            block_on(with_timeout(
-                BLOCK_TIMEOUT,
-                device.read_block(idx, &mut bounce),
-            ))
-            .map_err(|_| SdError::Timeout { block: idx })?
-            .map_err(|error| SdError::Bus { block: idx, error })?;
+            block_on(with_timeout(BLOCK_TIMEOUT, device.read_block(idx, bounce)))
+                .map_err(|_| SdError::Timeout { block: idx })?
+                .map_err(|error| SdError::Bus { block: idx, error })?;
             block.contents.copy_from_slice(&bounce[..]);
         }
         Ok(())
     }
 
     fn write(&self, blocks: &[Block], start_block_idx: BlockIdx) -> Result<(), SdError> {
-        let mut device = self.device.try_borrow_mut().map_err(|_| SdError::Busy)?;
-        let mut bounce = DataBlock::new();
+        let mut inner = self.inner.try_borrow_mut().map_err(|_| SdError::Busy)?;
+        let Inner { device, bounce } = &mut *inner;
         for (i, block) in blocks.iter().enumerate() {
             let idx = self.index(start_block_idx, i)?;
             bounce.copy_from_slice(&block.contents);
-            block_on(with_timeout(
-                BLOCK_TIMEOUT,
-                device.write_block(idx, &bounce),
-            ))
-            .map_err(|_| SdError::Timeout { block: idx })?
-            .map_err(|error| SdError::Bus { block: idx, error })?;
+            block_on(with_timeout(BLOCK_TIMEOUT, device.write_block(idx, bounce)))
+                .map_err(|_| SdError::Timeout { block: idx })?
+                .map_err(|error| SdError::Bus { block: idx, error })?;
         }
         Ok(())
     }
