@@ -222,7 +222,11 @@ impl Progress for Bar {
     }
 
     fn done(&mut self, result: &ScenarioResult) {
-        self.bar.println(result.line());
+        if self.bar.is_hidden() {
+            println!("{}", result.line());
+        } else {
+            self.bar.println(result.line());
+        }
         self.bar.inc(1);
     }
 }

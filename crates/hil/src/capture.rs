@@ -19,6 +19,8 @@ pub struct StepRecord {
     pub line: usize,
     /// The operation.
     pub op: Op,
+    /// The operation was repeated for this long (`record` for `seconds`).
+    pub for_us: Option<u64>,
     /// What was expected.
     pub expect: Expect,
     /// What the board answered.

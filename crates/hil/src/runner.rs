@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use omv_proto::{Op, Outcome, Value as PValue};
+use omv_proto::{Op, Outcome, RecordSummary, Value as PValue};
 
 use crate::board::{Board, BoardError, Setup};
 use crate::capture::{Capture, CapturedFile, StepRecord};
@@ -188,19 +188,24 @@ fn capture_steps(
         number: 0,
         line: 0,
         op: sensor,
+        for_us: None,
         expect: Expect::Ok,
         outcome,
         failure,
     });
     for (i, st) in scenario.steps.iter().enumerate() {
         let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let outcome = board.run(number, &st.op)?;
+        let outcome = match st.for_us {
+            Some(us) => repeat_for(board, number, &st.op, us)?,
+            None => board.run(number, &st.op)?,
+        };
         let failure = check_expectation(&st.expect, &outcome)
-            .map(|f| format!("{}: {f}", summary::op_text(&st.op)));
+            .map(|f| format!("{}: {f}", summary::step_text(&st.op, st.for_us)));
         steps.push(StepRecord {
             number,
             line: st.line,
             op: st.op.clone(),
+            for_us: st.for_us,
             expect: st.expect.clone(),
             outcome,
             failure,
@@ -223,6 +228,33 @@ fn capture_steps(
         events,
         files,
     })
+}
+
+/// Run a one-frame `record` until `us` of board time have passed since
+/// the first one began; the result sums them up. Stops at the first error
+/// (the frames before it stay in the trace).
+fn repeat_for(board: &mut dyn Board, number: u32, op: &Op, us: u64) -> Result<Outcome, BoardError> {
+    let mut total: Option<RecordSummary> = None;
+    loop {
+        let outcome = board.run(number, op)?;
+        let r = match outcome {
+            Outcome::Ok(PValue::Record(r)) => r,
+            other => return Ok(other),
+        };
+        let t = total.get_or_insert(RecordSummary {
+            frames: 0,
+            first_index: r.first_index,
+            dropped: 0,
+            t_start_us: r.t_start_us,
+            t_end_us: r.t_end_us,
+        });
+        t.frames = t.frames.saturating_add(r.frames);
+        t.dropped = t.dropped.saturating_add(r.dropped);
+        t.t_end_us = r.t_end_us;
+        if r.frames == 0 || t.t_end_us.saturating_sub(t.t_start_us) >= us {
+            return Ok(Outcome::Ok(PValue::Record(*t)));
+        }
+    }
 }
 
 /// Why `board` skips `scenario`, if it does.

@@ -107,7 +107,7 @@ pub fn render(scenario: &Scenario, capture: &Capture, policy: &SnapshotPolicy) -
             out,
             "  {:>3}  {}  ->  {}",
             step_label(st),
-            op_text(&st.op),
+            step_text(&st.op, st.for_us),
             outcome_text(&st.outcome, &f)
         );
     }
@@ -129,6 +129,15 @@ fn step_label(st: &StepRecord) -> String {
         "setup".into()
     } else {
         format!("#{}", st.number)
+    }
+}
+
+/// A step as text, with its repetition (`record for 30 s`).
+pub fn step_text(op: &Op, for_us: Option<u64>) -> String {
+    match (op, for_us) {
+        (Op::Record { .. }, Some(us)) => format!("record for {} s", us / 1_000_000),
+        (op, Some(us)) => format!("{} for {} s", op_text(op), us / 1_000_000),
+        (op, None) => op_text(op),
     }
 }
 

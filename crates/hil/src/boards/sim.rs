@@ -1,18 +1,315 @@
-//! The `sim` board: the agent's executor running in-process over the
-//! simulator's clock, sensor and SD card.
+//! The `sim` board: the agent's [`omv_agent::Executor`] running in-process
+//! over the simulator's parts — the virtual clock ([`imageio_sim::SimClock`]),
+//! an SD card with a timing model and faults ([`imageio_sim::SimCard`],
+//! formatted FAT through `omv-fatstore`) — and the agent's own pattern
+//! sensor, so a recording is byte-identical to one made by the firmware.
+//!
+//! The executor borrows its card and buffers, so it lives on a worker
+//! thread that owns them for the length of a scenario; the board talks to
+//! it over channels, and every answer is awaited with a timeout.
 
-use crate::board::{Board, BoardError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use imageio_sim::{CardProfile, SimCard, SimClock};
+use omv_agent::{Buffers, Card, Executor, PatternSensor};
+use omv_fatstore::{OpenMode, StoreError};
+use omv_proto::{Event, Op, Outcome};
+
+use crate::board::{Board, BoardError, Setup, SnapshotPolicy};
 use crate::boards::BoardOptions;
+
+/// The board's name.
+pub const NAME: &str = "sim";
+/// Frame buffer (and diff buffer) bytes: VGA RGB565.
+pub const FRAME_BYTES: usize = 640 * 480 * 2;
+/// Memory-stream region: 8 MiB, as the OpenMV Cam H7 Plus's PSRAM allows.
+pub const MEMORY_BYTES: usize = 8 << 20;
+/// Trace events kept per scenario (a 30 s recording at 30 fps has 900).
+pub const EVENTS: usize = 16_384;
+/// The longest one step may take in wall time before the board gives up.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(120);
+/// The card profiles a scenario's `[card] profile` may name.
+pub const PROFILES: &str = "class4, class10, uhs1_a1, worn, ideal:<bytes per second>";
+
+enum Request {
+    Begin(Setup),
+    Run(u32, Op),
+    Events,
+    Download(String),
+    End,
+}
+
+enum Reply {
+    Begun,
+    Outcome(Outcome),
+    Events(Vec<Event>),
+    File(Option<Vec<u8>>),
+    Ended,
+}
+
+type Answer = Result<Reply, String>;
+
+/// The simulator board.
+pub struct SimBoard {
+    tx: Sender<Request>,
+    rx: Receiver<Answer>,
+    worker: Option<JoinHandle<()>>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for SimBoard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimBoard")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Start the `sim` board.
 pub fn open(_opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
-    Err(BoardError::NotSupported {
-        board: "sim".into(),
-        reason: "waiting for omv-agent's Executor and imageio-sim".into(),
-    })
+    SimBoard::new().map(|b| Box::new(b) as Box<dyn Board>)
 }
 
 /// What `--dry-run` would do on the `sim` board.
 pub fn dry_run(_opts: &BoardOptions) -> Result<String, BoardError> {
-    Ok("sim: in-process simulator; nothing to flash or start".into())
+    Ok(format!(
+        "sim: the agent's executor in-process over imageio-sim (virtual clock, FAT on a simulated SD card: {PROFILES}); nothing to flash or start"
+    ))
+}
+
+fn link(message: impl Into<String>) -> BoardError {
+    BoardError::Link {
+        board: NAME.into(),
+        message: message.into(),
+    }
+}
+
+impl SimBoard {
+    /// Start the worker thread.
+    pub fn new() -> Result<SimBoard, BoardError> {
+        let (tx, worker_rx) = mpsc::channel();
+        let (worker_tx, rx) = mpsc::channel();
+        let worker = std::thread::Builder::new()
+            .name("hil-sim".into())
+            // The executor keeps its trace inline (no heap in the agent).
+            .stack_size(64 << 20)
+            .spawn(move || serve(&worker_rx, &worker_tx))
+            .map_err(|e| BoardError::Setup {
+                board: NAME.into(),
+                message: format!("cannot start the simulator thread: {e}"),
+            })?;
+        Ok(SimBoard {
+            tx,
+            rx,
+            worker: Some(worker),
+            timeout: STEP_TIMEOUT,
+        })
+    }
+
+    fn ask(&mut self, what: &str, req: Request) -> Result<Reply, BoardError> {
+        self.tx
+            .send(req)
+            .map_err(|_| link("the simulator thread has stopped (it panicked?)"))?;
+        match self.rx.recv_timeout(self.timeout) {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(message)) => Err(BoardError::Setup {
+                board: NAME.into(),
+                message,
+            }),
+            Err(RecvTimeoutError::Timeout) => Err(BoardError::Timeout {
+                board: NAME.into(),
+                what: what.into(),
+                timeout: self.timeout,
+            }),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(link("the simulator thread has stopped (it panicked?)"))
+            }
+        }
+    }
+}
+
+impl Drop for SimBoard {
+    fn drop(&mut self) {
+        // Closing the channel ends the worker; it is not waited for, so a
+        // step stuck past its timeout cannot hang the harness.
+        let (tx, _) = mpsc::channel();
+        drop(std::mem::replace(&mut self.tx, tx));
+        drop(self.worker.take());
+    }
+}
+
+fn unexpected(what: &str) -> BoardError {
+    link(format!("unexpected answer to {what}"))
+}
+
+impl Board for SimBoard {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn snapshot_policy(&self) -> SnapshotPolicy {
+        // Virtual time: every figure is exact and repeatable.
+        SnapshotPolicy::default()
+    }
+
+    fn capabilities(&self) -> &[&str] {
+        &["card-profile", "power-cut", "write-limit", "memory"]
+    }
+
+    fn begin(&mut self, setup: &Setup) -> Result<(), BoardError> {
+        match self.ask("begin", Request::Begin(setup.clone()))? {
+            Reply::Begun => Ok(()),
+            _ => Err(unexpected("begin")),
+        }
+    }
+
+    fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError> {
+        match self.ask(&format!("step {step}"), Request::Run(step, op.clone()))? {
+            Reply::Outcome(o) => Ok(o),
+            _ => Err(unexpected("a step")),
+        }
+    }
+
+    fn take_events(&mut self) -> Result<Vec<Event>, BoardError> {
+        match self.ask("the trace", Request::Events)? {
+            Reply::Events(e) => Ok(e),
+            _ => Err(unexpected("the trace request")),
+        }
+    }
+
+    fn download(&mut self, path: &str) -> Result<Option<Vec<u8>>, BoardError> {
+        match self.ask(&format!("download {path}"), Request::Download(path.into()))? {
+            Reply::File(f) => Ok(f),
+            _ => Err(unexpected("a download")),
+        }
+    }
+
+    fn end(&mut self) -> Result<(), BoardError> {
+        match self.ask("end", Request::End)? {
+            Reply::Ended => Ok(()),
+            _ => Err(unexpected("end")),
+        }
+    }
+}
+
+/// The worker: one scenario at a time, from `Begin` to `End`.
+fn serve(rx: &Receiver<Request>, tx: &Sender<Answer>) {
+    while let Ok(req) = rx.recv() {
+        let answer = match req {
+            Request::Begin(setup) => {
+                scenario(&setup, rx, tx);
+                continue;
+            }
+            Request::End => Ok(Reply::Ended),
+            _ => Err("no scenario has begun on the sim board".to_owned()),
+        };
+        if tx.send(answer).is_err() {
+            return;
+        }
+    }
+}
+
+/// Set up a fresh card, clock, sensor and executor, then answer requests
+/// until `End`.
+fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>) {
+    let clock = SimClock::new();
+    let card = match make_card(setup, &clock) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = tx.send(Err(e));
+            return;
+        }
+    };
+    let mut frame = vec![0u8; FRAME_BYTES];
+    let mut aux = vec![0u8; FRAME_BYTES];
+    let mut memory = vec![0u8; MEMORY_BYTES];
+    let buffers = Buffers {
+        frame: &mut frame,
+        aux: &mut aux,
+        memory: &mut memory,
+    };
+    let mut ex: Executor<'_, SimCard, SimClock, PatternSensor, EVENTS> =
+        Executor::new(clock, PatternSensor::new(), Some(&card), buffers);
+    if tx.send(Ok(Reply::Begun)).is_err() {
+        return;
+    }
+    while let Ok(req) = rx.recv() {
+        let answer = match req {
+            Request::Begin(_) => Err("begin while a scenario is running on the sim board".into()),
+            Request::Run(step, op) => Ok(Reply::Outcome(ex.run(step, &op))),
+            Request::Events => {
+                let lost = ex.events().lost();
+                let events: Vec<Event> = ex.events().iter().copied().collect();
+                ex.clear_events();
+                if lost > 0 {
+                    Err(format!(
+                        "the trace overflowed: {lost} events lost (the sim board keeps {EVENTS})"
+                    ))
+                } else {
+                    Ok(Reply::Events(events))
+                }
+            }
+            Request::Download(path) => {
+                // Drop the stream (a file still open is closed) so the file
+                // can be read; the trace was taken before.
+                ex.reset();
+                download(&card, &path).map(Reply::File)
+            }
+            Request::End => {
+                let _ = tx.send(Ok(Reply::Ended));
+                return;
+            }
+        };
+        if tx.send(answer).is_err() {
+            return;
+        }
+    }
+}
+
+fn make_card(setup: &Setup, clock: &SimClock) -> Result<Card<SimCard>, String> {
+    let profile = CardProfile::by_name(&setup.card.profile).ok_or_else(|| {
+        format!(
+            "unknown card profile {:?} in scenario {}; the sim board has {PROFILES}",
+            setup.card.profile, setup.scenario
+        )
+    })?;
+    let bytes = setup
+        .card
+        .capacity_kib
+        .checked_mul(1024)
+        .ok_or_else(|| "card capacity overflows".to_owned())?;
+    let sim = SimCard::formatted(profile, bytes, clock.clone(), setup.seed)
+        .map_err(|e| format!("cannot format a {bytes}-byte simulated card: {e}"))?;
+    Card::mount(sim).map_err(|e| format!("cannot mount the simulated card: {e:?}"))
+}
+
+/// The whole file at `path`, `None` if it does not exist.
+fn download(card: &Card<SimCard>, path: &str) -> Result<Option<Vec<u8>>, String> {
+    use omv_agent::CardOpenError;
+    let mut file = match card.open(path, OpenMode::Read) {
+        Ok(f) => f,
+        Err(CardOpenError::Store(StoreError::Fs(embedded_sdmmc::Error::NotFound))) => {
+            return Ok(None)
+        }
+        Err(e) => return Err(format!("cannot open {path} for download: {e}")),
+    };
+    let len = file
+        .len()
+        .map_err(|e| format!("cannot stat {path}: {e:?}"))?;
+    let mut out = vec![0u8; len as usize];
+    let mut done = 0usize;
+    while done < out.len() {
+        let at = u32::try_from(done).map_err(|_| format!("{path} is too large"))?;
+        let n = file
+            .read_at(at, &mut out[done..])
+            .map_err(|e| format!("cannot read {path} at byte {done}: {e:?}"))?;
+        if n == 0 {
+            out.truncate(done);
+            break;
+        }
+        done += n;
+    }
+    Ok(Some(out))
 }

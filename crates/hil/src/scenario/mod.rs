@@ -34,7 +34,7 @@
 //! | `open` | `path`, `mode`, `version` [20] | `OpenFile` |
 //! | `open` | `shape = [w, h, "PIXFORMAT"]`, `count` | `OpenMemory` |
 //! | `write` | | `Write` (snapshot + write) |
-//! | `record` | `frames` | `Record` |
+//! | `record` | `frames`, or `seconds` (record for that long on the board's clock) | `Record` |
 //! | `read` | `copy_to_fb` [true], `loop` [true], `pause` [true] | `Read` |
 //! | `replay` | as `read`, `frames` (needed with `loop = true`) | `Replay` |
 //! | `seek` | `offset` | `Seek` |
@@ -45,7 +45,7 @@
 //! | `diff` | as `read`, `threshold` [16] | `Diff` |
 //! | `sleep` | `ms` | `Sleep` |
 //! | `power_cut` | | `Fault(PowerCut)` |
-//! | `write_limit` | `blocks` | `Fault(WriteLimit)` |
+//! | `write_limit` | `blocks` (absent: lift the limit) | `Fault(WriteLimit)` |
 //!
 //! Every step may carry an expectation: `expect = <value>` (a query's
 //! value; the frame index a `read`/`write` gave or `"none"` at the end; the
@@ -131,7 +131,7 @@ impl Sensor {
 /// `[card]`: the SD card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Card {
-    /// Timing profile name (the simulator's card profiles, e.g. `fast`, `slow`).
+    /// Timing profile name (the simulator's card profiles: `class4`, `class10`, `uhs1_a1`, `worn`, `ideal:<B/s>`).
     pub profile: String,
     /// Capacity in KiB.
     pub capacity_kib: u64,
@@ -140,7 +140,7 @@ pub struct Card {
 impl Default for Card {
     fn default() -> Self {
         Card {
-            profile: "fast".into(),
+            profile: "class10".into(),
             capacity_kib: 64 * 1024,
         }
     }
@@ -155,6 +155,9 @@ pub struct Step {
     pub op: Op,
     /// What must come out of it.
     pub expect: Expect,
+    /// Repeat `op` (a one-frame `record`) until this much board time has
+    /// passed since the step began (`record` with `seconds = N`).
+    pub for_us: Option<u64>,
 }
 
 /// What a step must produce.

@@ -69,6 +69,7 @@ struct RawStep {
     threshold: Option<Spanned<u8>>,
     version: Option<Spanned<u8>>,
     blocks: Option<Spanned<u32>>,
+    seconds: Option<Spanned<u32>>,
     expect: Option<Spanned<toml::Value>>,
     error: Option<Spanned<String>>,
     /// Free text for the reader; ignored.
@@ -81,7 +82,7 @@ struct RawStep {
 const OPS: &[(&str, &[&str])] = &[
     ("open", &["path", "mode", "version", "shape", "count"]),
     ("write", &[]),
-    ("record", &["frames"]),
+    ("record", &["frames", "seconds"]),
     ("read", &["copy_to_fb", "loop", "pause"]),
     ("replay", &["copy_to_fb", "loop", "pause", "frames"]),
     ("seek", &["offset"]),
@@ -318,6 +319,7 @@ fn present(s: &RawStep) -> Vec<(&'static str, Range<usize>)> {
         sp("threshold", &s.threshold),
         sp("version", &s.version),
         sp("blocks", &s.blocks),
+        sp("seconds", &s.seconds),
     ]
     .into_iter()
     .flatten()
@@ -353,10 +355,28 @@ fn step(cx: &Ctx<'_>, n: usize, raw: Spanned<RawStep>) -> Result<Step, ScenarioE
             ));
         }
     }
-    let op = op(cx, &s, op_name, &at)?;
+    let (op, for_us) = match (&s.frames, &s.seconds) {
+        (Some(f), Some(_)) if *op_name == "record" => {
+            return Err(cx.err(
+                f.span(),
+                at("frames"),
+                "give `frames` (a count) or `seconds` (a duration), not both",
+            ))
+        }
+        (None, Some(secs)) => (
+            Op::Record { frames: 1 },
+            Some(u64::from(positive(cx, &at("seconds"), secs)?) * 1_000_000),
+        ),
+        _ => (op(cx, &s, op_name, &at)?, None),
+    };
     let expect = expect(cx, s.expect, s.error, &at)?;
     let line = super::line_col(cx.text, s.op.span().start).0;
-    Ok(Step { line, op, expect })
+    Ok(Step {
+        line,
+        op,
+        expect,
+        for_us,
+    })
 }
 
 fn op(
@@ -386,7 +406,13 @@ fn op(
             Some(f) => Op::Record {
                 frames: positive(cx, &at("frames"), f)?,
             },
-            None => return Err(missing("frames")),
+            None => {
+                return Err(cx.err(
+                    s.op.span(),
+                    at("frames"),
+                    "op \"record\" needs `frames` (a count) or `seconds` (a duration)",
+                ))
+            }
         },
         "read" => Op::Read(args),
         "replay" => {
@@ -452,12 +478,9 @@ fn op(
             None => return Err(missing("ms")),
         },
         "power_cut" => Op::Fault(Fault::PowerCut),
-        "write_limit" => match &s.blocks {
-            Some(b) => Op::Fault(Fault::WriteLimit {
-                blocks: Some(*b.get_ref()),
-            }),
-            None => return Err(missing("blocks")),
-        },
+        "write_limit" => Op::Fault(Fault::WriteLimit {
+            blocks: s.blocks.as_ref().map(|b| *b.get_ref()),
+        }),
         q => match Query::from_name(q) {
             Some(q) => Op::Query(q),
             None => return Err(cx.err(s.op.span(), at("op"), format!("op {q:?} is not handled"))),
