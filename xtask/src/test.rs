@@ -44,6 +44,21 @@ const STEPS: &[Step] = &[
             "thumbv7em-none-eabihf",
         ],
     },
+    Step {
+        name: "pattern and FAT crates (shared with the firmware) for thumbv7em-none-eabihf",
+        program: "cargo",
+        args: &[
+            "build",
+            "-p",
+            "omv-pattern",
+            "-p",
+            "omv-fatstore",
+            "--features",
+            "omv-pattern/jpeg",
+            "--target",
+            "thumbv7em-none-eabihf",
+        ],
+    },
 ];
 
 /// Run every step; returns the process exit code.
