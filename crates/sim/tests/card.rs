@@ -40,6 +40,7 @@ fn ideal_card_costs_exactly_bytes_over_throughput() {
         (1, 3, 1536)
     );
     assert_eq!(st.write_time_histogram, [0, 1, 0, 0, 0]);
+    assert_eq!((st.busy_histogram, st.busy_us), ([1, 0, 0, 0, 0], 0));
 }
 
 #[test]
@@ -96,6 +97,8 @@ fn stalls_are_capped_by_the_sd_write_timeout_and_histogrammed() {
     assert!(st.longest_write_us >= st.longest_stall_us);
     assert_eq!(st.write_time_histogram.iter().sum::<u64>(), 200);
     assert_eq!(st.write_time_histogram[0..3], [0, 0, 0]);
+    assert_eq!(st.busy_histogram[0..3], [0, 0, 0]);
+    assert!(st.busy_us >= 200 * 50_000);
     let mut bad = CardProfile::WORN;
     bad.stall_max_us = 300_000;
     assert!(SimCard::new_memory(bad, 1 << 20, SimClock::new(), 0).is_err());

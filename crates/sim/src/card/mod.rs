@@ -344,6 +344,16 @@ impl SimCard {
     }
 }
 
+/// What one block write costs.
+struct Cost {
+    /// Everything: command, transfer, busy (ns).
+    ns: u64,
+    /// The card's busy time: program, random-write cost, stall (µs).
+    busy_us: u64,
+    random: bool,
+    stall: Option<u64>,
+}
+
 fn cut(st: &mut State) {
     st.powered = false;
 }
@@ -361,30 +371,36 @@ impl State {
         us
     }
 
-    fn write_cost_ns(&mut self, first: bool, idx: u32) -> (u64, bool, Option<u64>) {
+    fn write_cost(&mut self, first: bool, idx: u32) -> Cost {
         let p = self.profile;
-        let mut ns = p.block_transfer_ns();
+        let mut busy_us = 0;
         if p.program_us > 0 {
             let spread = u64::from(p.program_us) * u64::from(p.program_spread_pct) / 100;
             let lo = u64::from(p.program_us) - spread;
-            ns += (lo + self.rng.below(2 * spread + 1)) * 1000;
+            busy_us += lo + self.rng.below(2 * spread + 1);
         }
+        let mut ns = p.block_transfer_ns();
         let mut random = false;
         let mut stall = None;
         if first {
             ns += u64::from(p.cmd_overhead_us) * 1000;
             random = self.last_write_end.is_some_and(|e| e != idx);
             if random {
-                ns += u64::from(p.random_write_us) * 1000;
+                busy_us += u64::from(p.random_write_us);
             }
             if p.stall_ppm > 0 && self.rng.below(1_000_000) < u64::from(p.stall_ppm) {
                 let range = u64::from(p.stall_max_us - p.stall_min_us);
                 let s = u64::from(p.stall_min_us) + self.rng.below(range + 1);
-                ns += s * 1000;
+                busy_us += s;
                 stall = Some(s);
             }
         }
-        (ns, random, stall)
+        Cost {
+            ns: ns + busy_us * 1000,
+            busy_us,
+            random,
+            stall,
+        }
     }
 }
 
@@ -437,12 +453,15 @@ impl BlockDevice for SimCard {
         if u64::from(start.0) + blocks.len() as u64 > u64::from(st.blocks) {
             return Err(CardError::OutOfRange { block: start.0 });
         }
-        let mut cmd_us = 0;
+        let (mut cmd_us, mut busy_us) = (0, 0);
         let mut result = Ok(());
         for (i, b) in blocks.iter().enumerate() {
             let idx = start.0 + i as u32;
             match self.write_block(&mut st, i == 0, idx, &b.contents) {
-                Ok(us) => cmd_us += us,
+                Ok((us, busy)) => {
+                    cmd_us += us;
+                    busy_us += busy;
+                }
                 Err(e) => {
                     result = Err(e);
                     break;
@@ -450,7 +469,7 @@ impl BlockDevice for SimCard {
             }
         }
         if st.timed {
-            st.stats.record_write(cmd_us);
+            st.stats.record_write(cmd_us, busy_us);
         }
         result
     }
@@ -461,14 +480,15 @@ impl BlockDevice for SimCard {
 }
 
 impl SimCard {
-    /// Write one block with faults and timing; the µs it took.
+    /// Write one block with faults and timing; the µs it took and the
+    /// card's busy µs within them.
     fn write_block(
         &self,
         st: &mut State,
         first: bool,
         idx: u32,
         data: &[u8; 512],
-    ) -> Result<u64, CardError> {
+    ) -> Result<(u64, u64), CardError> {
         let f = st.faults;
         let torn = |st: &mut State| {
             if f.torn_block {
@@ -499,7 +519,12 @@ impl SimCard {
                 return Err(CardError::WriteFault { block: idx });
             }
         }
-        let (ns, random, stall) = st.write_cost_ns(first, idx);
+        let Cost {
+            ns,
+            busy_us,
+            random,
+            stall,
+        } = st.write_cost(first, idx);
         if let Some(t) = f.power_cut_at_us {
             if st.timed && st.clock.now() + ns / 1000 > t {
                 let at = st.clock.now().max(t);
@@ -525,6 +550,6 @@ impl SimCard {
                 st.stats.longest_stall_us = st.stats.longest_stall_us.max(s);
             }
         }
-        Ok(us)
+        Ok((us, busy_us))
     }
 }

@@ -1,7 +1,7 @@
 //! Per-run card statistics.
 
-/// Upper bounds (µs, exclusive) of the write-time histogram buckets; the
-/// last bucket holds everything from 100 ms up.
+/// Upper bounds (µs, exclusive) of the histogram buckets; the last bucket
+/// holds everything from 100 ms up.
 pub const BUSY_BUCKETS_US: [u64; 5] = [100, 1_000, 10_000, 100_000, u64::MAX];
 
 /// What the card did since it was made or since [`reset`](CardStats::reset).
@@ -21,8 +21,14 @@ pub struct CardStats {
     pub read_us: u64,
     /// Virtual time spent in writes, transfer and busy (µs).
     pub write_us: u64,
-    /// Write commands by duration: `<100 µs`, `<1 ms`, `<10 ms`, `<100 ms`, `≥100 ms`.
+    /// Write commands by total duration (command, transfer and busy):
+    /// `<100 µs`, `<1 ms`, `<10 ms`, `<100 ms`, `≥100 ms`.
     pub write_time_histogram: [u64; 5],
+    /// Write commands by the card's busy time alone (programming,
+    /// random-write cost, stalls), same buckets.
+    pub busy_histogram: [u64; 5],
+    /// Total busy time (µs).
+    pub busy_us: u64,
     /// Stalls that happened.
     pub stalls: u64,
     /// The longest stall (µs), 0 if none.
@@ -47,14 +53,19 @@ impl CardStats {
         *self = CardStats::default();
     }
 
-    pub(crate) fn record_write(&mut self, us: u64) {
+    pub(crate) fn record_write(&mut self, us: u64, busy_us: u64) {
         self.write_cmds += 1;
         self.write_us += us;
+        self.busy_us += busy_us;
         self.longest_write_us = self.longest_write_us.max(us);
-        let b = BUSY_BUCKETS_US
-            .iter()
-            .position(|&lim| us < lim)
-            .unwrap_or(BUSY_BUCKETS_US.len() - 1);
-        self.write_time_histogram[b] += 1;
+        self.write_time_histogram[bucket(us)] += 1;
+        self.busy_histogram[bucket(busy_us)] += 1;
     }
+}
+
+fn bucket(us: u64) -> usize {
+    BUSY_BUCKETS_US
+        .iter()
+        .position(|&lim| us < lim)
+        .unwrap_or(BUSY_BUCKETS_US.len() - 1)
 }
