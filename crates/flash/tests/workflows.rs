@@ -412,7 +412,6 @@ fn declared_flags_are_found_in_clap_derives() {
 }
 
 #[test]
-#[ignore = "enable once `cargo xtask hil` exists (xtask/src/hil.rs, harness helper)"]
 fn xtask_accepts_every_command_the_workflows_run() {
     // The CLI is xtask's clap derive plus the flags it flattens in from
     // the harness and from hil-flash (`ProbeArgs`).
