@@ -66,7 +66,7 @@ where
     stream: Option<Stream<'a, D, C>>,
     /// Scheduled release time of the previous frame read (see `EventKind::FrameReleased`).
     sched: Option<u64>,
-    events: EventLog<E>,
+    events: EventLog<'a, E>,
     step: u32,
 }
 
@@ -150,7 +150,34 @@ where
 {
     /// An executor over the platform's clock, sensor, optional card and
     /// buffers. The sensor is configured with [`SensorConfig::default`].
+    ///
+    /// The trace is kept inline (`E` events inside the executor: mind the
+    /// stack, 48 bytes per event); [`with_trace`](Self::with_trace) keeps it
+    /// in a slice the platform lends instead.
     pub fn new(clock: C, sensor: S, card: Option<&'a Card<D>>, buffers: Buffers<'a>) -> Self {
+        Self::build(clock, sensor, card, buffers, EventLog::new())
+    }
+
+    /// Like [`new`](Self::new), keeping the trace in `trace` (its length is
+    /// the capacity): for large traces, lend a `static` or a `Vec` and set
+    /// `E = 0` so the executor itself stays small.
+    pub fn with_trace(
+        clock: C,
+        sensor: S,
+        card: Option<&'a Card<D>>,
+        buffers: Buffers<'a>,
+        trace: &'a mut [Event],
+    ) -> Self {
+        Self::build(clock, sensor, card, buffers, EventLog::borrowed(trace))
+    }
+
+    fn build(
+        clock: C,
+        sensor: S,
+        card: Option<&'a Card<D>>,
+        buffers: Buffers<'a>,
+        events: EventLog<'a, E>,
+    ) -> Self {
         let memory_len = buffers.memory.len();
         let mut ex = Executor {
             clock,
@@ -163,7 +190,7 @@ where
             memory_len,
             stream: None,
             sched: None,
-            events: EventLog::new(),
+            events,
             step: 0,
         };
         let cfg = ex.cfg;
@@ -182,7 +209,7 @@ where
     }
 
     /// The trace.
-    pub fn events(&self) -> &EventLog<E> {
+    pub fn events(&self) -> &EventLog<'a, E> {
         &self.events
     }
 
@@ -514,6 +541,12 @@ where
     /// `stream.write(sensor.snapshot())`. The summary's `elapsed_us` is 0
     /// (the stream stores it; read it back from the file's frame table).
     fn write_one(&mut self) -> Result<FrameSummary, OpError> {
+        self.write_counting().map(|(f, _)| f)
+    }
+
+    /// [`write_one`](Self::write_one), also returning the sensor frames
+    /// dropped before the snapshot.
+    fn write_counting(&mut self) -> Result<(FrameSummary, u32), OpError> {
         let snap = self.snapshot(false)?;
         let cfg = self.cfg;
         let data = self.frame.get(..snap.len).unwrap_or_default();
@@ -544,7 +577,7 @@ where
             payload_len: summary.payload_len,
             crc32: summary.crc32,
         });
-        Ok(summary)
+        Ok((summary, snap.dropped))
     }
 
     fn record(&mut self, frames: u32) -> Result<RecordSummary, OpError> {
@@ -557,22 +590,12 @@ where
             t_end_us: t_start_us,
         };
         for i in 0..frames {
-            let before = self.events.total();
-            let f = self.write_one()?;
+            let (f, dropped) = self.write_counting()?;
             if i == 0 {
                 out.first_index = f.index;
             }
             out.frames += 1;
-            // Dropped frames were recorded as events by this write.
-            for e in self
-                .events
-                .iter()
-                .skip((before.saturating_sub(self.events.lost())) as usize)
-            {
-                if let EventKind::FramesDropped { count, .. } = e.kind {
-                    out.dropped = out.dropped.saturating_add(count);
-                }
-            }
+            out.dropped = out.dropped.saturating_add(dropped);
         }
         out.t_end_us = self.clock.now_us();
         Ok(out)

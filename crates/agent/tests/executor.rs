@@ -683,4 +683,43 @@ fn events_are_paged_and_bounded() {
     assert_eq!((log.total(), log.lost()), (6, 2));
     let p = log.page(0);
     assert_eq!((p.first, p.events.len()), (2, 4));
+    // A borrowed ring keeps the same order across its wrap.
+    let mut store = [omv_agent::EMPTY_EVENT; 4];
+    let mut ring = omv_agent::EventLog::<0>::borrowed(&mut store);
+    let all: Vec<_> = ex.events().iter().copied().take(7).collect();
+    for e in &all {
+        ring.push(*e);
+    }
+    assert_eq!((ring.total(), ring.lost(), ring.capacity()), (7, 3, 4));
+    assert!(ring.iter().copied().eq(all[3..].iter().copied()));
+    assert!(log.iter().copied().eq(all[2..6].iter().copied()));
+    ring.clear();
+    assert!(ring.is_empty());
+}
+
+#[test]
+fn a_borrowed_trace_keeps_the_executor_small() {
+    let mut rig = Rig::new();
+    let mut trace = vec![omv_agent::EMPTY_EVENT; 16_384];
+    let mut ex: omv_agent::Executor<
+        '_,
+        omv_fatstore::format::MemCard,
+        TestClock,
+        omv_agent::PatternSensor,
+        0,
+    > = omv_agent::Executor::with_trace(
+        rig.clock.clone(),
+        omv_agent::PatternSensor::new(),
+        Some(&rig.card),
+        omv_agent::Buffers {
+            frame: &mut rig.frame,
+            aux: &mut rig.aux,
+            memory: &mut rig.mem,
+        },
+        &mut trace,
+    );
+    assert!(std::mem::size_of_val(&ex) < 4096);
+    assert!(ex.run(0, &open_file(PATH, "w")).is_ok());
+    assert!(ex.run(1, &Op::Record { frames: 3 }).is_ok());
+    assert_eq!((ex.events().len(), ex.events().capacity()), (3, 16_384));
 }
