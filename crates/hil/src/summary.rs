@@ -108,7 +108,7 @@ pub fn render(scenario: &Scenario, capture: &Capture, policy: &SnapshotPolicy) -
             "  {:>3}  {}  ->  {}",
             step_label(st),
             step_text(&st.op, st.for_us),
-            outcome_text(&st.outcome, &f)
+            outcome_text(&st.op, &st.outcome, &f)
         );
     }
     for file in &capture.files {
@@ -218,11 +218,23 @@ fn args_text(a: &ReadArgs) -> String {
     )
 }
 
-/// A step's result as text, through the board's policy.
-pub fn outcome_text(o: &Outcome, f: &Fmt) -> String {
-    match o {
-        Outcome::Ok(v) => value_text(v, f),
-        Outcome::Err(e) => error_text(e),
+/// A step's result as text, through the board's policy. Frames that
+/// were written or captured (`write`, `snapshot`) show no elapsed time:
+/// it belongs to frames read back (the file tables show what was recorded).
+pub fn outcome_text(op: &Op, o: &Outcome, f: &Fmt) -> String {
+    match (op, o) {
+        (Op::Write | Op::Snapshot, Outcome::Ok(Value::Frame(fr))) => format!(
+            "frame {}: {}x{} {} {} B crc32 {} at {}",
+            fr.index,
+            fr.width,
+            fr.height,
+            fr.pixformat.name(),
+            fr.payload_len,
+            f.hash(&format!("{:08x}", fr.crc32), 8),
+            f.at(fr.t_us)
+        ),
+        (_, Outcome::Ok(v)) => value_text(v, f),
+        (_, Outcome::Err(e)) => error_text(e),
     }
 }
 
@@ -264,7 +276,7 @@ fn value_text(v: &Value, f: &Fmt) -> String {
             f.at(r.t_end_us)
         ),
         Value::Replay(r) => format!(
-            "{} frames from {}, {}, max lateness {}, {} .. {}",
+            "{} frames from {}, {}, max schedule error {}, {} .. {}",
             r.frames,
             r.first_index.map_or("none".to_owned(), |i| format!("#{i}")),
             if r.reached_end {
@@ -357,7 +369,7 @@ fn timing_text(out: &mut String, capture: &Capture, f: &Fmt) {
                 _ => None,
             })
             .collect();
-        if captured.len() > 1 || dropped > 0 {
+        if captured.len() > 1 {
             lines.push(format!(
                 "  #{} wrote {} frames: {}, {} dropped, intervals {}",
                 st.number,
@@ -365,6 +377,11 @@ fn timing_text(out: &mut String, capture: &Capture, f: &Fmt) {
                 rate(&captured, f),
                 dropped,
                 intervals(&captured, f)
+            ));
+        } else if dropped > 0 {
+            lines.push(format!(
+                "  #{} the sensor dropped {dropped} frames (the snapshot came late)",
+                st.number
             ));
         }
         if released.len() > 1 {
