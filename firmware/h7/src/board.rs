@@ -15,7 +15,7 @@
 //!
 //! | Signal | Pin | AF | Notes |
 //! |---|---|---|---|
-//! | USB OTG_FS D− / D+ | PA11 / PA12 | 10 | full-speed PHY on chip; VBUS sense PA9 is not used |
+//! | USB OTG_FS D− / D+ | PA11 / PA12 | 10 | full-speed PHY on chip; VBUS on PA9 is not sensed (bus-powered) |
 //! | SDMMC1 CK, CMD | PC12, PD2 | 12 | the only SDMMC1 mapping on LQFP100 |
 //! | SDMMC1 D0–D3 | PC8, PC9, PC10, PC11 | 12 | 4-bit bus |
 //! | microSD card detect | PD0 | input, pull-up | low = card present |
@@ -29,6 +29,9 @@
 //! | Sensor RESET (active low) | PA10 | output | |
 //! | Sensor PWDN (active high) | PD7 | output | held low |
 //! | LEDs red, green, blue | PC0, PC1, PC2 | output | active low |
+//!
+//! SWD (PA13 SWDIO, PA14 SWCLK, NRST) stays in its reset function: the
+//! agent never reconfigures those pins, so probe-rs can always attach.
 //!
 //! # Clock tree
 //!
@@ -53,7 +56,9 @@
 //! USB buffers) in the 512 KiB AXI SRAM at 0x2400_0000, which SDMMC1's IDMA
 //! and the DMA1 stream feeding DCMI can reach; the stack alone in the
 //! 128 KiB DTCM at 0x2000_0000, which no DMA reaches (so DMA buffers are
-//! never locals). The data cache stays off, so DMA buffers need no cache
+//! never locals). A stack overflow runs off the bottom of the DTCM into
+//! reserved address space (RM0433 memory map), which should fault (the
+//! board resets) instead of silently corrupting statics. The data cache stays off, so DMA buffers need no cache
 //! maintenance. D2/D3 SRAMs (0x3000_0000, 0x3800_0000) are unused.
 
 use embassy_stm32::rcc::{

@@ -86,7 +86,10 @@ async fn run_usb(otg: Peri<'static, USB_OTG_FS>, dp: Peri<'static, PA12>, dm: Pe
     };
 
     let mut otg_config = usb::Config::default();
-    // VBUS (PA9) is not routed to the OTG block's sense input on this board.
+    // PA9 carries VBUS on this board (MicroPython's OPENMV4 board config),
+    // but the camera is bus-powered: whenever it runs, VBUS is there, so
+    // sensing it would add nothing. Without sensing, a host that goes away
+    // shows up as a suspended bus and `wait_connection` again.
     otg_config.vbus_detection = false;
     let driver = Driver::new_fs(otg, UsbIrqs, dp, dm, ep_out, otg_config);
 
