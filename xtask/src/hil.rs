@@ -105,22 +105,24 @@ pub fn run(args: HilArgs) -> i32 {
         };
     }
     let started = Instant::now();
-    let mut board = match boards::open(&args.board, &opts) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
-    };
     let run_opts = RunOptions {
         root: root.clone(),
         out_dir: out_dir.clone(),
         seed: args.seed,
         write_new: golden::may_write_new(),
     };
-    let mut bar = Bar::new(selected.len());
-    let results = runner::run_all(board.as_mut(), &selected, &run_opts, &mut bar);
-    bar.finish();
+    let results = match boards::open(&args.board, &opts) {
+        Ok(mut board) => {
+            let mut bar = Bar::new(selected.len());
+            let results = runner::run_all(board.as_mut(), &selected, &run_opts, &mut bar);
+            bar.finish();
+            results
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            runner::board_unavailable(&args.board, &selected, &e)
+        }
+    };
     report(&results, started.elapsed(), &out_dir);
     if let Some(path) = &args.junit {
         if let Err(e) = write_junit(path, &args.board, &results) {

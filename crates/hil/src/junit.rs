@@ -110,6 +110,7 @@ mod tests {
             summary: None,
             golden: None,
             capture_dir: None,
+            note: None,
         }
     }
 

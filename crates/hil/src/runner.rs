@@ -25,6 +25,14 @@ pub struct RunOptions {
     pub write_new: bool,
 }
 
+impl RunOptions {
+    /// Goldens hold the scenarios' own seeds: with another seed the content
+    /// differs by design, so only the expectations are checked.
+    pub fn compares_golden(&self) -> bool {
+        self.seed.is_none()
+    }
+}
+
 /// How a scenario ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -81,6 +89,9 @@ pub struct ScenarioResult {
     pub golden: Option<GoldenCheck>,
     /// Where the capture was saved.
     pub capture_dir: Option<PathBuf>,
+    /// Something worth knowing that is not a failure (e.g. the golden
+    /// snapshot was not compared because `--seed` was given).
+    pub note: Option<String>,
 }
 
 impl ScenarioResult {
@@ -95,6 +106,10 @@ impl ScenarioResult {
         if let Some(first) = self.failures.first() {
             s.push_str("  ");
             s.push_str(first.lines().next().unwrap_or(""));
+        } else if let Some(note) = &self.note {
+            s.push_str("  (");
+            s.push_str(note);
+            s.push(')');
         }
         s
     }
@@ -296,6 +311,7 @@ pub fn run_scenario(
         summary: None,
         golden: None,
         capture_dir: None,
+        note: None,
     };
     if let Some(why) = skip_reason(board, scenario) {
         result.verdict = Verdict::Skipped;
@@ -325,14 +341,21 @@ pub fn run_scenario(
         let _ = std::fs::write(dir.join("summary.txt"), &text);
     }
     let failures = cap.failures();
-    let golden_path = golden::golden_path(&opts.root, board.name(), &scenario.name);
-    let check = golden::check(&golden_path, &text, &scenario.description, opts.write_new);
     result.verdict = if failures.is_empty() {
         Verdict::Pass
     } else {
         Verdict::Fail
     };
     result.failures.extend(failures);
+    result.summary = Some(text);
+    result.duration = started.elapsed();
+    if !opts.compares_golden() {
+        result.note = Some(format!("seed {seed}: golden snapshot not compared"));
+        return result;
+    }
+    let text = result.summary.as_deref().unwrap_or_default();
+    let golden_path = golden::golden_path(&opts.root, board.name(), &scenario.name);
+    let check = golden::check(&golden_path, text, &scenario.description, opts.write_new);
     match check {
         Ok(GoldenCheck::Match) => {}
         Ok(GoldenCheck::Missing { ref path, ref new }) => {
@@ -359,9 +382,31 @@ pub fn run_scenario(
         }
     }
     result.golden = check.ok();
-    result.summary = Some(text);
     result.duration = started.elapsed();
     result
+}
+
+/// The results when the board could not even be opened: every scenario
+/// is an error with the board's message (so CI reports still list them).
+pub fn board_unavailable(
+    board: &str,
+    scenarios: &[Scenario],
+    err: &BoardError,
+) -> Vec<ScenarioResult> {
+    scenarios
+        .iter()
+        .map(|s| ScenarioResult {
+            name: s.name.clone(),
+            board: board.to_owned(),
+            verdict: Verdict::Error,
+            duration: Duration::ZERO,
+            failures: vec![err.to_string()],
+            summary: None,
+            golden: None,
+            capture_dir: None,
+            note: None,
+        })
+        .collect()
 }
 
 fn review_hint(new: Option<&Path>) -> String {
