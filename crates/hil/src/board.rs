@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use omv_proto::{Event, Op, Outcome};
 
-use crate::scenario::Card;
+use crate::capture::Capture;
+use crate::scenario::{Card, Scenario};
 
 /// What a board needs to know before the first step of a scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +135,13 @@ pub trait Board {
 
     /// The bytes of a file on the board's card, `None` if it does not exist.
     fn download(&mut self, path: &str) -> Result<Option<Vec<u8>>, BoardError>;
+
+    /// Board-specific checks of a finished capture, e.g. timing figures
+    /// against the tolerances in the board file (figures a snapshot
+    /// redacts). Each returned line fails the scenario and is shown as is.
+    fn check(&self, _scenario: &Scenario, _capture: &Capture) -> Vec<String> {
+        Vec::new()
+    }
 
     /// The scenario is over (passed or not): release what `begin` took.
     fn end(&mut self) -> Result<(), BoardError> {

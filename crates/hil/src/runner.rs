@@ -340,7 +340,8 @@ pub fn run_scenario(
     if let Some(dir) = &result.capture_dir {
         let _ = std::fs::write(dir.join("summary.txt"), &text);
     }
-    let failures = cap.failures();
+    let mut failures = cap.failures();
+    failures.extend(board.check(scenario, &cap));
     result.verdict = if failures.is_empty() {
         Verdict::Pass
     } else {

@@ -302,3 +302,50 @@ fn a_changed_golden_shows_the_diff_and_an_accepted_one_passes() {
     assert!(msg.contains("+   #3  count()  ->  3\n"), "{msg}");
     assert!(first.summary.unwrap().contains("board: scripted"));
 }
+
+/// A board whose own check (e.g. timing tolerances) fails the scenario.
+struct Strict(Scripted);
+
+impl Board for Strict {
+    fn name(&self) -> &str {
+        "strict"
+    }
+    fn begin(&mut self, s: &Setup) -> Result<(), BoardError> {
+        self.0.begin(s)
+    }
+    fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError> {
+        self.0.run(step, op)
+    }
+    fn take_events(&mut self) -> Result<Vec<Event>, BoardError> {
+        self.0.take_events()
+    }
+    fn download(&mut self, p: &str) -> Result<Option<Vec<u8>>, BoardError> {
+        self.0.download(p)
+    }
+    fn check(&self, scenario: &Scenario, capture: &omv_hil::capture::Capture) -> Vec<String> {
+        vec![format!(
+            "{}: {} steps, replay error 4000 us > tolerance 3000 us",
+            scenario.name,
+            capture.steps.len()
+        )]
+    }
+}
+
+#[test]
+fn a_boards_own_check_fails_the_scenario_with_its_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut board = Strict(Scripted {
+        answers: vec![
+            Outcome::Ok(Value::Unit),
+            Outcome::Ok(Value::Unit),
+            Outcome::Ok(Value::Number(2)),
+        ],
+        fail_at: None,
+    });
+    let r = run_scenario(&mut board, &good(), &opts(dir.path()));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(
+        r.failures[0],
+        "good: 4 steps, replay error 4000 us > tolerance 3000 us"
+    );
+}
