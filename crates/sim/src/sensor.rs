@@ -57,6 +57,10 @@ use crate::clock::SimClock;
 use crate::error::SimError;
 use crate::source::Source;
 
+/// The last frame number the sensor produces (then it must be configured
+/// again): about 4.5 years at 30 fps.
+const LAST_FRAME: u32 = u32::MAX - 8;
+
 /// The sensor's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SensorConfig {
@@ -228,16 +232,22 @@ impl Sensor {
     fn advance_driver(&mut self, t: u64) {
         let n = usize::from(self.cfg.buffers);
         loop {
-            let next_start = self.start(self.next);
+            let more = self.next < LAST_FRAME;
             if let Some(w) = self.writing {
                 let d = self.done(w);
-                if d <= next_start && d <= t {
+                if d <= t && (!more || d <= self.start(self.next)) {
                     self.ready.push_back(w);
                     self.writing = None;
                     continue;
                 }
             }
-            if next_start > t {
+            if !more {
+                break;
+            }
+            if self.skip_ahead(t) {
+                continue;
+            }
+            if self.start(self.next) > t {
                 break;
             }
             let used =
@@ -251,8 +261,43 @@ impl Sensor {
             } else {
                 self.stats.dropped += 1;
             }
-            self.next = self.next.saturating_add(1);
+            self.next += 1;
         }
+    }
+
+    /// With every buffer in use and none being written, frames starting
+    /// long before `t` can only be dropped (1–2 buffers) or captured and
+    /// overwritten before `t` (3 buffers): count them in bulk instead of
+    /// one by one, keeping the last three frame starts before `t` for the
+    /// loop. (A program busy for hours then costs no more than for a
+    /// second.)
+    fn skip_ahead(&mut self, t: u64) -> bool {
+        let n = usize::from(self.cfg.buffers);
+        let used = usize::from(self.held) + self.ready.len();
+        if self.writing.is_some() || used < n || self.cfg.fps == 0 {
+            return false;
+        }
+        let base = self.origin.unwrap_or(0).saturating_add(self.cfg.startup_us);
+        let Some(since) = t.checked_sub(base) else {
+            return false;
+        };
+        // Frame k starts at or after base + ⌊k·10⁶/fps⌋, so every frame
+        // below ⌊since·fps/10⁶⌋ − 3 starts at least 3 periods before t.
+        let k = u128::from(since) * u128::from(self.cfg.fps) / 1_000_000;
+        let k = u32::try_from(k.saturating_sub(3).min(u128::from(LAST_FRAME - 1)))
+            .unwrap_or(LAST_FRAME - 1);
+        if k <= self.next {
+            return false;
+        }
+        let mut dropped = u64::from(k - self.next);
+        if n >= 3 {
+            // The frames waiting now are older still: overwritten too.
+            dropped += self.ready.len() as u64;
+            self.ready.clear();
+        }
+        self.stats.dropped += dropped;
+        self.next = k;
+        true
     }
 
     /// `sensor.snapshot()`: the newest complete frame into `out` (waiting
@@ -274,7 +319,7 @@ impl Sensor {
             self.next = self.next.saturating_add(1);
             (k, self.clock.now())
         } else {
-            let k = self.take_frame();
+            let k = self.take_frame()?;
             (k, self.done(k))
         };
         let skipped = match self.last_seq {
@@ -306,7 +351,7 @@ impl Sensor {
 
     /// Release the held buffer and take the newest complete frame, waiting
     /// for one if needed.
-    fn take_frame(&mut self) -> u32 {
+    fn take_frame(&mut self) -> Result<u32, SimError> {
         let now = self.clock.now();
         if self.origin.is_none() {
             self.origin = Some(now);
@@ -318,7 +363,12 @@ impl Sensor {
                 self.stats.dropped += self.ready.len() as u64;
                 self.ready.clear();
                 self.held = true;
-                return k;
+                return Ok(k);
+            }
+            if self.writing.is_none() && self.next >= LAST_FRAME {
+                return Err(SimError::Config(
+                    "the sensor's frame counter is exhausted: configure it again".into(),
+                ));
             }
             // A buffer is free now, so the frame being written, or else the
             // next one to start, will be captured.

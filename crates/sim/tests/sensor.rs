@@ -247,3 +247,42 @@ fn bad_settings_and_small_buffers_are_errors() {
         "configuration restarts the count"
     );
 }
+
+#[test]
+fn a_program_busy_for_days_skips_in_bulk_and_counts_exactly() {
+    for buffers in [1u8, 2, 3] {
+        let (mut s, clock, mut fb) = sensor(SensorConfig {
+            width: 16,
+            height: 16,
+            buffers,
+            ..SensorConfig::default()
+        });
+        s.snapshot(&mut fb).unwrap(); // frame 0, at 33 333 µs
+        clock.advance_us(3 * 86_400_000_000);
+        let f = s.snapshot(&mut fb).unwrap();
+        // Now T = 33 333 + 3 days = 259 200 033 333 µs. Frame k starts at
+        // ⌊k · 10⁶ / 30⌋: frames 0..=7 776 001 have started (7 776 001 at
+        // exactly T), frames 0..=7 776 000 are complete.
+        let (seq, dropped) = match buffers {
+            // The newest complete frame; all others since frame 0 overwritten.
+            3 => (7_776_000, 7_775_999),
+            // The frame captured into the second buffer right after the
+            // first snapshot (frame 1); every later one found no buffer.
+            2 => (1, 7_776_000),
+            // The first frame to start after T; 1..=7 776 001 found the
+            // only buffer held.
+            _ => (7_776_002, 7_776_001),
+        };
+        assert_eq!(
+            (f.seq, s.stats().dropped),
+            (seq, dropped),
+            "{buffers} buffers"
+        );
+    }
+    // A clock at the end of time does not hang the sensor.
+    let (mut s, clock, mut fb) = sensor(SensorConfig::default());
+    s.snapshot(&mut fb).unwrap();
+    clock.advance_us(u64::MAX);
+    let _ = s.snapshot(&mut fb);
+    let _ = s.snapshot(&mut fb);
+}

@@ -22,8 +22,8 @@
 //! ```
 
 mod backing;
-mod profile;
-mod stats;
+pub mod profile;
+pub mod stats;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -418,7 +418,7 @@ impl BlockDevice for SimCard {
         let ns = (u64::from(p.cmd_overhead_us) + u64::from(p.read_access_us)) * 1000
             + n * p.block_transfer_ns();
         if let Some(t) = st.faults.power_cut_at_us {
-            if st.timed && st.clock.now() + ns / 1000 > t {
+            if st.timed && st.clock.now().saturating_add(ns / 1000) > t {
                 let at = st.clock.now().max(t);
                 st.clock.advance_to(at);
                 cut(&mut st);
@@ -526,7 +526,7 @@ impl SimCard {
             stall,
         } = st.write_cost(first, idx);
         if let Some(t) = f.power_cut_at_us {
-            if st.timed && st.clock.now() + ns / 1000 > t {
+            if st.timed && st.clock.now().saturating_add(ns / 1000) > t {
                 let at = st.clock.now().max(t);
                 st.clock.advance_to(at);
                 torn(st);

@@ -39,7 +39,8 @@
 //!   figures; the worn profile is an assumption describing a card late in
 //!   its life (more garbage collection, longer and more frequent stalls).
 
-/// How a card performs. See the [module docs](self).
+/// How a card performs: the figures, their meaning and their sources are in
+/// the [module docs](crate::card::profile).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CardProfile {
     /// Profile name (`class4`, `class10`, `uhs1_a1`, `worn`, `ideal`).
