@@ -349,3 +349,71 @@ fn builtin_review(root: &Path) -> i32 {
     }
     0
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        hil: HilArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<HilArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("hil").chain(args.iter().copied())).map(|c| c.hil)
+    }
+
+    #[test]
+    fn defaults_run_every_scenario_on_sim() {
+        let a = parse(&[]).unwrap();
+        assert_eq!(a.board, "sim");
+        assert!(a.scenarios.is_empty());
+        assert_eq!((a.seed, a.list, a.probe.dry_run), (None, false, false));
+    }
+
+    #[test]
+    fn every_flag_the_ci_workflows_use_parses() {
+        let a = parse(&[
+            "--board",
+            "h7",
+            "--scenario",
+            "seed-record",
+            "seed-memory",
+            "--seed",
+            "3",
+            "--junit",
+            "target/hil/h7/junit.xml",
+            "--probe",
+            "0483:374f",
+            "--port",
+            "/dev/ttyACM0",
+            "--dry-run",
+        ])
+        .unwrap();
+        assert_eq!(a.board, "h7");
+        assert_eq!(a.scenarios, ["seed-record", "seed-memory"]);
+        assert_eq!(a.seed, Some(3));
+        assert_eq!(a.junit, Some(PathBuf::from("target/hil/h7/junit.xml")));
+        assert_eq!(a.probe.port.as_deref(), Some("/dev/ttyACM0"));
+        assert!(a.probe.dry_run && a.probe.probe.is_some());
+        assert!(parse(&["--list"]).unwrap().list);
+    }
+
+    #[test]
+    fn a_bad_seed_is_a_usage_error() {
+        let e = parse(&["--seed", "x"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation);
+    }
+
+    #[test]
+    fn the_shipped_scenarios_and_boards_load() {
+        let root = root();
+        let s = scenario::load_dir(&root.join("hil/scenarios")).unwrap();
+        assert!(s.iter().any(|s| s.name == "seed-record"));
+        let b = BoardInfo::load_dir(&root.join("hil/boards")).unwrap();
+        assert!(b.iter().any(|b| b.name == "sim"));
+    }
+}
