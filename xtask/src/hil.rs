@@ -409,6 +409,20 @@ mod tests {
     }
 
     #[test]
+    fn pending_snapshots_are_the_snap_new_files_under_golden() {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = dir.path().join("golden/sim");
+        std::fs::create_dir_all(&sim).unwrap();
+        for f in ["b.snap.new", "a.snap.new", "a.snap", "c.snap"] {
+            std::fs::write(sim.join(f), "---\n---\nx\n").unwrap();
+        }
+        let p = pending(dir.path());
+        assert_eq!(p, [sim.join("a.snap.new"), sim.join("b.snap.new")]);
+        assert_eq!(accepted_path(&p[0]), sim.join("a.snap"));
+        assert!(pending(&dir.path().join("nothing")).is_empty());
+    }
+
+    #[test]
     fn the_shipped_scenarios_and_boards_load() {
         let root = root();
         let s = scenario::load_dir(&root.join("hil/scenarios")).unwrap();

@@ -115,9 +115,11 @@ pub trait Board {
         SnapshotPolicy::default()
     }
 
-    /// Capabilities a scenario may need (`needs = [...]`), e.g.
-    /// `"power-cut"`, `"card-profile"`. Scenarios needing one the board
-    /// lacks are skipped on it.
+    /// Capabilities a scenario may need (`needs = [...]`): `"files"` (a
+    /// card), `"memory"` (memory streams), `"power-cut"`, `"write-limit"`,
+    /// `"upload"`, `"card-profile"` (the card's timing follows the
+    /// scenario's `[card] profile`, so recording rates mean something).
+    /// Scenarios needing one the board lacks are skipped on it.
     fn capabilities(&self) -> &[&str] {
         &[]
     }

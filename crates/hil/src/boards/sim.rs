@@ -155,7 +155,7 @@ impl Board for SimBoard {
     }
 
     fn capabilities(&self) -> &[&str] {
-        &["card-profile", "power-cut", "write-limit", "memory"]
+        &["files", "memory", "power-cut", "write-limit", "card-profile"]
     }
 
     fn begin(&mut self, setup: &Setup) -> Result<(), BoardError> {
