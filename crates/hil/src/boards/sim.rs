@@ -155,7 +155,13 @@ impl Board for SimBoard {
     }
 
     fn capabilities(&self) -> &[&str] {
-        &["files", "memory", "power-cut", "write-limit", "card-profile"]
+        &[
+            "files",
+            "memory",
+            "power-cut",
+            "write-limit",
+            "card-profile",
+        ]
     }
 
     fn begin(&mut self, setup: &Setup) -> Result<(), BoardError> {
