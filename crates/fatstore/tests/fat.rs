@@ -47,19 +47,29 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Run a dosfstools/mtools program: from `PATH`, else from `/usr/sbin` or
+/// `/sbin` (where Debian puts `fsck.fat`, not always on a user's `PATH`).
+/// A missing tool fails the test: CI installs both packages.
 fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(tool)
-        .args(args)
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("{tool} not runnable ({e}): install dosfstools and mtools (apt-get install dosfstools mtools)")
+    let candidates = [
+        tool.to_string(),
+        format!("/usr/sbin/{tool}"),
+        format!("/sbin/{tool}"),
+    ];
+    let out = candidates
+        .iter()
+        .find_map(|t| {
+            Command::new(t)
+                .args(args)
+                .env("MTOOLS_SKIP_CHECK", "1")
+                .output()
+                .ok()
+        })
+        .unwrap_or_else(|| {
+            panic!("{tool} not found: install dosfstools and mtools (apt-get install dosfstools mtools)")
         });
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
