@@ -135,7 +135,7 @@ pub fn check_expectation(expect: &Expect, outcome: &Outcome) -> Option<String> {
             } else {
                 Some(format!(
                     "expected {want}, got {}",
-                    got.map_or(format!("{v:?}"), |g| g.to_string())
+                    got.map_or("ok (a step without a value)".to_owned(), |g| g.to_string())
                 ))
             }
         }
