@@ -272,3 +272,48 @@ fn the_default_card_is_a_sparse_4_gib_fat32_card() {
     // Formatting happened "at the factory": no time, no statistics.
     assert_eq!(b.card().stats().blocks_written, 0);
 }
+
+#[test]
+fn after_a_power_cut_fsck_finds_the_unsynced_clusters_as_on_a_real_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = SimBoard::new(BoardConfig {
+        card: CardProfile::ideal(2_048_000),
+        card_bytes: 64 << 20,
+        ..BoardConfig::default()
+    })
+    .unwrap();
+    let mut fb = vec![0u8; b.sensor().max_frame_len()];
+    let mut s = b.open_file("/sdcard/stream.bin", "w").unwrap();
+    b.record(&mut s, 5, &mut fb);
+    s.sync().unwrap();
+    b.record(&mut s, 2, &mut fb);
+    b.card().arm(Faults {
+        power_cut_after_writes: Some(10),
+        ..Faults::default()
+    });
+    b.record(&mut s, 1, &mut fb);
+    drop(s);
+    b.remount().unwrap();
+    let img = dir.path().join("cut.img");
+    b.save_image(&img).unwrap();
+    // mdir lists the length of the last sync: 5 frames.
+    let spec = format!("{}@@1M", img.to_str().unwrap());
+    let (ok, listing) = run("mdir", &["-i", &spec, "::/"]);
+    assert!(ok, "{listing}");
+    let synced = 16 + 5 * (32 + 153_600u64);
+    assert!(listing.contains(&synced.to_string()), "{listing}");
+    // fsck.fat sees the clusters allocated for frames 6 to 8 past that
+    // length (the FAT was written as the file grew) and would cut the
+    // chain: exactly what it reports for a real card pulled mid-recording.
+    let data = std::fs::read(&img).unwrap();
+    let part = dir.path().join("cut.part");
+    std::fs::write(&part, &data[1 << 20..]).unwrap();
+    let (ok, report) = run("fsck.fat", &["-n", part.to_str().unwrap()]);
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains(&format!(
+            "File size is {synced} bytes, cluster chain length is >"
+        )),
+        "{report}"
+    );
+}
