@@ -61,7 +61,8 @@ pub struct Link<P> {
 
 impl Link<Box<dyn serialport::SerialPort>> {
     /// Open a serial port (`/dev/ttyACM0`, a QEMU PTY) at `baud`, with a
-    /// 20 ms read timeout, non-exclusive (a PTY may be watched by others).
+    /// 20 ms read timeout, exclusively (a second opener of the same port
+    /// fails instead of stealing bytes).
     pub fn open_serial(path: &str, baud: u32) -> Result<Self, LinkError> {
         let port = serialport::new(path, baud)
             .timeout(Duration::from_millis(20))

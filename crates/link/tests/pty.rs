@@ -316,3 +316,22 @@ fn a_damaged_chunk_makes_the_download_resume() {
     drop(link);
     f.join().unwrap();
 }
+
+#[test]
+fn open_serial_by_path_talks_to_the_agent() {
+    let (agent_end, host_end) = pair();
+    let path = host_end.name().expect("the PTY has a path");
+    let agent = agent(agent_end, b"");
+    let mut link = Link::open_serial(&path, 115_200).unwrap();
+    assert_eq!(link.handshake(T).unwrap().board.as_str(), "pty");
+    drop(link);
+    drop(host_end);
+    agent.join().unwrap();
+}
+
+#[test]
+fn open_serial_on_a_missing_port_names_it() {
+    let e = Link::open_serial("/dev/does-not-exist-omv", 115_200).unwrap_err();
+    assert!(matches!(e, LinkError::Open { .. }), "{e}");
+    assert!(e.to_string().contains("/dev/does-not-exist-omv"), "{e}");
+}
