@@ -355,6 +355,16 @@ fn timing_text(out: &mut String, capture: &Capture, f: &Fmt) {
                 _ => None,
             })
             .collect();
+        // Capture to written: how long a frame took to reach the stream.
+        let latency: Vec<u64> = evs
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::FrameWritten { captured_us, .. } => {
+                    Some(e.t_us.saturating_sub(captured_us))
+                }
+                _ => None,
+            })
+            .collect();
         let dropped: u64 = evs
             .iter()
             .map(|e| match e.kind {
@@ -371,12 +381,13 @@ fn timing_text(out: &mut String, capture: &Capture, f: &Fmt) {
             .collect();
         if captured.len() > 1 {
             lines.push(format!(
-                "  #{} wrote {} frames: {}, {} dropped, intervals {}",
+                "  #{} wrote {} frames: {}, {} dropped, intervals {}, capture to written {}",
                 st.number,
                 captured.len(),
                 rate(&captured, f),
                 dropped,
-                intervals(&captured, f)
+                intervals(&captured, f),
+                spread(&latency, f)
             ));
         } else if dropped > 0 {
             lines.push(format!(
@@ -424,7 +435,12 @@ fn intervals(times: &[u64], f: &Fmt) -> String {
         .windows(2)
         .map(|w| w[1].saturating_sub(w[0]))
         .collect();
-    match (gaps.iter().min(), gaps.iter().max()) {
+    spread(&gaps, f)
+}
+
+/// `min X max Y` of durations.
+fn spread(values: &[u64], f: &Fmt) -> String {
+    match (values.iter().min(), values.iter().max()) {
         (Some(a), Some(b)) => format!("min {} max {}", f.us(*a), f.us(*b)),
         _ => "n/a".into(),
     }
