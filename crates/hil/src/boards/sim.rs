@@ -4,6 +4,12 @@
 //! formatted FAT through `omv-fatstore`) — and the agent's own pattern
 //! sensor, so a recording is byte-identical to one made by the firmware.
 //!
+//! The sensor is the agent's [`PatternSensor`] rather than imageio-sim's
+//! OpenMV sensor model (frame buffers, jitter, start-up delay): the same
+//! sensor code as the firmware, so a frame's content and the drop policy
+//! are the same on every board and `golden/sim` can be compared with
+//! `golden/qemu`. The card's timing model still makes slow cards drop frames.
+//!
 //! The executor borrows its card and buffers, so it lives on a worker
 //! thread that owns them for the length of a scenario; the board talks to
 //! it over channels, and every answer is awaited with a timeout.

@@ -27,22 +27,22 @@
 //! ```
 //!
 //! Each step becomes one [`omv_proto::Op`], so it means the same on every
-//! board. The ops and their fields (defaults in brackets):
+//! board. The ops and their fields:
 //!
 //! | `op` | fields | `omv_proto::Op` |
 //! |---|---|---|
-//! | `open` | `path`, `mode`, `version` [20] | `OpenFile` |
+//! | `open` | `path`, `mode`, `version` (default 20) | `OpenFile` |
 //! | `open` | `shape = [w, h, "PIXFORMAT"]`, `count` | `OpenMemory` |
 //! | `write` | | `Write` (snapshot + write) |
 //! | `record` | `frames`, or `seconds` (record for that long on the board's clock) | `Record` |
-//! | `read` | `copy_to_fb` [true], `loop` [true], `pause` [true] | `Read` |
+//! | `read` | `copy_to_fb`, `loop`, `pause` (default true each) | `Read` |
 //! | `replay` | as `read`, `frames` (needed with `loop = true`) | `Replay` |
 //! | `seek` | `offset` | `Seek` |
 //! | `sync`, `close` | | `Sync`, `Close` |
 //! | `count`, `offset`, `size`, `version`, `buffer_size`, `type`, `is_closed` | | `Query` |
 //! | `sensor` | `width`, `height`, `pixformat`, `fps`, `content` | `Sensor` |
 //! | `snapshot` | | `Snapshot` |
-//! | `diff` | as `read`, `threshold` [16] | `Diff` |
+//! | `diff` | as `read`, `threshold` (default 16) | `Diff` |
 //! | `sleep` | `ms` | `Sleep` |
 //! | `power_cut` | | `Fault(PowerCut)` |
 //! | `write_limit` | `blocks` (absent: lift the limit) | `Fault(WriteLimit)` |
