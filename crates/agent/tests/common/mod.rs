@@ -59,6 +59,17 @@ impl Rig {
         }
     }
 
+    /// A small rig (8 MiB card, QVGA buffers, 256 KiB memory region).
+    pub fn small() -> Self {
+        Rig {
+            card: Card::mount(MemCard::new(format_card(8 << 20).unwrap())).unwrap(),
+            frame: vec![0; QVGA_565],
+            aux: vec![0; QVGA_565],
+            mem: vec![0; 256 << 10],
+            clock: TestClock::default(),
+        }
+    }
+
     pub fn exec(&mut self) -> Exec<'_> {
         Executor::new(
             self.clock.clone(),
