@@ -148,11 +148,13 @@ fn list(root: &Path, scenarios: &[Scenario]) -> i32 {
     println!("scenarios (hil/scenarios/):");
     let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for s in scenarios {
-        let only = if s.boards.is_empty() {
-            String::new()
-        } else {
-            format!(" [only {}]", s.boards.join(", "))
-        };
+        let mut only = String::new();
+        if !s.boards.is_empty() {
+            only.push_str(&format!(" [only {}]", s.boards.join(", ")));
+        }
+        if !s.needs.is_empty() {
+            only.push_str(&format!(" [needs {}]", s.needs.join(", ")));
+        }
         println!("  {:<width$}  {}{only}", s.name, s.description);
     }
     println!("boards (hil/boards/):");
