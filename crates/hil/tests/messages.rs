@@ -349,3 +349,32 @@ fn a_boards_own_check_fails_the_scenario_with_its_message() {
         "good: 4 steps, replay error 4000 us > tolerance 3000 us"
     );
 }
+
+#[test]
+fn a_scenario_for_other_boards_or_capabilities_is_skipped_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut board = Scripted {
+        answers: vec![],
+        fail_at: Some(0),
+    };
+    let only_h7 = Scenario::from_toml(
+        &format!("boards = [\"h7\"]\n{GOOD}"),
+        Path::new("hil/scenarios/only-h7.toml"),
+    )
+    .unwrap();
+    let r = run_scenario(&mut board, &only_h7, &opts(dir.path()));
+    assert_eq!(r.verdict, Verdict::Skipped);
+    assert!(!r.verdict.is_failure());
+    assert_eq!(
+        r.failures,
+        ["runs only on h7 (boards = [...] in hil/scenarios/only-h7.toml)"]
+    );
+    let needs = Scenario::from_toml(
+        &format!("needs = [\"power-cut\", \"memory\"]\n{GOOD}"),
+        Path::new("hil/scenarios/cut.toml"),
+    )
+    .unwrap();
+    let r = run_scenario(&mut board, &needs, &opts(dir.path()));
+    assert_eq!(r.verdict, Verdict::Skipped);
+    assert_eq!(r.failures, ["board lacks power-cut, memory"]);
+}
