@@ -224,9 +224,7 @@ where
         let want = usize::try_from(end - pos)
             .unwrap_or(MAX_CHUNK)
             .min(MAX_CHUNK);
-        // The file is at most 4 GiB (FAT), so positions fit in u32.
-        let at = u32::try_from(pos).unwrap_or(u32::MAX);
-        let got = match file.read_at(at, &mut buf[..want]) {
+        let got = match read_full(&mut file, pos, &mut buf[..want]) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) => {
@@ -259,4 +257,25 @@ where
             },
         },
     )
+}
+
+/// Read up to `buf.len()` bytes at `pos`, sequentially from where the file
+/// is (one seek only when the position differs: FAT seeks walk the
+/// cluster chain).
+fn read_full<F: embedded_io::Read + embedded_io::Seek>(
+    file: &mut F,
+    pos: u64,
+    buf: &mut [u8],
+) -> Result<usize, F::Error> {
+    if file.stream_position()? != pos {
+        file.seek(embedded_io::SeekFrom::Start(pos))?;
+    }
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read(&mut buf[done..])? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    Ok(done)
 }
