@@ -63,6 +63,9 @@ pub struct SimBoard {
     rx: Receiver<Answer>,
     worker: Option<JoinHandle<()>>,
     timeout: Duration,
+    /// A step timed out: its late answer would be taken for the next one's,
+    /// so the board refuses further requests.
+    stuck: Option<String>,
 }
 
 impl std::fmt::Debug for SimBoard {
@@ -95,6 +98,11 @@ fn link(message: impl Into<String>) -> BoardError {
 impl SimBoard {
     /// Start the worker thread.
     pub fn new() -> Result<SimBoard, BoardError> {
+        Self::with_timeout(STEP_TIMEOUT)
+    }
+
+    /// Start the worker thread; each answer is awaited at most `timeout`.
+    pub fn with_timeout(timeout: Duration) -> Result<SimBoard, BoardError> {
         let (tx, worker_rx) = mpsc::channel();
         let (worker_tx, rx) = mpsc::channel();
         let worker = std::thread::Builder::new()
@@ -110,11 +118,17 @@ impl SimBoard {
             tx,
             rx,
             worker: Some(worker),
-            timeout: STEP_TIMEOUT,
+            timeout,
+            stuck: None,
         })
     }
 
     fn ask(&mut self, what: &str, req: Request) -> Result<Reply, BoardError> {
+        if let Some(earlier) = &self.stuck {
+            return Err(link(format!(
+                "the simulator is still busy with {earlier}, which timed out; start a new run"
+            )));
+        }
         self.tx
             .send(req)
             .map_err(|_| link("the simulator thread has stopped (it panicked?)"))?;
@@ -124,11 +138,14 @@ impl SimBoard {
                 board: NAME.into(),
                 message,
             }),
-            Err(RecvTimeoutError::Timeout) => Err(BoardError::Timeout {
-                board: NAME.into(),
-                what: what.into(),
-                timeout: self.timeout,
-            }),
+            Err(RecvTimeoutError::Timeout) => {
+                self.stuck = Some(what.to_owned());
+                Err(BoardError::Timeout {
+                    board: NAME.into(),
+                    what: what.into(),
+                    timeout: self.timeout,
+                })
+            }
             Err(RecvTimeoutError::Disconnected) => {
                 Err(link("the simulator thread has stopped (it panicked?)"))
             }
@@ -324,4 +341,57 @@ fn download(card: &Card<SimCard>, path: &str) -> Result<Option<Vec<u8>>, String>
         done += n;
     }
     Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::scenario::Card;
+    use omv_proto::{Query, Value};
+
+    fn setup(profile: &str) -> Setup {
+        Setup {
+            scenario: "t".into(),
+            seed: 1,
+            card: Card {
+                profile: profile.into(),
+                capacity_kib: 8192,
+            },
+        }
+    }
+
+    #[test]
+    fn an_unknown_card_profile_names_the_known_ones() {
+        let mut b = SimBoard::new().unwrap();
+        let e = b.begin(&setup("turbo")).unwrap_err().to_string();
+        assert!(e.contains("unknown card profile \"turbo\""), "{e}");
+        assert!(e.contains("class4, class10, uhs1_a1"), "{e}");
+        // The board is usable again afterwards.
+        b.begin(&setup("class10")).unwrap();
+        assert_eq!(
+            b.run(1, &Op::Query(Query::IsClosed)).unwrap(),
+            Outcome::Ok(Value::Bool(true))
+        );
+        assert_eq!(b.download("/sdcard/none.bin").unwrap(), None);
+        b.end().unwrap();
+    }
+
+    #[test]
+    fn a_step_past_its_timeout_stops_the_board_with_a_clear_message() {
+        // A zero timeout: the answer to `begin` (formatting a card) cannot
+        // be there yet when it is first looked for.
+        let mut b = SimBoard::with_timeout(Duration::ZERO).unwrap();
+        let e = b.begin(&setup("class10")).unwrap_err().to_string();
+        assert!(e.contains("no answer to begin within 0ns"), "{e}");
+        let e = b.run(1, &Op::Sync).unwrap_err().to_string();
+        assert!(e.contains("still busy with begin, which timed out"), "{e}");
+    }
+
+    #[test]
+    fn requests_before_begin_are_refused() {
+        let mut b = SimBoard::new().unwrap();
+        let e = b.run(1, &Op::Sync).unwrap_err().to_string();
+        assert!(e.contains("no scenario has begun"), "{e}");
+    }
 }
