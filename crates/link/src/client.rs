@@ -18,6 +18,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const CHUNK_TIMEOUT: Duration = Duration::from_secs(5);
 /// Download attempts (each resumes where the last valid chunk ended).
 pub const DOWNLOAD_ATTEMPTS: u32 = 4;
+/// Attempts of a request that may be repeated.
+pub const REQUEST_ATTEMPTS: u32 = 3;
 /// Damaged frames kept for diagnostics.
 const DAMAGED_KEPT: usize = 64;
 
@@ -182,7 +184,7 @@ impl<P: Read + Write> Link<P> {
         let mut trace = Trace::default();
         let mut from = 0u32;
         loop {
-            let page = match self.request(RequestBody::Events { from }, "events")? {
+            let page = match self.request_retrying(RequestBody::Events { from }, "events")? {
                 ResponseBody::Events(p) => p,
                 other => return Err(unexpected("events", &other)),
             };
@@ -209,7 +211,7 @@ impl<P: Read + Write> Link<P> {
 
     /// The size of a file on the agent's card.
     pub fn stat(&mut self, path: &str) -> Result<u64, LinkError> {
-        match self.request(
+        match self.request_retrying(
             RequestBody::Stat {
                 path: bounded(path),
             },
@@ -341,9 +343,32 @@ impl<P: Read + Write> Link<P> {
     }
 
     fn ack(&mut self, body: RequestBody, what: &str) -> Result<(), LinkError> {
-        match self.request(body, what)? {
+        let idempotent = matches!(body, RequestBody::ClearEvents | RequestBody::Reset);
+        let answer = if idempotent {
+            self.request_retrying(body, what)?
+        } else {
+            self.request(body, what)?
+        };
+        match answer {
             ResponseBody::Ack => Ok(()),
             other => Err(unexpected(what, &other)),
+        }
+    }
+
+    /// [`request`](Self::request) for requests that may be repeated
+    /// (events, stat, clear, reset): a lost or damaged answer costs a
+    /// resend, up to [`REQUEST_ATTEMPTS`] times.
+    pub fn request_retrying(
+        &mut self,
+        body: RequestBody,
+        what: &str,
+    ) -> Result<ResponseBody, LinkError> {
+        let mut attempt = 1;
+        loop {
+            match self.request(body.clone(), what) {
+                Err(LinkError::Timeout { .. }) if attempt < REQUEST_ATTEMPTS => attempt += 1,
+                other => return other,
+            }
         }
     }
 

@@ -27,5 +27,7 @@ pub mod client;
 pub mod error;
 
 pub use adapter::{EmbeddedIo, IoError};
-pub use client::{Link, StepResult, Trace, CHUNK_TIMEOUT, DEFAULT_TIMEOUT, DOWNLOAD_ATTEMPTS};
+pub use client::{
+    Link, StepResult, Trace, CHUNK_TIMEOUT, DEFAULT_TIMEOUT, DOWNLOAD_ATTEMPTS, REQUEST_ATTEMPTS,
+};
 pub use error::LinkError;

@@ -335,3 +335,44 @@ fn open_serial_on_a_missing_port_names_it() {
     assert!(matches!(e, LinkError::Open { .. }), "{e}");
     assert!(e.to_string().contains("/dev/does-not-exist-omv"), "{e}");
 }
+
+#[test]
+fn a_lost_answer_to_a_repeatable_request_costs_a_resend() {
+    let (host, dev) = pair();
+    let mut seen = 0;
+    let f = fake(dev, move |req| {
+        let id = req.id;
+        match &req.body {
+            RequestBody::Hello { .. } => vec![enc(&Response {
+                id,
+                body: hello(omv_proto::PROTOCOL_VERSION),
+            })],
+            RequestBody::Stat { .. } => {
+                seen += 1;
+                if seen == 1 {
+                    // The first answer is lost on the line: a damaged frame.
+                    let mut fr = enc(&Response {
+                        id,
+                        body: ResponseBody::FileSize(1),
+                    });
+                    let k = fr.len() / 2;
+                    fr[k] = fr[k].wrapping_add(1).max(1);
+                    vec![fr]
+                } else {
+                    vec![enc(&Response {
+                        id,
+                        body: ResponseBody::FileSize(42),
+                    })]
+                }
+            }
+            _ => vec![],
+        }
+    });
+    let mut link = Link::new(host);
+    link.handshake(T).unwrap();
+    link.set_timeout(Duration::from_millis(300));
+    assert_eq!(link.stat("/sdcard/a.bin").unwrap(), 42);
+    assert!(!link.damaged().is_empty());
+    drop(link);
+    f.join().unwrap();
+}
