@@ -145,7 +145,9 @@ fn write_junit(path: &Path, board: &str, results: &[ScenarioResult]) -> std::io:
 }
 
 fn list(root: &Path, scenarios: &[Scenario]) -> i32 {
-    println!("scenarios (hil/scenarios/):");
+    // Written with errors ignored: `cargo xtask hil --list | head` must not panic.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "scenarios (hil/scenarios/):");
     let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for s in scenarios {
         let mut only = String::new();
@@ -155,13 +157,13 @@ fn list(root: &Path, scenarios: &[Scenario]) -> i32 {
         if !s.needs.is_empty() {
             only.push_str(&format!(" [needs {}]", s.needs.join(", ")));
         }
-        println!("  {:<width$}  {}{only}", s.name, s.description);
+        let _ = writeln!(out, "  {:<width$}  {}{only}", s.name, s.description);
     }
-    println!("boards (hil/boards/):");
+    let _ = writeln!(out, "boards (hil/boards/):");
     match BoardInfo::load_dir(&root.join("hil/boards")) {
         Ok(bs) => {
             for b in bs {
-                println!("  {:<6} {}", b.name, b.description);
+                let _ = writeln!(out, "  {:<6} {}", b.name, b.description);
             }
             0
         }
