@@ -22,6 +22,9 @@ use crate::sensor::{check_config, Sensor, SensorConfig, Snapshot};
 /// memory stream in the platform's memory region.
 pub type Stream<'a, D, C> = ImageIo<'a, CardFile<'a, D>, C>;
 
+/// The longest `Sleep` step (10 minutes): every wait on the board is bounded.
+pub const MAX_SLEEP_US: u64 = 600_000_000;
+
 /// Default number of trace events kept.
 pub const DEFAULT_EVENTS: usize = 2048;
 
@@ -387,6 +390,12 @@ where
             }
             Op::Diff { args, threshold } => self.diff(args, *threshold),
             Op::Sleep { us } => {
+                if *us > MAX_SLEEP_US {
+                    return Err(err(
+                        ErrorName::BadStep,
+                        format_args!("sleep of {us} µs exceeds the {MAX_SLEEP_US} µs limit"),
+                    ));
+                }
                 let now = self.clock.now_us();
                 self.clock
                     .wait_until(now.saturating_add(*us))

@@ -41,6 +41,6 @@ pub mod serve;
 
 pub use card::{Card, CardError, CardFile, CardOpenError, FaultDevice, FaultError, NoCard, Store};
 pub use events::{EventLog, EMPTY_EVENT};
-pub use executor::{Buffers, Executor, Stream, DEFAULT_EVENTS};
+pub use executor::{Buffers, Executor, Stream, DEFAULT_EVENTS, MAX_SLEEP_US};
 pub use sensor::{check_config, pattern_content, PatternSensor, Sensor, SensorConfig, Snapshot};
 pub use serve::{handle, serve, BoardInfo, ServeError};

@@ -638,6 +638,9 @@ fn sleep_and_reset() {
     let mut ex = rig.exec();
     ok(&mut ex, Op::Sleep { us: 1_500 });
     assert_eq!(clock.now(), 1_500);
+    let e = fails(&mut ex, Op::Sleep { us: u64::MAX });
+    assert_eq!(e.name, ErrorName::BadStep);
+    assert_eq!(clock.now(), 1_500);
     ok(&mut ex, sensor(32, 24, PixFormat::Grayscale, 0));
     ok(&mut ex, open_file(PATH, "w"));
     ok(&mut ex, Op::Write);

@@ -86,7 +86,8 @@ pub enum Op {
         /// A byte counts as changed when |a − b| > `threshold`.
         threshold: u8,
     },
-    /// Let time pass on the board's clock (the board's `Wait`).
+    /// Let time pass on the board's clock (the board's `Wait`); at most
+    /// 10 minutes (longer is a `BadStep` error).
     Sleep {
         /// Microseconds to wait.
         us: u64,
