@@ -1,19 +1,270 @@
-//! The `h7` board: an OpenMV Cam H7 flashed with probe-rs, driven over
-//! USB serial. Owned by the H7 helper; this stub only reports that the board is
-//! not available yet.
+//! The `h7` board: an OpenMV Cam H7 (STM32H743VI) flashed with the agent
+//! through an SWD probe (`hil-flash`, probe-rs as a library), then driven
+//! over the agent's USB CDC-ACM port with the same protocol as `qemu`.
+//!
+//! `open` builds the agent (`firmware/h7`, package `agent-h7`) unless
+//! `--elf` is given, checks the flash plan, flashes, verifies, resets, waits
+//! (bounded) for the port to re-enumerate, then speaks `omv-proto`.
+//! `dry_run` shows all of that without touching a probe or a port.
+
+pub mod agent;
+pub mod config;
+pub mod firmware;
+pub mod timing;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use hil_flash::{bring_up, plan, Plan, ProgressBars, Ready, SystemPorts, SystemProbes};
+use omv_imageio::StdClock;
+
+use omv_link::Link;
 
 use crate::board::{Board, BoardError};
 use crate::boards::BoardOptions;
+pub use firmware::FirmwareBuild;
 
-/// Flash and connect the `h7` board.
-pub fn open(_opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
-    Err(BoardError::NotSupported {
-        board: "h7".into(),
-        reason: "the h7 board is not implemented yet (crates/hil/src/boards/h7.rs)".into(),
-    })
+pub use agent::AgentBoard;
+pub use config::H7Config;
+
+/// The board's name.
+pub const NAME: &str = "h7";
+
+fn setup_error(message: impl std::fmt::Display) -> BoardError {
+    BoardError::Setup {
+        board: NAME.into(),
+        message: message.to_string(),
+    }
 }
 
-/// What `--dry-run` would do on the `h7` board.
+/// The board file, or the error naming file, line and field.
+pub fn load(opts: &BoardOptions) -> Result<H7Config, BoardError> {
+    H7Config::load(&opts.board_file).map_err(setup_error)
+}
+
+/// The ELF to flash: `--elf`, or the board's firmware build.
+fn firmware(opts: &BoardOptions, config: &H7Config) -> (Option<FirmwareBuild>, PathBuf) {
+    match &opts.probe.elf {
+        Some(elf) => (None, elf.clone()),
+        None => {
+            let b = config.firmware_build(&opts.root);
+            let elf = b.elf();
+            (Some(b), elf)
+        }
+    }
+}
+
+/// Build (if needed), then work out and check the flash plan.
+pub fn prepare(opts: &BoardOptions, config: &H7Config) -> Result<Plan, BoardError> {
+    let (spec, default_elf) = firmware(opts, config);
+    let elf = match spec {
+        Some(spec) => spec.build().map_err(setup_error)?,
+        None => default_elf,
+    };
+    plan(&config.probe, &opts.probe.flash_args(elf))
+        .map_err(|e| setup_error(hil_flash::error::chain(&e)))
+}
+
+/// Flash the agent and wait for its port: the board is then ready for the
+/// serial protocol.
+pub fn flash_and_find_port(opts: &BoardOptions, config: &H7Config) -> Result<Ready, BoardError> {
+    let plan = prepare(opts, config)?;
+    let mut bars = ProgressBars::default();
+    bring_up(
+        &plan,
+        &SystemProbes::new(),
+        &mut SystemPorts,
+        &mut StdClock::new(),
+        &mut bars,
+    )
+    .map_err(|e| setup_error(hil_flash::error::chain(&e)))
+}
+
+/// The line rate asked for; a USB CDC-ACM port ignores it.
+const BAUD: u32 = 115_200;
+
+/// Flash the agent, wait for its port, shake hands.
+pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
+    let config = load(opts)?;
+    let ready = flash_and_find_port(opts, &config)?;
+    let link = Link::open_serial(&ready.port, BAUD).map_err(|e| {
+        setup_error(format!(
+            "flashed {} bytes, but cannot open {}: {e} (is the runner's user in group `dialout`?)",
+            ready.flashed.bytes, ready.port
+        ))
+    })?;
+    let board = AgentBoard::connect(
+        NAME,
+        link,
+        config.serial.hello_timeout(),
+        config.serial.reply_timeout(),
+        timing::snapshot_policy(&config.probe.content),
+    )?;
+    Ok(Box::new(board))
+}
+
+/// What `--dry-run` would flash and run on the `h7` board, without a probe
+/// or a port. Nothing is built: if the agent ELF is not there yet, the
+/// build command is shown instead of its segments.
 pub fn dry_run(opts: &BoardOptions) -> Result<String, BoardError> {
-    open(opts).map(|_| String::new())
+    let config = load(opts)?;
+    let (spec, elf) = firmware(opts, &config);
+    let mut out = String::new();
+    let line = |out: &mut String, text: String| {
+        let _ = writeln!(out, "{text}");
+    };
+    match &spec {
+        Some(spec) => line(&mut out, format!("build:  {}", spec.command_line())),
+        None => line(&mut out, format!("build:  none (--elf {})", elf.display())),
+    }
+    if elf.is_file() {
+        let plan = plan(&config.probe, &opts.probe.flash_args(elf))
+            .map_err(|e| setup_error(hil_flash::error::chain(&e)))?;
+        // The plan's own closing "dry run" line is said once, below.
+        let text = plan.to_string();
+        let text: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("dry run:"))
+            .collect();
+        line(&mut out, format!("flash:  {}", indent(&text.join("\n"))));
+    } else {
+        let probe = config
+            .probe
+            .flash
+            .probe
+            .as_ref()
+            .or(opts.probe.probe.as_ref())
+            .map_or("the only probe attached".to_owned(), |p| p.to_string());
+        line(
+            &mut out,
+            format!(
+                "flash:  {} (not built yet: its segments are checked against {}'s flash after the build)\n        onto {} through {probe}, then verify, reset and run",
+                elf.display(),
+                config.probe.flash.chip,
+                config.probe.flash.chip
+            ),
+        );
+    }
+    let usb = &config.probe.usb;
+    let port = opts.probe.port.clone().unwrap_or_else(|| {
+        format!(
+            "the USB CDC-ACM port {:04x}:{:04x}{} (re-enumeration waited for up to {} ms)",
+            usb.vid,
+            usb.pid,
+            usb.serial
+                .as_ref()
+                .map_or(String::new(), |s| format!(":{s}")),
+            usb.reenumeration_timeout_ms
+        )
+    });
+    line(
+        &mut out,
+        format!(
+            "run:    the selected scenarios over omv-proto on {port}; hello within {} ms, \
+             each step within {} ms plus twice the board time it asks for",
+            config.serial.hello_timeout_ms, config.serial.reply_timeout_ms
+        ),
+    );
+    let t = &config.probe.timing;
+    let policy = timing::snapshot_policy(&config.probe.content);
+    line(
+        &mut out,
+        format!(
+            "golden: golden/h7/ with payload hashes {} (deterministic content: {}); timing redacted and checked against \
+             frame interval ±{} µs, replay error ≤ {} µs, fps ±{} %, dropped frames ≤ {}",
+            if policy.content_hashes { "kept" } else { "redacted" },
+            config.probe.content.deterministic.join(", "),
+            t.frame_interval_us,
+            t.replay_error_us,
+            t.fps_percent,
+            t.dropped_frames
+        ),
+    );
+    out.push_str("dry run: nothing was built, flashed or opened\n");
+    Ok(out)
+}
+
+/// Indent continuation lines to line up under a `label:  ` prefix.
+fn indent(text: &str) -> String {
+    text.lines().collect::<Vec<_>>().join("\n        ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use std::path::Path;
+
+    fn opts(dir: &Path) -> BoardOptions {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        BoardOptions {
+            board_file: root.join("hil/boards/h7.toml"),
+            root: dir.to_owned(),
+            out_dir: dir.join("out"),
+            probe: Default::default(),
+        }
+    }
+
+    fn elf(addr: u32, data: &[u8]) -> Vec<u8> {
+        hil_flash::elf::test_elf(addr | 1, &[(addr, data)])
+    }
+
+    #[test]
+    fn dry_run_without_a_built_agent_shows_the_build_and_what_would_happen() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dry_run(&opts(dir.path())).unwrap();
+        for needle in [
+            "build:  cd ",
+            "cargo build --release -p agent-h7",
+            "agent-h7 (not built yet",
+            "onto STM32H743VITx through the only probe attached",
+            "USB CDC-ACM port 1209:0001 (re-enumeration waited for up to 10000 ms)",
+            "payload hashes kept (deterministic content: test-pattern, uploaded-stream)",
+            "frame interval ±2000 µs, replay error ≤ 3000 µs, fps ±5 %, dropped frames ≤ 0",
+            "dry run: nothing was built, flashed or opened",
+        ] {
+            assert!(text.contains(needle), "dry run lacks {needle:?}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn dry_run_with_an_elf_shows_the_checked_flash_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.elf");
+        std::fs::write(&path, elf(0x0800_0000, &[0xAA; 300])).unwrap();
+        let mut o = opts(dir.path());
+        o.probe.elf = Some(path.clone());
+        o.probe.port = Some("/dev/ttyACM7".into());
+        o.probe.probe = Some("0483:374f:ABC".parse().unwrap());
+        let text = dry_run(&o).unwrap();
+        for needle in [
+            format!("build:  none (--elf {})", path.display()),
+            "300 bytes to flash in 1 segment(s), entry 0x08000001".to_owned(),
+            "chip      STM32H743VITx (flash 0x08000000..0x08200000)".to_owned(),
+            "probe     0483:374f:ABC".to_owned(),
+            "on /dev/ttyACM7".to_owned(),
+        ] {
+            assert!(text.contains(&needle), "dry run lacks {needle:?}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn dry_run_refuses_an_image_outside_the_chips_flash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qemu.elf");
+        std::fs::write(&path, elf(0x0000_0000, &[0; 64])).unwrap();
+        let mut o = opts(dir.path());
+        o.probe.elf = Some(path);
+        let err = dry_run(&o).unwrap_err().to_string();
+        assert!(err.contains("board `h7` could not be set up"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_board_file_is_a_setup_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut o = opts(dir.path());
+        o.board_file = dir.path().join("nope.toml");
+        let err = dry_run(&o).unwrap_err().to_string();
+        assert!(err.contains("nope.toml"), "{err}");
+    }
 }

@@ -1,0 +1,391 @@
+//! A [`Board`] that is an agent at the other end of an `omv-link`
+//! [`Link`]: every step is a `Run` request, the trace is fetched in pages,
+//! files are downloaded in checked chunks. The `h7` board uses it over the
+//! USB CDC-ACM port; nothing in it is specific to USB, so any board whose
+//! agent speaks `omv-proto` over a byte port can use it.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use hil_flash::board::TimingSection;
+use omv_link::{Link, LinkError};
+use omv_proto::{Capabilities, Event, Hello, Op, Outcome, ProtoErrorKind};
+
+use super::timing::{self, Violation};
+use crate::board::{Board, BoardError, Setup, SnapshotPolicy};
+
+/// How long a step may take: `base` plus the board time the step itself
+/// asks for (frames at the sensor's rate, sleeps), doubled for the card's
+/// write time and the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepBudget {
+    /// Allowance for any step (the board file's `reply_timeout_ms`).
+    pub base: Duration,
+    /// The sensor's frame rate as last set by the scenario (0 = unpaced).
+    pub fps: u16,
+}
+
+/// Frame period assumed for unpaced capture (one SD-card write per frame).
+const UNPACED_FRAME: Duration = Duration::from_millis(50);
+/// A replay without a frame count runs to the end of the stream: allow
+/// this long beyond `base`.
+const OPEN_ENDED: Duration = Duration::from_secs(600);
+
+impl StepBudget {
+    /// Note the sensor rate a step sets.
+    pub fn observe(&mut self, op: &Op) {
+        if let Op::Sensor(s) = op {
+            if let Some(fps) = s.fps {
+                self.fps = fps;
+            }
+        }
+    }
+
+    fn frames(&self, n: u32) -> Duration {
+        let period = if self.fps == 0 {
+            UNPACED_FRAME
+        } else {
+            Duration::from_micros(1_000_000 / u64::from(self.fps))
+        };
+        period.saturating_mul(n).saturating_mul(2)
+    }
+
+    /// The deadline for `op`.
+    pub fn timeout(&self, op: &Op) -> Duration {
+        let work = match op {
+            Op::Record { frames } => self.frames(*frames),
+            Op::Replay {
+                frames: Some(n), ..
+            } => self.frames(*n),
+            Op::Replay { frames: None, .. } => OPEN_ENDED,
+            Op::Sleep { us } => Duration::from_micros(*us).saturating_mul(2),
+            _ => Duration::ZERO,
+        };
+        self.base.saturating_add(work)
+    }
+}
+
+/// The harness names of an agent's capabilities (`needs = [...]` in
+/// scenarios). A real card has no timing profile, so never `card-profile`.
+pub fn capability_names(c: Capabilities) -> Vec<&'static str> {
+    let mut out = vec![];
+    for (flag, name) in [
+        (Capabilities::FILES, "files"),
+        (Capabilities::MEMORY, "memory"),
+        (Capabilities::POWER_CUT, "power-cut"),
+        (Capabilities::WRITE_LIMIT, "write-limit"),
+        (Capabilities::UPLOAD, "upload"),
+        (Capabilities::JPEG, "jpeg"),
+    ] {
+        if c.has(flag) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// An agent reached over `P`, after a successful handshake.
+pub struct AgentBoard<P> {
+    name: String,
+    link: Link<P>,
+    hello: Hello,
+    capabilities: Vec<&'static str>,
+    policy: SnapshotPolicy,
+    budget: StepBudget,
+    /// Events fetched after each step (the agent keeps only
+    /// `hello.event_capacity`, fewer than a long scenario makes).
+    trace: Vec<Event>,
+}
+
+impl<P> std::fmt::Debug for AgentBoard<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentBoard")
+            .field("name", &self.name)
+            .field("hello", &self.hello)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Read + Write> AgentBoard<P> {
+    /// Shake hands within `hello_timeout`; the agent must say it is board
+    /// `name` (a qemu agent on an h7's port is a wiring mistake).
+    pub fn connect(
+        name: &str,
+        mut link: Link<P>,
+        hello_timeout: Duration,
+        reply_timeout: Duration,
+        policy: SnapshotPolicy,
+    ) -> Result<Self, BoardError> {
+        let hello = link
+            .handshake(hello_timeout)
+            .map_err(|e| link_error(name, &e))?;
+        if hello.board.as_str() != name {
+            return Err(BoardError::Setup {
+                board: name.into(),
+                message: format!(
+                    "the agent on this port says it is board `{}` ({}), not `{name}`: \
+                     is --port right, and was the {name} firmware flashed?",
+                    hello.board, hello.firmware
+                ),
+            });
+        }
+        link.set_timeout(reply_timeout);
+        Ok(AgentBoard {
+            name: name.into(),
+            capabilities: capability_names(hello.capabilities),
+            hello,
+            link,
+            policy,
+            budget: StepBudget {
+                base: reply_timeout,
+                fps: 30,
+            },
+            trace: Vec::new(),
+        })
+    }
+
+    /// The agent's handshake.
+    pub fn hello(&self) -> &Hello {
+        &self.hello
+    }
+
+    /// The timing figures of a scenario's trace that fall outside `tol`
+    /// (the board file's `[timing]`), at the sensor rate the scenario set.
+    /// For the runner to report as failures, since h7 snapshots redact timing.
+    pub fn timing_violations(&self, tol: &TimingSection, events: &[Event]) -> Vec<Violation> {
+        timing::check(tol, &timing::measure(events, self.budget.fps))
+    }
+
+    fn err(&self, e: &LinkError) -> BoardError {
+        link_error(&self.name, e)
+    }
+
+    /// Move the agent's trace to the host, so its bounded buffer never
+    /// overflows across steps.
+    fn fetch_events(&mut self) -> Result<(), BoardError> {
+        let trace = self.link.events().map_err(|e| self.err(&e))?;
+        self.link.clear_events().map_err(|e| self.err(&e))?;
+        if trace.lost > 0 {
+            return Err(BoardError::Link {
+                board: self.name.clone(),
+                message: format!(
+                    "one step overflowed the agent's trace ({} events lost, it keeps {}): split the step",
+                    trace.lost, self.hello.event_capacity
+                ),
+            });
+        }
+        self.trace.extend(trace.events);
+        Ok(())
+    }
+}
+
+fn link_error(board: &str, e: &LinkError) -> BoardError {
+    match e {
+        LinkError::Timeout { .. } | LinkError::NoAgent { .. } => BoardError::Timeout {
+            board: board.into(),
+            what: e.to_string(),
+            timeout: Duration::ZERO,
+        },
+        _ => BoardError::Link {
+            board: board.into(),
+            message: e.to_string(),
+        },
+    }
+}
+
+impl<P: Read + Write> Board for AgentBoard<P> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn snapshot_policy(&self) -> SnapshotPolicy {
+        self.policy.clone()
+    }
+
+    fn capabilities(&self) -> &[&str] {
+        &self.capabilities
+    }
+
+    /// Close any stream, clear the trace, default sensor. The card is the
+    /// board's real card: it is not reformatted, and the setup's card
+    /// profile and capacity do not apply (scenarios truncate what they
+    /// write).
+    fn begin(&mut self, _setup: &Setup) -> Result<(), BoardError> {
+        self.budget.fps = 30;
+        self.trace.clear();
+        self.link.reset().map_err(|e| self.err(&e))
+    }
+
+    fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError> {
+        let timeout = self.budget.timeout(op);
+        let result = self.link.run(step, op, timeout).map_err(|e| self.err(&e))?;
+        self.budget.observe(op);
+        self.fetch_events()?;
+        Ok(result.outcome)
+    }
+
+    fn take_events(&mut self) -> Result<Vec<Event>, BoardError> {
+        self.fetch_events()?;
+        Ok(std::mem::take(&mut self.trace))
+    }
+
+    fn download(&mut self, path: &str) -> Result<Option<Vec<u8>>, BoardError> {
+        match self.link.stat(path) {
+            Ok(_) => {}
+            Err(LinkError::Agent(e)) if e.kind == ProtoErrorKind::File => return Ok(None),
+            Err(e) => return Err(self.err(&e)),
+        }
+        self.link.download(path).map(Some).map_err(|e| self.err(&e))
+    }
+
+    fn end(&mut self) -> Result<(), BoardError> {
+        self.link.reset().map_err(|e| self.err(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use omv_proto::{ReadArgs, SensorSettings};
+
+    #[test]
+    fn step_deadlines_grow_with_the_board_time_a_step_asks_for() {
+        let mut b = StepBudget {
+            base: Duration::from_secs(10),
+            fps: 30,
+        };
+        assert_eq!(b.timeout(&Op::Sync), Duration::from_secs(10));
+        // 900 frames at 30 fps = 30 s of board time, doubled.
+        let rec = Op::Record { frames: 900 };
+        let t = b.timeout(&rec);
+        assert!(
+            t >= Duration::from_secs(69) && t <= Duration::from_secs(71),
+            "{t:?}"
+        );
+        b.observe(&Op::Sensor(SensorSettings {
+            fps: Some(0),
+            ..Default::default()
+        }));
+        assert_eq!(b.fps, 0);
+        assert_eq!(
+            b.timeout(&Op::Record { frames: 10 }),
+            Duration::from_secs(11)
+        );
+        // A settings step without fps keeps the rate.
+        b.observe(&Op::Sensor(SensorSettings::default()));
+        assert_eq!(b.fps, 0);
+        assert_eq!(
+            b.timeout(&Op::Sleep { us: 2_000_000 }),
+            Duration::from_secs(14)
+        );
+        let open = Op::Replay {
+            frames: None,
+            args: ReadArgs::default(),
+        };
+        assert_eq!(b.timeout(&open), Duration::from_secs(610));
+    }
+
+    /// The real agent loop (`omv_agent::serve`, as flashed on the H7) on
+    /// one end of a PTY pair, with a RAM card; `board` is its hello name.
+    fn agent(port: serialport::TTYPort, board: &'static str) -> std::thread::JoinHandle<()> {
+        use omv_agent::{serve, BoardInfo, Buffers, Card, Executor, PatternSensor};
+        use omv_fatstore::format::{format_card, MemCard};
+        use omv_imageio::ManualClock;
+        std::thread::spawn(move || {
+            let card = Card::mount(MemCard::new(format_card(16 << 20).unwrap())).unwrap();
+            let (mut frame, mut aux, mut mem) = (
+                vec![0; 160 * 1024],
+                vec![0; 160 * 1024],
+                vec![0; 256 * 1024],
+            );
+            let mut ex: Executor<'_, MemCard, ManualClock, PatternSensor> = Executor::new(
+                ManualClock::new(0),
+                PatternSensor::new(),
+                Some(&card),
+                Buffers {
+                    frame: &mut frame,
+                    aux: &mut aux,
+                    memory: &mut mem,
+                },
+            );
+            let info = BoardInfo {
+                board,
+                firmware: "agent-h7 (host test)",
+            };
+            let _ = serve(&mut omv_link::EmbeddedIo(port), &mut ex, &info);
+        })
+    }
+
+    fn connect(board: &'static str) -> Result<AgentBoard<serialport::TTYPort>, BoardError> {
+        let (mut host, dev) = serialport::TTYPort::pair().unwrap();
+        serialport::SerialPort::set_timeout(&mut host, Duration::from_millis(20)).unwrap();
+        let _agent = agent(dev, board);
+        AgentBoard::connect(
+            "h7",
+            Link::new(host),
+            Duration::from_secs(5),
+            Duration::from_secs(10),
+            SnapshotPolicy::default(),
+        )
+    }
+
+    #[test]
+    fn a_scenario_runs_through_the_board_interface_against_the_real_agent() {
+        use omv_proto::bounded;
+        let mut b = connect("h7").unwrap();
+        assert_eq!(b.name(), "h7");
+        assert_eq!(
+            b.capabilities(),
+            ["files", "memory", "power-cut", "write-limit", "upload"]
+        );
+        b.begin(&Setup {
+            scenario: "t".into(),
+            seed: 1,
+            card: Default::default(),
+        })
+        .unwrap();
+        let steps = [
+            Op::Sensor(SensorSettings {
+                width: Some(32),
+                height: Some(24),
+                fps: Some(0),
+                ..Default::default()
+            }),
+            Op::OpenFile {
+                path: bounded("/sdcard/h7.bin"),
+                mode: bounded("w"),
+                write_version: None,
+            },
+            Op::Record { frames: 3 },
+            Op::Close,
+        ];
+        for (i, op) in steps.iter().enumerate() {
+            let out = b.run(i as u32 + 1, op).unwrap();
+            assert!(matches!(out, Outcome::Ok(_)), "step {i}: {out:?}");
+        }
+        let events = b.take_events().unwrap();
+        assert!(!events.is_empty());
+        assert!(b.take_events().unwrap().is_empty(), "events are taken once");
+        let file = b.download("/sdcard/h7.bin").unwrap().unwrap();
+        assert_eq!(&file[..11], b"OMV IMG STR");
+        assert_eq!(b.download("/sdcard/none.bin").unwrap(), None);
+        b.end().unwrap();
+    }
+
+    #[test]
+    fn an_agent_that_is_another_board_is_refused() {
+        let err = connect("qemu").unwrap_err().to_string();
+        assert!(
+            err.contains("says it is board `qemu`") && err.contains("--port"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn capability_names_follow_the_flags() {
+        let c = Capabilities(Capabilities::FILES | Capabilities::MEMORY | Capabilities::POWER_CUT);
+        assert_eq!(capability_names(c), ["files", "memory", "power-cut"]);
+        assert!(capability_names(Capabilities(0)).is_empty());
+    }
+}
