@@ -445,3 +445,60 @@ fn spread(values: &[u64], f: &Fmt) -> String {
         _ => "n/a".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(timing: TimingPolicy, content_hashes: bool) -> Fmt {
+        Fmt::new(SnapshotPolicy {
+            timing,
+            content_hashes,
+        })
+    }
+
+    #[test]
+    fn exact_values_on_the_simulator() {
+        let f = fmt(TimingPolicy::Exact, true);
+        assert_eq!(f.us(33_333), "33333 us");
+        assert_eq!(f.at(1_500_042), "1.500042 s");
+        assert_eq!(f.fps(29.9999), "30.000 fps");
+        assert_eq!(
+            f.hash("0123456789abcdef0123", SHA_CHARS),
+            "0123456789abcdef"
+        );
+    }
+
+    #[test]
+    fn bucketed_values_round_to_the_quantum_and_hide_absolute_times() {
+        let f = fmt(
+            TimingPolicy::Bucket {
+                quantum_us: 1000,
+                fps_step: 0.5,
+            },
+            true,
+        );
+        assert_eq!(f.us(33_333), "~33000 us");
+        assert_eq!(f.us(33_500), "~34000 us");
+        assert_eq!(f.us(u64::MAX), format!("~{} us", u64::MAX / 1000 * 1000));
+        assert_eq!(f.at(1_500_042), "[redacted]");
+        assert_eq!(f.fps(29.8), "~30.000 fps");
+        let zero = fmt(
+            TimingPolicy::Bucket {
+                quantum_us: 0,
+                fps_step: 0.0,
+            },
+            true,
+        );
+        assert_eq!(zero.us(7), "~7 us");
+        assert_eq!(zero.fps(29.6), "~30 fps");
+    }
+
+    #[test]
+    fn redacted_timing_and_content() {
+        let f = fmt(TimingPolicy::Redact, false);
+        assert_eq!(f.us(1), "[redacted]");
+        assert_eq!(f.fps(30.0), "[redacted]");
+        assert_eq!(f.hash("abc", 3), "[redacted]");
+    }
+}
