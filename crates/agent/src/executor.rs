@@ -289,18 +289,14 @@ where
             .ok_or_else(|| OpError::new(ErrorName::NotSupported, "this board has no card"))
     }
 
-    /// Release a *closed* stream so its file can be opened by someone else
-    /// (download, stat). An open stream stays.
-    fn release_if_closed(&mut self) {
-        if self.stream.as_ref().is_some_and(|s| s.is_closed()) {
-            release(&mut self.stream, &mut self.memory);
-        }
-    }
-
-    /// Open a file on the card for reading (downloads). A closed stream is
-    /// released first; a file held by an open stream cannot be opened.
+    /// Open a file on the card for reading (downloads, stat). Any stream
+    /// is dropped first, as by [`reset`](Self::reset) (a file stream is
+    /// closed, flushing it), so that its file can be read: files are
+    /// fetched at the end of a scenario, and every board then sees the same
+    /// bytes.
     pub fn open_file(&mut self, path: &str) -> Result<CardFile<'a, D>, OpError> {
-        self.release_if_closed();
+        release(&mut self.stream, &mut self.memory);
+        self.sched = None;
         let card = self.card_ref()?;
         card.open(path, OpenMode::Read)
             .map_err(|e| err(ErrorName::OpenFailed, format_args!("{path}: {e}")))
@@ -316,9 +312,11 @@ where
 
     /// Write `data` at `offset` of `path`: offset 0 creates or truncates
     /// the file, any other offset must be its current length (append).
+    /// Any stream is dropped first, as for [`open_file`](Self::open_file).
     pub fn upload(&mut self, path: &str, offset: u64, data: &[u8]) -> Result<(), OpError> {
         use embedded_io::Write as _;
-        self.release_if_closed();
+        release(&mut self.stream, &mut self.memory);
+        self.sched = None;
         let card = self.card_ref()?;
         let mode = if offset == 0 {
             OpenMode::Write

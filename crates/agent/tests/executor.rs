@@ -726,3 +726,16 @@ fn a_borrowed_trace_keeps_the_executor_small() {
     assert!(ex.run(1, &Op::Record { frames: 3 }).is_ok());
     assert_eq!((ex.events().len(), ex.events().capacity()), (3, 16_384));
 }
+
+#[test]
+fn stat_and_download_close_an_open_stream_first() {
+    let mut rig = Rig::new();
+    let mut ex = rig.exec();
+    ok(&mut ex, sensor(32, 24, PixFormat::Grayscale, 0));
+    ok(&mut ex, open_file(PATH, "w"));
+    ok(&mut ex, Op::Record { frames: 2 });
+    // The stream is still open: stat closes it (flushing) and sees the frames.
+    assert_eq!(ex.file_size(PATH).unwrap(), 16 + 2 * (32 + 32 * 24));
+    assert!(ex.stream().is_none());
+    assert_eq!(fails(&mut ex, Op::Sync).name, ErrorName::NoStream);
+}

@@ -47,7 +47,9 @@ pub enum RequestBody {
         op: Op,
     },
     /// Send the bytes of a file from `offset` (to the end, or `max_len`
-    /// bytes). Answered by `DownloadStart`, `Chunk`s, `DownloadEnd` (or `Error`).
+    /// bytes). Answered by `DownloadStart`, `Chunk`s, `DownloadEnd` (or
+    /// `Error`). Download, `Stat` and `Upload` first drop the agent's
+    /// stream (closing a file stream), so fetch files at a scenario's end.
     Download {
         /// File path.
         path: Path,
