@@ -1,0 +1,577 @@
+//! One QEMU process: started in a scratch directory, its PTY found on its
+//! output, killed when dropped (a `std::process::Child` is not).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The command that installs QEMU on Debian/Ubuntu, quoted in errors.
+pub const INSTALL_HINT: &str = "sudo apt-get install qemu-system-arm";
+
+/// How to start QEMU for the agent firmware.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QemuCommand {
+    /// The emulator binary (`qemu-system-arm`, or a path).
+    pub program: String,
+    /// The machine (`mps2-an500`).
+    pub machine: String,
+    /// The firmware ELF (`-kernel`).
+    pub elf: PathBuf,
+    /// A card image loaded into PSRAM before the CPU starts, and its address.
+    pub card: Option<(PathBuf, u64)>,
+    /// Working directory (semihosting paths are relative to it).
+    pub workdir: PathBuf,
+    /// How long QEMU may take to announce its PTY.
+    pub start_timeout: Duration,
+    /// Words for the firmware's semihosting command line
+    /// (`-semihosting-config ...,arg=W`), e.g. `link=semihosting`.
+    pub firmware_args: Vec<String>,
+    /// `-icount` options (e.g. `shift=0,sleep=on`): guest time from the
+    /// instruction count, so host load cannot make the firmware late.
+    pub icount: Option<String>,
+    /// Hand QEMU's stdout after the PTY line to the caller
+    /// ([`QemuProcess::take_stdout`]) instead of the log: the firmware's
+    /// semihosting output, the fast response path.
+    pub forward_stdout: bool,
+}
+
+impl QemuCommand {
+    /// The arguments given to the emulator.
+    pub fn args(&self) -> Vec<String> {
+        let mut args: Vec<String> = [
+            "-M",
+            &self.machine,
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-serial",
+            "pty",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut semihosting = String::from("enable=on,target=native");
+        if !self.firmware_args.is_empty() {
+            // The first word is the program name, as in argv.
+            semihosting.push_str(",arg=agent-qemu");
+            for word in &self.firmware_args {
+                semihosting.push_str(",arg=");
+                semihosting.push_str(word);
+            }
+        }
+        args.push("-semihosting-config".into());
+        args.push(semihosting);
+        if let Some(icount) = &self.icount {
+            args.push("-icount".into());
+            args.push(icount.clone());
+        }
+        if let Some((card, addr)) = &self.card {
+            args.push("-device".into());
+            args.push(format!("loader,file={},addr={addr:#x}", card.display()));
+        }
+        args.push("-kernel".into());
+        args.push(self.elf.display().to_string());
+        args
+    }
+}
+
+/// QEMU could not be started or stopped as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum QemuError {
+    /// The emulator binary is not installed (or not on `PATH`).
+    #[error("`{program}` was not found: install QEMU with `{INSTALL_HINT}` (or set `qemu` in hil/boards/qemu.toml)")]
+    NotInstalled {
+        /// The binary looked for.
+        program: String,
+    },
+    /// The emulator could not be started.
+    #[error("could not start `{program}`: {source}")]
+    Spawn {
+        /// The binary.
+        program: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// QEMU did not print its PTY path in time.
+    #[error("QEMU did not announce its serial PTY within {timeout:?} (is `{program}` working? try `{INSTALL_HINT}`); its output:\n{output}")]
+    StartTimeout {
+        /// The binary.
+        program: String,
+        /// How long we waited.
+        timeout: Duration,
+        /// What it printed.
+        output: String,
+    },
+    /// QEMU ended before announcing its PTY.
+    #[error("QEMU exited ({status}) before announcing its serial PTY; its output:\n{output}")]
+    ExitedEarly {
+        /// How it ended.
+        status: String,
+        /// What it printed.
+        output: String,
+    },
+    /// QEMU did not exit in time when asked to.
+    #[error("QEMU did not exit within {timeout:?}")]
+    ExitTimeout {
+        /// How long we waited.
+        timeout: Duration,
+    },
+    /// Waiting for the process failed.
+    #[error("waiting for QEMU failed: {0}")]
+    Wait(std::io::Error),
+}
+
+/// A running QEMU, killed (and reaped) on drop.
+#[derive(Debug)]
+pub struct QemuProcess {
+    child: Child,
+    pty: PathBuf,
+    output: Arc<Mutex<String>>,
+    exited: Option<ExitStatus>,
+    stdout: Option<StdoutReader>,
+}
+
+/// The path in QEMU's "char device redirected to /dev/pts/N (label serial0)".
+pub fn parse_pty_line(line: &str) -> Option<PathBuf> {
+    let rest = line.split("char device redirected to ").nth(1)?;
+    let path = rest.split_whitespace().next()?;
+    path.starts_with('/').then(|| PathBuf::from(path))
+}
+
+/// Keep at most this much of QEMU's output for error messages.
+const OUTPUT_LIMIT: usize = 16 * 1024;
+
+fn append(log: &Mutex<String>, line: &str) {
+    if let Ok(mut log) = log.lock() {
+        if log.len() < OUTPUT_LIMIT {
+            log.push_str(line);
+            if !line.ends_with('\n') {
+                log.push('\n');
+            }
+        }
+    }
+}
+
+/// Reads one output stream of QEMU line by line into `log`, reporting the
+/// PTY path on `found` when it appears. With `forward`, every byte after
+/// the PTY line goes there instead, raw.
+fn watch(
+    stream: impl Read,
+    log: Arc<Mutex<String>>,
+    found: mpsc::Sender<PathBuf>,
+    forward: Option<mpsc::Sender<Vec<u8>>>,
+) {
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&line);
+                append(&log, &text);
+                if let Some(pty) = parse_pty_line(&text) {
+                    // The receiver may be gone (start timed out): nothing to do.
+                    let _ = found.send(pty);
+                    if let Some(forward) = forward {
+                        return pass_through(reader, forward);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sends everything `reader` yields to `forward` until either end closes.
+fn pass_through(mut reader: BufReader<impl Read>, forward: mpsc::Sender<Vec<u8>>) {
+    let buffered = reader.buffer().to_vec();
+    reader.consume(buffered.len());
+    if !buffered.is_empty() && forward.send(buffered).is_err() {
+        return;
+    }
+    let mut inner = reader.into_inner();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match inner.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if forward.send(buf[..n].to_vec()).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// QEMU's stdout after the PTY line, as a byte stream with a read timeout:
+/// `read` fails with `TimedOut` when nothing came in time, returns 0 once
+/// QEMU has exited.
+#[derive(Debug)]
+pub struct StdoutReader {
+    rx: mpsc::Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    pos: usize,
+    timeout: Duration,
+}
+
+impl StdoutReader {
+    /// Sets how long `read` waits for the first byte.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// The current read timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+}
+
+impl Read for StdoutReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.chunk.len() {
+            match self.rx.recv_timeout(self.timeout) {
+                Ok(chunk) => {
+                    self.chunk = chunk;
+                    self.pos = 0;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no output from the firmware within {:?}", self.timeout),
+                    ))
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl QemuProcess {
+    /// Starts QEMU and waits (at most `start_timeout`) for its PTY path.
+    /// On any failure the process is killed before returning.
+    pub fn spawn(cmd: &QemuCommand) -> Result<Self, QemuError> {
+        let mut child = Command::new(&cmd.program)
+            .args(cmd.args())
+            .current_dir(&cmd.workdir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| match source.kind() {
+                std::io::ErrorKind::NotFound => QemuError::NotInstalled {
+                    program: cmd.program.clone(),
+                },
+                _ => QemuError::Spawn {
+                    program: cmd.program.clone(),
+                    source,
+                },
+            })?;
+        let output = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let mut stdout = None;
+        if let Some(out) = child.stdout.take() {
+            let (log, tx) = (output.clone(), tx.clone());
+            let forward = cmd.forward_stdout.then(|| {
+                let (ftx, frx) = mpsc::channel();
+                stdout = Some(StdoutReader {
+                    rx: frx,
+                    chunk: Vec::new(),
+                    pos: 0,
+                    timeout: Duration::from_secs(10),
+                });
+                ftx
+            });
+            std::thread::spawn(move || watch(out, log, tx, forward));
+        }
+        if let Some(err) = child.stderr.take() {
+            let (log, tx) = (output.clone(), tx.clone());
+            std::thread::spawn(move || watch(err, log, tx, None));
+        }
+        drop(tx);
+        let mut process = QemuProcess {
+            child,
+            pty: PathBuf::new(),
+            output,
+            exited: None,
+            stdout,
+        };
+        let deadline = Instant::now() + cmd.start_timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left.min(Duration::from_millis(50))) {
+                Ok(pty) => {
+                    process.pty = pty;
+                    return Ok(process);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    // Both streams closed: QEMU is exiting or gone.
+                    let status = process.wait_exit(Duration::from_secs(2));
+                    return Err(QemuError::ExitedEarly {
+                        status: match status {
+                            Ok(s) => s.to_string(),
+                            Err(e) => e.to_string(),
+                        },
+                        output: process.output(),
+                    });
+                }
+            }
+            if let Ok(Some(status)) = process.child.try_wait() {
+                process.exited = Some(status);
+                // Let the readers finish so the output is complete.
+                std::thread::sleep(Duration::from_millis(20));
+                return Err(QemuError::ExitedEarly {
+                    status: status.to_string(),
+                    output: process.output(),
+                });
+            }
+            if left.is_zero() {
+                return Err(QemuError::StartTimeout {
+                    program: cmd.program.clone(),
+                    timeout: cmd.start_timeout,
+                    output: process.output(),
+                });
+            }
+        }
+    }
+
+    /// The PTY of the firmware's UART0.
+    pub fn pty(&self) -> &Path {
+        &self.pty
+    }
+
+    /// QEMU's stdout after the PTY line (once; only with `forward_stdout`).
+    pub fn take_stdout(&mut self) -> Option<StdoutReader> {
+        self.stdout.take()
+    }
+
+    /// The operating-system process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What QEMU printed so far (truncated to 16 KiB).
+    pub fn output(&self) -> String {
+        self.output.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The exit status if QEMU has ended.
+    pub fn try_status(&mut self) -> Result<Option<ExitStatus>, QemuError> {
+        if self.exited.is_none() {
+            self.exited = self.child.try_wait().map_err(QemuError::Wait)?;
+        }
+        Ok(self.exited)
+    }
+
+    /// Waits at most `timeout` for QEMU to exit by itself (e.g. after the
+    /// firmware's semihosting exit).
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<ExitStatus, QemuError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_status()? {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                return Err(QemuError::ExitTimeout { timeout });
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Kills QEMU (if still running) and reaps it.
+    pub fn kill(&mut self) {
+        if self.exited.is_some() {
+            return;
+        }
+        // Fails only if it has already exited; reaping below handles both.
+        let _ = self.child.kill();
+        self.exited = self.child.wait().ok();
+    }
+}
+
+impl Drop for QemuProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn pty_line_is_parsed_whatever_the_number() {
+        assert_eq!(
+            parse_pty_line("char device redirected to /dev/pts/17 (label serial0)\n"),
+            Some(PathBuf::from("/dev/pts/17"))
+        );
+        assert_eq!(
+            parse_pty_line("qemu-system-arm: -serial pty: char device redirected to /dev/pts/3 (label serial0)"),
+            Some(PathBuf::from("/dev/pts/3"))
+        );
+        assert_eq!(parse_pty_line("VNC server running on 127.0.0.1:5900"), None);
+        assert_eq!(parse_pty_line("char device redirected to "), None);
+    }
+
+    fn command(program: &str, workdir: &Path) -> QemuCommand {
+        QemuCommand {
+            program: program.into(),
+            machine: "mps2-an500".into(),
+            elf: PathBuf::from("fw.elf"),
+            card: Some((PathBuf::from("card.img"), 0x6000_0000)),
+            workdir: workdir.to_path_buf(),
+            start_timeout: Duration::from_secs(2),
+            firmware_args: vec!["link=semihosting".into()],
+            icount: Some("shift=0,sleep=on".into()),
+            forward_stdout: true,
+        }
+    }
+
+    #[test]
+    fn args_load_the_card_into_psram_and_use_a_pty() {
+        let args = command("qemu-system-arm", Path::new(".")).args().join(" ");
+        assert!(args.contains("-M mps2-an500"), "{args}");
+        assert!(args.contains("-serial pty"), "{args}");
+        assert!(args.contains("-monitor none"), "{args}");
+        assert!(
+            args.contains(
+                "-semihosting-config enable=on,target=native,arg=agent-qemu,arg=link=semihosting"
+            ),
+            "{args}"
+        );
+        assert!(
+            args.contains("-device loader,file=card.img,addr=0x60000000"),
+            "{args}"
+        );
+        assert!(args.contains("-icount shift=0,sleep=on"), "{args}");
+        assert!(args.ends_with("-kernel fw.elf"), "{args}");
+    }
+
+    #[test]
+    fn a_missing_emulator_names_the_install_command() {
+        let dir = std::env::temp_dir();
+        let err = QemuProcess::spawn(&command("qemu-system-arm-does-not-exist", &dir))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("apt-get install qemu-system-arm"), "{err}");
+    }
+}
+
+#[cfg(all(test, unix))]
+mod fake_emulator_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A stand-in emulator: a shell script with the given body.
+    fn fake(dir: &Path, body: &str) -> String {
+        let path = dir.join("fake-qemu");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    }
+
+    fn command(program: String, dir: &Path, timeout_ms: u64) -> QemuCommand {
+        QemuCommand {
+            program,
+            machine: "mps2-an500".into(),
+            elf: dir.join("fw.elf"),
+            card: None,
+            workdir: dir.to_path_buf(),
+            start_timeout: Duration::from_millis(timeout_ms),
+            firmware_args: Vec::new(),
+            icount: None,
+            forward_stdout: true,
+        }
+    }
+
+    fn alive(pid: u32) -> bool {
+        // A reaped process has no /proc entry; a zombie would say "Z".
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.contains(") Z "))
+            .unwrap_or(false)
+    }
+
+    #[test]
+    fn a_start_that_hangs_times_out_and_leaves_nothing_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = fake(dir.path(), "echo starting; exec sleep 30");
+        let err = QemuProcess::spawn(&command(program, dir.path(), 300)).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, QemuError::StartTimeout { .. }), "{text}");
+        assert!(text.contains("starting"), "the output is quoted: {text}");
+        assert!(text.contains("apt-get install qemu-system-arm"), "{text}");
+    }
+
+    #[test]
+    fn an_early_exit_reports_status_and_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = fake(dir.path(), "echo 'qemu: unsupported machine' >&2; exit 3");
+        let err = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, QemuError::ExitedEarly { .. }), "{text}");
+        assert!(text.contains("unsupported machine"), "{text}");
+        assert!(text.contains('3'), "{text}");
+    }
+
+    #[test]
+    fn the_pty_is_found_and_drop_kills_the_emulator() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = fake(
+            dir.path(),
+            "echo 'char device redirected to /dev/pts/42 (label serial0)'; exec sleep 30",
+        );
+        let process = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap();
+        assert_eq!(process.pty(), Path::new("/dev/pts/42"));
+        let pid = process.id();
+        assert!(alive(pid));
+        drop(process);
+        assert!(!alive(pid), "the emulator must not outlive its guard");
+    }
+
+    #[test]
+    fn stdout_after_the_pty_line_is_forwarded_raw() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = fake(
+            dir.path(),
+            "printf 'char device redirected to /dev/pts/9 (label serial0)\\n\\000\\001\\nxyz'; exec sleep 30",
+        );
+        let mut process = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap();
+        let mut out = process.take_stdout().unwrap();
+        out.set_timeout(Duration::from_millis(300));
+        let mut got = Vec::new();
+        let mut buf = [0u8; 16];
+        while got.len() < 6 {
+            let n = out.read(&mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, b"\x00\x01\nxyz");
+        let err = out.read(&mut buf).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        drop(process);
+        // QEMU gone: end of stream.
+        assert_eq!(out.read(&mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn wait_exit_times_out_on_a_running_emulator() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = fake(
+            dir.path(),
+            "echo 'char device redirected to /dev/pts/1 (label serial0)'; exec sleep 30",
+        );
+        let mut process = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap();
+        let err = process.wait_exit(Duration::from_millis(50)).unwrap_err();
+        assert!(matches!(err, QemuError::ExitTimeout { .. }), "{err}");
+    }
+}
