@@ -59,6 +59,57 @@ const STEPS: &[Step] = &[
             "thumbv7em-none-eabihf",
         ],
     },
+    // The firmware workspace (firmware/) is built with its own
+    // .cargo/config.toml (target, linker script), passed explicitly so these
+    // steps run from the repository root like the others.
+    Step {
+        name: "format (firmware workspace)",
+        program: "cargo",
+        args: &[
+            "fmt",
+            "--manifest-path",
+            "firmware/Cargo.toml",
+            "--all",
+            "--",
+            "--check",
+        ],
+    },
+    Step {
+        name: "clippy (agent-h7 firmware)",
+        program: "cargo",
+        args: &[
+            "clippy",
+            "--manifest-path",
+            "firmware/Cargo.toml",
+            "--config",
+            "firmware/.cargo/config.toml",
+            "--release",
+            "-p",
+            "agent-h7",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    },
+    Step {
+        name: "agent-h7 firmware for the OpenMV Cam H7 (thumbv7em-none-eabihf)",
+        program: "cargo",
+        args: &[
+            "build",
+            "--manifest-path",
+            "firmware/Cargo.toml",
+            "--config",
+            "firmware/.cargo/config.toml",
+            "--release",
+            "-p",
+            "agent-h7",
+        ],
+    },
+    Step {
+        name: "h7 flash plan (dry run: no probe, nothing flashed)",
+        program: "cargo",
+        args: &["xtask", "hil", "--board", "h7", "--dry-run"],
+    },
 ];
 
 /// Run every step; returns the process exit code.
