@@ -8,7 +8,9 @@
 //! bit 6 = QVGA, bits 3:2 = 01 RGB565, bits 1:0 = 10 RGB; COM3 0x0C bit 0 =
 //! sensor colour-bar test pattern; COM8 0x13 bits 2:0 = AGC/AWB/AEC enable;
 //! CLKRC 0x11 = internal clock prescaler; COM4 0x0D = PLL (OpenMV uses 0x41,
-//! ×4, with its 12 MHz XCLK).
+//! ×4, with its 12 MHz XCLK); HOUTSIZE 0x29 / VOUTSIZE 0x2C / EXHCH 0x2A =
+//! output size (width/4 and height/2, low bits in EXHCH). The sensor
+//! window itself follows COM7's QVGA bit (COM6 auto-window, on at reset).
 //!
 //! The colour bars are generated before the sensor's gain and white
 //! balance stages, so AGC/AWB/AEC are switched off to keep the payload
@@ -53,6 +55,11 @@ const REG_VER: u8 = 0x0B;
 const REG_CLKRC: u8 = 0x11;
 const REG_COM7: u8 = 0x12;
 const REG_COM8: u8 = 0x13;
+/// Output width / 4 (2 LSBs in EXHCH[1:0]).
+const REG_HOUTSIZE: u8 = 0x29;
+/// Output height / 2 (LSB in EXHCH[2]).
+const REG_VOUTSIZE: u8 = 0x2C;
+const REG_EXHCH: u8 = 0x2A;
 const PID_OV7725: u8 = 0x77;
 const COM7_RESET: u8 = 0x80;
 const COM7_QVGA_RGB565: u8 = 0x46;
@@ -218,6 +225,10 @@ impl Ov7725 {
         write_reg(&mut bus, REG_COM7, COM7_RESET)?;
         block_for(Duration::from_millis(10));
         write_reg(&mut bus, REG_COM7, COM7_QVGA_RGB565)?;
+        // 320 = 0x50 << 2, 240 = 0x78 << 1: no low bits in EXHCH.
+        write_reg(&mut bus, REG_HOUTSIZE, (WIDTH >> 2) as u8)?;
+        write_reg(&mut bus, REG_VOUTSIZE, (HEIGHT >> 1) as u8)?;
+        write_reg(&mut bus, REG_EXHCH, 0x00)?;
         // PLL ×4 on the 12 MHz XCLK, internal clock = PLL / 2: ~30 fps QVGA.
         write_reg(&mut bus, REG_COM4, 0x41)?;
         write_reg(&mut bus, REG_CLKRC, 0x01)?;
