@@ -59,6 +59,19 @@ const STEPS: &[Step] = &[
             "thumbv7em-none-eabihf",
         ],
     },
+    Step {
+        name: "protocol and agent crates (shared with the firmware) for thumbv7em-none-eabihf",
+        program: "cargo",
+        args: &[
+            "build",
+            "-p",
+            "omv-proto",
+            "-p",
+            "omv-agent",
+            "--target",
+            "thumbv7em-none-eabihf",
+        ],
+    },
     // The firmware workspace (firmware/) is built with its own
     // .cargo/config.toml (target, linker script), passed explicitly so these
     // steps run from the repository root like the others.
