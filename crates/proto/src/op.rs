@@ -134,8 +134,9 @@ pub enum Query {
     BufferSize,
     /// `type()`: [`Value::Stream`](crate::Value::Stream).
     Type,
-    /// `is_closed()`: [`Value::Bool`](crate::Value::Bool); true when no
-    /// stream was ever opened.
+    /// `is_closed()`: [`Value::Bool`](crate::Value::Bool); also true when
+    /// no stream is held (none opened yet, or dropped by a power cut, a
+    /// reset or a download).
     IsClosed,
 }
 

@@ -62,7 +62,9 @@ pub struct FrameSummary {
     pub height: u32,
     /// Pixel format.
     pub pixformat: PixFormat,
-    /// Elapsed time before this frame as recorded (µs); 0 for a snapshot.
+    /// Elapsed time before this frame as recorded (µs) for reads; 0 for a
+    /// snapshot and for a write (the stream stores it: read it back from
+    /// the file's frame table).
     pub elapsed_us: u64,
     /// Payload bytes.
     pub payload_len: u32,
