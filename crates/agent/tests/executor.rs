@@ -739,3 +739,67 @@ fn stat_and_download_close_an_open_stream_first() {
     assert!(ex.stream().is_none());
     assert_eq!(fails(&mut ex, Op::Sync).name, ErrorName::NoStream);
 }
+
+/// A clock whose waits are cancelled once `cancel` is set (a board's clock
+/// does this when host bytes arrive during a step).
+#[derive(Clone, Default)]
+struct CancellingClock {
+    inner: TestClock,
+    cancel: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl omv_imageio::Clock for CancellingClock {
+    fn now_us(&mut self) -> u64 {
+        self.inner.now()
+    }
+}
+
+impl omv_imageio::Wait for CancellingClock {
+    fn wait_until(&mut self, d: u64) -> Result<(), omv_imageio::Cancelled> {
+        if self.cancel.get() {
+            return Err(omv_imageio::Cancelled);
+        }
+        // Cancel after the first wait: the host "sent a byte".
+        self.cancel.set(true);
+        self.inner.clone().wait_until(d)
+    }
+}
+
+#[test]
+fn a_cancelling_clock_aborts_a_long_record() {
+    let mut rig = Rig::new();
+    let clock = CancellingClock::default();
+    let mut ex: omv_agent::Executor<
+        '_,
+        omv_fatstore::format::MemCard,
+        CancellingClock,
+        omv_agent::PatternSensor,
+        64,
+    > = omv_agent::Executor::new(
+        clock.clone(),
+        omv_agent::PatternSensor::new(),
+        Some(&rig.card),
+        omv_agent::Buffers {
+            frame: &mut rig.frame,
+            aux: &mut rig.aux,
+            memory: &mut rig.mem,
+        },
+    );
+    clock.cancel.set(false);
+    assert!(ex.run(0, &sensor(32, 24, PixFormat::Grayscale, 30)).is_ok());
+    assert!(ex.run(1, &open_file(PATH, "w")).is_ok());
+    // 1 000 000 frames at 30 fps would take 9 hours of board time.
+    let out = ex.run(2, &Op::Record { frames: 1_000_000 });
+    assert_eq!(out.error_name(), Some(ErrorName::Cancelled));
+    let written = ex
+        .events()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::FrameWritten { .. }))
+        .count();
+    assert_eq!(written, 2, "frame 0 needs no wait, frame 1 waited once");
+    // The stream is intact and usable.
+    assert_eq!(
+        ex.run(3, &Op::Query(Query::Count)),
+        omv_proto::Outcome::Ok(Value::Number(2))
+    );
+}

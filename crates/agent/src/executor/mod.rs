@@ -55,6 +55,15 @@ pub struct Buffers<'a> {
 ///   hardware timer, or a handle to a shared simulated clock): the executor
 ///   gives a clone to each stream and to the sensor's waits.
 /// * `S`: the sensor, e.g. [`PatternSensor`](crate::PatternSensor).
+///
+/// # Aborting a long step
+///
+/// Every wait of a step (paced snapshots in `Record`, `pause` in reads and
+/// `Replay`, `Sleep`) goes through `C::wait_until`. A board whose clock
+/// returns `Err(Cancelled)` from `wait_until` while host bytes are waiting
+/// on the serial line lets the host abort a runaway step by sending its
+/// next request (a `Reset` after a timeout): the step ends with a
+/// `Cancelled` error and `serve` then handles the request.
 pub struct Executor<'a, D, C, S, const E: usize = DEFAULT_EVENTS>
 where
     D: BlockDevice,
