@@ -11,8 +11,10 @@ use hil_flash::board::TimingSection;
 use omv_link::{Link, LinkError};
 use omv_proto::{Capabilities, Event, Hello, Op, Outcome, ProtoErrorKind};
 
-use super::timing::{self, Violation};
+use super::timing;
 use crate::board::{Board, BoardError, Setup, SnapshotPolicy};
+use crate::capture::Capture;
+use crate::scenario::Scenario;
 
 /// How long a step may take: `base` plus the board time the step itself
 /// asks for (frames at the sensor's rate, sleeps), doubled for the card's
@@ -95,6 +97,8 @@ pub struct AgentBoard<P> {
     /// Events fetched after each step (the agent keeps only
     /// `hello.event_capacity`, fewer than a long scenario makes).
     trace: Vec<Event>,
+    /// Timing tolerances checked after each scenario (`None` = no check).
+    tolerances: Option<TimingSection>,
 }
 
 impl<P> std::fmt::Debug for AgentBoard<P> {
@@ -141,6 +145,7 @@ impl<P: Read + Write> AgentBoard<P> {
                 fps: 30,
             },
             trace: Vec::new(),
+            tolerances: None,
         })
     }
 
@@ -149,11 +154,11 @@ impl<P: Read + Write> AgentBoard<P> {
         &self.hello
     }
 
-    /// The timing figures of a scenario's trace that fall outside `tol`
-    /// (the board file's `[timing]`), at the sensor rate the scenario set.
-    /// For the runner to report as failures, since h7 snapshots redact timing.
-    pub fn timing_violations(&self, tol: &TimingSection, events: &[Event]) -> Vec<Violation> {
-        timing::check(tol, &timing::measure(events, self.budget.fps))
+    /// Check every scenario's timing against `tol` (the board file's
+    /// `[timing]`): each figure outside it fails the scenario.
+    pub fn with_tolerances(mut self, tol: TimingSection) -> Self {
+        self.tolerances = Some(tol);
+        self
     }
 
     fn err(&self, e: &LinkError) -> BoardError {
@@ -238,9 +243,42 @@ impl<P: Read + Write> Board for AgentBoard<P> {
         self.link.download(path).map(Some).map_err(|e| self.err(&e))
     }
 
+    /// Timing figures (redacted in snapshots) against the tolerances.
+    fn check(&self, scenario: &Scenario, capture: &Capture) -> Vec<String> {
+        let Some(tol) = &self.tolerances else {
+            return Vec::new();
+        };
+        let rates = sensor_rates(scenario.sensor.fps, capture);
+        let m = timing::measure(&capture.events, |step| {
+            rates
+                .range(..=step)
+                .next_back()
+                .map_or(scenario.sensor.fps, |(_, fps)| *fps)
+        });
+        timing::check(tol, &m)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     fn end(&mut self) -> Result<(), BoardError> {
         self.link.reset().map_err(|e| self.err(&e))
     }
+}
+
+/// The sensor rate from each step on: the scenario's own, changed by
+/// `sensor` steps that set `fps`.
+fn sensor_rates(initial: u16, capture: &Capture) -> std::collections::BTreeMap<u32, u16> {
+    let mut rates = std::collections::BTreeMap::new();
+    rates.insert(0, initial);
+    for st in &capture.steps {
+        if let Op::Sensor(s) = &st.op {
+            if let Some(fps) = s.fps {
+                rates.insert(st.number, fps);
+            }
+        }
+    }
+    rates
 }
 
 #[cfg(test)]
@@ -371,6 +409,31 @@ mod tests {
         assert_eq!(&file[..11], b"OMV IMG STR");
         assert_eq!(b.download("/sdcard/none.bin").unwrap(), None);
         b.end().unwrap();
+    }
+
+    #[test]
+    fn the_runner_captures_a_seed_scenario_and_its_timing_is_within_tolerance() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let scenario = Scenario::load(&root.join("hil/scenarios/seed-record.toml")).unwrap();
+        let tol = TimingSection {
+            frame_interval_us: 0,
+            replay_error_us: 0,
+            // The sensor period is a whole number of µs (33 333 at 30 fps).
+            fps_percent: 0.01,
+            dropped_frames: Some(0),
+        };
+        let mut b = connect("h7").unwrap().with_tolerances(tol);
+        let cap = crate::runner::capture(&mut b, &scenario, 0).unwrap();
+        let written = cap
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, omv_proto::EventKind::FrameWritten { .. }))
+            .count();
+        assert_eq!(written, 30);
+        let file = cap.files[0].bytes.as_ref().unwrap();
+        assert_eq!(&file[..11], b"OMV IMG STR");
+        // The agent's clock is exact here, so even (near) zero tolerances hold.
+        assert_eq!(b.check(&scenario, &cap), Vec::<String>::new());
     }
 
     #[test]

@@ -29,14 +29,17 @@ pub fn snapshot_policy(content: &ContentSection) -> SnapshotPolicy {
     }
 }
 
-/// Timing figures of one recording or replay, measured on the board's clock.
+/// Timing figures of a scenario, measured on the board's clock.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Measured {
-    /// The frame rate asked for (recording) or recorded (replay).
+    /// The sensor rate asked for by the recording step that strays most
+    /// (0 = nothing paced to compare).
     pub fps_expected: f64,
-    /// The frame rate achieved.
+    /// That step's sensor rate: sensor frames advanced per second of
+    /// capture time (dropped frames count, so a slow card does not lower it).
     pub fps_achieved: f64,
-    /// Largest deviation of one inter-frame interval from the nominal one, µs.
+    /// Largest deviation of the capture time between two written frames
+    /// from the sensor period times the frames between them, µs.
     pub max_interval_error_us: u64,
     /// Largest lateness of a replayed frame against the recorded schedule, µs.
     pub max_replay_error_us: u64,
@@ -65,49 +68,100 @@ impl fmt::Display for Violation {
     }
 }
 
-/// The figures of a trace (one scenario's events, board-time order):
-/// recording intervals from `FrameWritten.captured_us` against the nominal
-/// period of `fps` (0 = unpaced: no interval or rate check), replay lateness
-/// from `FrameReleased`, drops from `FramesDropped`.
-pub fn measure(events: &[Event], fps: u16) -> Measured {
-    let mut captured = vec![];
-    let mut replay_error = 0u64;
-    let mut dropped = 0u32;
+/// The written frames of one step so far: (sensor seq, capture time) of
+/// the first and of the latest.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    step: u32,
+    first: (u32, u64),
+    last: (u32, u64),
+}
+
+/// The figures of a trace (one scenario's events, board-time order).
+/// `fps_at(step)` is the sensor rate in force during a step (0 = unpaced:
+/// nothing to compare). Recording: written frames' capture times against
+/// the sensor grid (`seq × period`) and the sensor rate per step; replay:
+/// lateness of each released frame against the recorded schedule; drops:
+/// the sum of `FramesDropped`.
+pub fn measure(events: &[Event], fps_at: impl Fn(u32) -> u16) -> Measured {
+    let mut m = Measured {
+        fps_expected: 0.0,
+        fps_achieved: 0.0,
+        max_interval_error_us: 0,
+        max_replay_error_us: 0,
+        dropped_frames: 0,
+    };
+    let mut worst_rate = 0.0f64;
+    let mut run: Option<Run> = None;
+    let mut close_run = |run: Option<Run>, m: &mut Measured| {
+        let Some(Run {
+            step,
+            first: (s0, t0),
+            last: (s1, t1),
+        }) = run
+        else {
+            return;
+        };
+        let fps = fps_at(step);
+        if fps == 0 || t1 <= t0 || s1 <= s0 {
+            return;
+        }
+        let rate = f64::from(s1 - s0) * 1e6 / (t1 - t0) as f64;
+        let off = (rate - f64::from(fps)).abs() / f64::from(fps);
+        if off >= worst_rate {
+            worst_rate = off;
+            m.fps_expected = f64::from(fps);
+            m.fps_achieved = rate;
+        }
+    };
     for e in events {
         match e.kind {
-            EventKind::FrameWritten { captured_us, .. } => captured.push(captured_us),
-            EventKind::FrameReleased { scheduled_us, .. } => {
-                replay_error = replay_error.max(e.t_us.saturating_sub(scheduled_us));
+            EventKind::FrameWritten {
+                seq, captured_us, ..
+            } => {
+                run = match run {
+                    Some(Run {
+                        step,
+                        first,
+                        last: (ps, pt),
+                    }) if step == e.step && seq > ps => {
+                        let fps = fps_at(step);
+                        if fps > 0 {
+                            let period = 1_000_000 / u64::from(fps);
+                            let expected = u64::from(seq - ps).saturating_mul(period);
+                            let got = captured_us.saturating_sub(pt);
+                            m.max_interval_error_us =
+                                m.max_interval_error_us.max(got.abs_diff(expected));
+                        }
+                        Some(Run {
+                            step,
+                            first,
+                            last: (seq, captured_us),
+                        })
+                    }
+                    other => {
+                        close_run(other, &mut m);
+                        Some(Run {
+                            step: e.step,
+                            first: (seq, captured_us),
+                            last: (seq, captured_us),
+                        })
+                    }
+                };
             }
-            EventKind::FramesDropped { count, .. } => dropped = dropped.saturating_add(count),
+            EventKind::FrameReleased { scheduled_us, .. } => {
+                m.max_replay_error_us = m
+                    .max_replay_error_us
+                    .max(e.t_us.saturating_sub(scheduled_us));
+            }
+            EventKind::FramesDropped { count, .. } => {
+                m.dropped_frames = m.dropped_frames.saturating_add(count);
+            }
             EventKind::StepFailed { .. } => {}
         }
     }
-    let nominal = (fps > 0).then(|| 1_000_000 / u64::from(fps));
-    let mut interval_error = 0u64;
-    if let Some(nominal) = nominal {
-        for w in captured.windows(2) {
-            let interval = w[1].saturating_sub(w[0]);
-            interval_error = interval_error.max(interval.abs_diff(nominal));
-        }
-    }
-    let fps_achieved = match (captured.first(), captured.last()) {
-        (Some(&a), Some(&b)) if b > a && captured.len() > 1 => {
-            (captured.len() - 1) as f64 * 1e6 / (b - a) as f64
-        }
-        _ => 0.0,
-    };
-    Measured {
-        fps_expected: if captured.len() > 1 {
-            f64::from(fps)
-        } else {
-            0.0
-        },
-        fps_achieved,
-        max_interval_error_us: interval_error,
-        max_replay_error_us: replay_error,
-        dropped_frames: dropped,
-    }
+    close_run(run, &mut m);
+    m
 }
 
 /// Every figure of `m` outside `tol`; empty when the run is within tolerance.
@@ -141,12 +195,14 @@ pub fn check(tol: &TimingSection, m: &Measured) -> Vec<Violation> {
             allowed: format!("±{} %", tol.fps_percent),
         });
     }
-    if m.dropped_frames > tol.dropped_frames {
-        out.push(Violation {
-            figure: "dropped frames",
-            measured: m.dropped_frames.to_string(),
-            allowed: format!("≤ {}", tol.dropped_frames),
-        });
+    if let Some(allowed) = tol.dropped_frames {
+        if m.dropped_frames > allowed {
+            out.push(Violation {
+                figure: "dropped frames",
+                measured: m.dropped_frames.to_string(),
+                allowed: format!("≤ {allowed}"),
+            });
+        }
     }
     out
 }
@@ -160,7 +216,7 @@ mod tests {
         frame_interval_us: 2000,
         replay_error_us: 3000,
         fps_percent: 5.0,
-        dropped_frames: 0,
+        dropped_frames: Some(0),
     };
 
     fn good() -> Measured {
@@ -215,13 +271,13 @@ mod tests {
         assert_eq!(check(&TOL, &m).len(), 1);
     }
 
-    fn written(t: u64) -> Event {
+    fn written(step: u32, seq: u32, t: u64) -> Event {
         Event {
             t_us: t + 500,
-            step: 1,
+            step,
             kind: EventKind::FrameWritten {
                 index: 0,
-                seq: 0,
+                seq,
                 captured_us: t,
                 payload_len: 0,
                 crc32: 0,
@@ -230,9 +286,20 @@ mod tests {
     }
 
     #[test]
-    fn a_trace_is_measured_against_the_nominal_period() {
-        // 30 fps = 33 333 µs; the third frame comes 2 500 µs late.
-        let mut ev = vec![written(0), written(33_333), written(69_166)];
+    fn recordings_are_measured_against_the_sensor_grid_and_drops_do_not_count_as_lateness() {
+        // 30 fps = 33 333 µs. Step 1: frames 0, 1, then 4 (two dropped,
+        // on the grid), then 5 arriving 2 500 µs late.
+        let mut ev = vec![
+            written(1, 0, 0),
+            written(1, 1, 33_333),
+            written(1, 4, 133_332),
+            written(1, 5, 169_165),
+        ];
+        ev.push(Event {
+            t_us: 100,
+            step: 1,
+            kind: EventKind::FramesDropped { count: 2, seq: 4 },
+        });
         ev.push(Event {
             t_us: 200_000,
             step: 2,
@@ -244,29 +311,46 @@ mod tests {
                 crc32: 0,
             },
         });
-        ev.push(Event {
-            t_us: 0,
-            step: 1,
-            kind: EventKind::FramesDropped { count: 2, seq: 5 },
-        });
-        let m = measure(&ev, 30);
+        let m = measure(&ev, |_| 30);
         assert_eq!(m.max_interval_error_us, 2_500);
         assert_eq!(m.max_replay_error_us, 3_000);
         assert_eq!(m.dropped_frames, 2);
         assert_eq!(m.fps_expected, 30.0);
-        assert!((m.fps_achieved - 2.0 * 1e6 / 69_166.0).abs() < 1e-9);
-        // 28.9 fps is within 5 % of 30.
+        // 5 sensor frames in 169 165 µs: 29.56 fps, within 5 %.
+        assert!((m.fps_achieved - 5e6 / 169_165.0).abs() < 1e-9);
         let v = check(&TOL, &m);
         let figures: Vec<&str> = v.iter().map(|v| v.figure).collect();
         assert_eq!(figures, ["frame interval", "dropped frames"]);
+        // Without a drop tolerance, drops are not judged.
+        let no_drops = TimingSection {
+            dropped_frames: None,
+            ..TOL
+        };
+        assert_eq!(check(&no_drops, &m).len(), 1);
+    }
+
+    #[test]
+    fn each_step_is_measured_at_its_own_rate() {
+        // Step 1 at 10 fps on time, step 3 at 20 fps on time; the sequence
+        // restarts between them (a new sensor setting).
+        let ev = vec![
+            written(1, 0, 0),
+            written(1, 1, 100_000),
+            written(3, 0, 500_000),
+            written(3, 2, 600_000),
+        ];
+        let m = measure(&ev, |step| if step == 1 { 10 } else { 20 });
+        assert_eq!(m.max_interval_error_us, 0);
+        assert_eq!(check(&TOL, &m), vec![]);
     }
 
     #[test]
     fn an_unpaced_or_empty_trace_has_nothing_to_compare() {
-        let m = measure(&[written(0), written(900_000)], 0);
+        let m = measure(&[written(1, 0, 0), written(1, 1, 900_000)], |_| 0);
         assert_eq!(m.max_interval_error_us, 0);
+        assert_eq!(m.fps_expected, 0.0);
         assert_eq!(check(&TOL, &m), vec![]);
-        assert_eq!(check(&TOL, &measure(&[], 30)), vec![]);
+        assert_eq!(check(&TOL, &measure(&[], |_| 30)), vec![]);
     }
 
     #[test]
