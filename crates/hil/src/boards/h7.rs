@@ -9,7 +9,6 @@
 
 pub mod agent;
 pub mod config;
-pub mod firmware;
 pub mod timing;
 
 use std::fmt::Write as _;
@@ -21,8 +20,8 @@ use omv_imageio::StdClock;
 use omv_link::Link;
 
 use crate::board::{Board, BoardError};
+use crate::boards::qemu::firmware::{build, FirmwareBuild};
 use crate::boards::BoardOptions;
-pub use firmware::FirmwareBuild;
 
 pub use agent::AgentBoard;
 pub use config::H7Config;
@@ -58,7 +57,7 @@ fn firmware(opts: &BoardOptions, config: &H7Config) -> (Option<FirmwareBuild>, P
 pub fn prepare(opts: &BoardOptions, config: &H7Config) -> Result<Plan, BoardError> {
     let (spec, default_elf) = firmware(opts, config);
     let elf = match spec {
-        Some(spec) => spec.build().map_err(setup_error)?,
+        Some(spec) => build(&spec).map_err(setup_error)?,
         None => default_elf,
     };
     plan(&config.probe, &opts.probe.flash_args(elf))
