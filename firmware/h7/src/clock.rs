@@ -15,11 +15,16 @@ impl Clock for BoardClock {
 }
 
 impl Wait for BoardClock {
-    /// Spins until the deadline. USB runs in interrupts, so the link keeps
-    /// moving while a paced replay waits; the stream crate never asks for
-    /// more than its `max_wait_us` ahead (Q19), which bounds the spin.
+    /// Spins until the deadline, or until the host sends something: the
+    /// host only talks during a step to abort it (a `Reset` after its
+    /// deadline passed), so bytes waiting on the USB link cancel the wait
+    /// and the step ends with `Cancelled` (see `omv_agent::Executor`).
+    /// USB runs in interrupts, so the link keeps moving meanwhile.
     fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled> {
         while self.now_us() < deadline_us {
+            if crate::usb::host_bytes_waiting() {
+                return Err(Cancelled);
+            }
             core::hint::spin_loop();
         }
         Ok(())

@@ -151,6 +151,11 @@ async fn agent_to_host(tx: &mut Sender<'static, UsbDriver>) -> EndpointError {
     }
 }
 
+/// Bytes from the host are waiting to be read.
+pub fn host_bytes_waiting() -> bool {
+    !RX.is_empty()
+}
+
 /// The link's errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkError {
