@@ -1,5 +1,5 @@
-//! The executor's memory: frame buffer, differencing buffer and the region
-//! memory streams live in, as zero-initialised statics (`.bss`).
+//! The executor's frame buffer and differencing buffer, as zero-initialised
+//! statics (`.bss`). Memory streams live in the PSRAM (`ramdisk::psram`).
 #![allow(unsafe_code)]
 
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -8,16 +8,13 @@ use core::sync::atomic::{AtomicBool, Ordering};
 pub const FRAME: usize = 640 * 480 * 2;
 /// Differencing buffer bytes (same as the frame buffer).
 pub const AUX: usize = FRAME;
-/// Memory-stream region bytes.
-pub const MEMORY: usize = 2 * 1024 * 1024;
 
 static mut FRAME_BUF: [u8; FRAME] = [0; FRAME];
 static mut AUX_BUF: [u8; AUX] = [0; AUX];
-static mut MEMORY_BUF: [u8; MEMORY] = [0; MEMORY];
 static TAKEN: AtomicBool = AtomicBool::new(false);
 
-/// The three buffers; `None` after the first call.
-pub fn take() -> Option<omv_agent::Buffers<'static>> {
+/// The buffers, with `memory` for memory streams; `None` after the first call.
+pub fn take(memory: &'static mut [u8]) -> Option<omv_agent::Buffers<'static>> {
     if TAKEN.swap(true, Ordering::AcqRel) {
         return None;
     }
@@ -27,7 +24,7 @@ pub fn take() -> Option<omv_agent::Buffers<'static>> {
         Some(omv_agent::Buffers {
             frame: &mut *core::ptr::addr_of_mut!(FRAME_BUF),
             aux: &mut *core::ptr::addr_of_mut!(AUX_BUF),
-            memory: &mut *core::ptr::addr_of_mut!(MEMORY_BUF),
+            memory,
         })
     }
 }

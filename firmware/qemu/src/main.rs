@@ -1,8 +1,9 @@
 //! The omv agent firmware for `qemu-system-arm -M mps2-an500` (Cortex-M7).
 //!
 //! UART0 is the host link (a PTY with `-serial pty`), TIMER0 the clock, the
-//! PSRAM a RAM disk holding the card image the host loaded with
-//! `-device loader,file=card.img,addr=0x60000000`. The command loop is
+//! first 8 MiB of the PSRAM a RAM disk holding the card image the host
+//! loaded with `-device loader,file=card.img,addr=0x60000000`, the other
+//! 8 MiB the memory-stream region. The command loop is
 //! `omv_agent::serve` with the shared executor: the same code that runs
 //! in-process for the `sim` board.
 #![no_std]
@@ -33,6 +34,10 @@ const EXIT_SETUP: u32 = 4;
 /// Exit code when QEMU's stdout (the fast response path) closed.
 const EXIT_LINK: u32 = 5;
 
+/// Trace events kept, as on the `sim` board (a 30 s recording at 30 fps
+/// makes about 1 800).
+const EVENTS: usize = 16_384;
+
 /// Who we are in the handshake.
 const INFO: BoardInfo<'static> = BoardInfo {
     board: "qemu",
@@ -43,13 +48,16 @@ const INFO: BoardInfo<'static> = BoardInfo {
 fn main() -> ! {
     let clock = clock::TimerClock::start();
     let mut link = link::Link::new(uart::Uart::init(clock::TIMER_HZ, 115_200));
-    let (Some(bufs), Some(psram)) = (buffers::take(), ramdisk::psram()) else {
+    let Some((card_mem, memory)) = ramdisk::psram() else {
+        exit::exit(EXIT_SETUP)
+    };
+    let Some(bufs) = buffers::take(memory) else {
         exit::exit(EXIT_SETUP)
     };
     // No card image loaded (or not FAT): run without files; the handshake's
     // capabilities tell the host.
-    let card = Card::mount(ramdisk::RamDisk::new(psram)).ok();
-    let mut exec: Executor<'_, _, _, _> =
+    let card = Card::mount(ramdisk::RamDisk::new(card_mem)).ok();
+    let mut exec: Executor<'_, _, _, _, EVENTS> =
         Executor::new(clock, PatternSensor::new(), card.as_ref(), bufs);
     match omv_agent::serve(&mut link, &mut exec, &INFO) {
         Ok(()) => exit::exit(0),

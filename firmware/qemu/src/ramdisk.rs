@@ -1,4 +1,5 @@
-//! The agent's SD card: a RAM disk in the 16 MiB PSRAM at 0x6000_0000.
+//! The agent's SD card: a RAM disk in the first 8 MiB of the PSRAM at
+//! 0x6000_0000 (the other 8 MiB hold memory streams).
 //!
 //! The host writes the card image (MBR + FAT, made by `omv-fatstore`) into
 //! PSRAM before the CPU starts, with
@@ -8,10 +9,13 @@
 use core::cell::RefCell;
 use embedded_sdmmc::{Block, BlockCount, BlockDevice, BlockIdx};
 
-/// Where the card image lives.
+/// Where the card image lives (the start of the PSRAM).
 pub const PSRAM_BASE: usize = 0x6000_0000;
 /// PSRAM size on mps2-an500.
 pub const PSRAM_LEN: usize = 16 * 1024 * 1024;
+/// The card: the first half of the PSRAM (`[card] max_kib` on the host).
+/// The second half (8 MiB, as on the `sim` board) holds memory streams.
+pub const CARD_LEN: usize = 8 * 1024 * 1024;
 
 /// A block access outside the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,8 +100,9 @@ impl BlockDevice for RamDisk {
     }
 }
 
-/// The PSRAM as a byte slice. Call once: a second call would alias.
-pub fn psram() -> Option<&'static mut [u8]> {
+/// The PSRAM as (card, memory-stream region). Call once: a second call
+/// would alias.
+pub fn psram() -> Option<(&'static mut [u8], &'static mut [u8])> {
     use core::sync::atomic::{AtomicBool, Ordering};
     static TAKEN: AtomicBool = AtomicBool::new(false);
     if TAKEN.swap(true, Ordering::AcqRel) {
@@ -107,5 +112,5 @@ pub fn psram() -> Option<&'static mut [u8]> {
     // SAFETY: PSRAM is ordinary RAM at a fixed address on this board, not
     // used by the linker script (memory.x) and handed out only once (TAKEN).
     let mem = unsafe { core::slice::from_raw_parts_mut(PSRAM_BASE as *mut u8, PSRAM_LEN) };
-    Some(mem)
+    Some(mem.split_at_mut(CARD_LEN))
 }

@@ -2,8 +2,9 @@
 //! `agent-qemu`) under `qemu-system-arm -M mps2-an500`, driven over UART0
 //! exposed as a PTY.
 //!
-//! Per scenario the board formats a fresh card image (`omv-fatstore`),
-//! starts QEMU in a scratch directory with the image loaded into PSRAM,
+//! Per scenario the board formats a fresh card image (`omv-fatstore`, the
+//! simulator's geometry for the scenario's capacity, stored up to 8 MiB),
+//! starts QEMU in a scratch directory with the image loaded into the first half of the PSRAM,
 //! finds the PTY on QEMU's output, opens it with `serialport` and speaks
 //! `omv-proto` to the agent through `omv-link` (the same [`AgentBoard`] as
 //! the `h7` board). QEMU is killed when the scenario ends, when anything
@@ -14,6 +15,7 @@
 //! `hil/boards/qemu.toml`): a 4.6 MB stream downloads in ~1 s instead of
 //! ~18 s. Requests always use the UART.
 
+pub mod card;
 pub mod config;
 pub mod firmware;
 pub mod port;
@@ -22,6 +24,7 @@ pub mod size;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -30,6 +33,8 @@ use omv_proto::{Event, Op, Outcome};
 use crate::board::{Board, BoardError, Setup, SnapshotPolicy, TimingPolicy};
 use crate::boards::h7::agent::{capability_names, AgentBoard};
 use crate::boards::BoardOptions;
+use crate::capture::Capture;
+use crate::scenario::Scenario;
 
 pub use config::{QemuConfig, Responses};
 pub use port::QemuPort;
@@ -49,12 +54,6 @@ fn setup_error(message: impl std::fmt::Display) -> BoardError {
     }
 }
 
-/// The card image size for a scenario asking for `capacity_kib`: the
-/// PSRAM holds at most `max_kib`.
-pub fn card_kib(capacity_kib: u64, max_kib: u64) -> u64 {
-    capacity_kib.clamp(1, max_kib)
-}
-
 /// One QEMU run: the agent behind its link, the emulator, its scratch
 /// directory. Fields drop in order: port closed, QEMU killed, files removed.
 struct Session {
@@ -72,9 +71,7 @@ impl Session {
             .prefix("omv-qemu-")
             .tempdir()
             .map_err(|e| setup_error(format!("cannot create a scratch directory: {e}")))?;
-        let bytes = card_kib.saturating_mul(1024);
-        let image = omv_fatstore::format::format_card(bytes)
-            .map_err(|e| setup_error(format!("cannot format a {card_kib} KiB card image: {e}")))?;
+        let image = card::image(card_kib, config.card.max_kib).map_err(setup_error)?;
         let card = scratch.path().join("card.img");
         std::fs::write(&card, image)
             .map_err(|e| setup_error(format!("cannot write {}: {e}", card.display())))?;
@@ -142,6 +139,46 @@ pub fn snapshot_policy(config: &QemuConfig) -> SnapshotPolicy {
     }
 }
 
+/// The sensor rate from each step on: the scenario's, changed by `sensor`
+/// steps that set `fps`.
+fn sensor_rates(initial: u16, capture: &Capture) -> BTreeMap<u32, u16> {
+    let mut rates = BTreeMap::new();
+    rates.insert(0, initial);
+    for st in &capture.steps {
+        if let Op::Sensor(s) = &st.op {
+            if let Some(fps) = s.fps {
+                rates.insert(st.number, fps);
+            }
+        }
+    }
+    rates
+}
+
+/// Every timing figure of `capture` outside the board file's tolerances,
+/// as a failure line.
+pub fn check_timing(
+    timing: &config::TimingSection,
+    scenario: &Scenario,
+    capture: &Capture,
+) -> Vec<String> {
+    let rates = sensor_rates(scenario.sensor.fps, capture);
+    let measured = crate::boards::h7::timing::measure(&capture.events, |step| {
+        rates
+            .range(..=step)
+            .next_back()
+            .map_or(scenario.sensor.fps, |(_, fps)| *fps)
+    });
+    crate::boards::h7::timing::check(&timing.tolerances(), &measured)
+        .iter()
+        .map(|v| {
+            format!(
+                "{} {} is outside the qemu tolerance {} (hil/boards/qemu.toml [timing])",
+                v.figure, v.measured, v.allowed
+            )
+        })
+        .collect()
+}
+
 /// The `qemu` board.
 pub struct QemuBoard {
     config: QemuConfig,
@@ -165,7 +202,7 @@ impl QemuBoard {
     /// Starts QEMU once with `elf` (a fresh default card) to learn the
     /// agent's capabilities; that session serves the first scenario.
     pub fn start(config: QemuConfig, elf: PathBuf, out_dir: PathBuf) -> Result<Self, BoardError> {
-        let session = Session::start(&config, &elf, config.card.max_kib)?;
+        let session = Session::start(&config, &elf, crate::scenario::Card::default().capacity_kib)?;
         let capabilities = capability_names(session.agent.hello().capabilities);
         Ok(QemuBoard {
             config,
@@ -243,11 +280,17 @@ impl Board for QemuBoard {
         &self.capabilities
     }
 
-    /// A fresh card of the scenario's capacity (at most the PSRAM), a
-    /// freshly booted agent: QEMU is restarted unless the running one is
-    /// unused and has the right card.
+    /// Timing figures (redacted in snapshots) against `[timing]` in
+    /// `hil/boards/qemu.toml`.
+    fn check(&self, scenario: &Scenario, capture: &Capture) -> Vec<String> {
+        check_timing(&self.config.timing, scenario, capture)
+    }
+
+    /// A fresh card formatted for the scenario's capacity (stored up to the
+    /// PSRAM's size, see [`card`]), a freshly booted agent: QEMU is
+    /// restarted unless the running one is unused and has the right card.
     fn begin(&mut self, setup: &Setup) -> Result<(), BoardError> {
-        let kib = card_kib(setup.card.capacity_kib, self.config.card.max_kib);
+        let kib = setup.card.capacity_kib;
         let reusable = self
             .session
             .as_ref()
@@ -319,7 +362,7 @@ pub fn dry_run(opts: &BoardOptions) -> Result<String, BoardError> {
     };
     Ok(format!(
         "build:  {build_line}\n\
-         start:  per scenario, in a scratch directory with a fresh card image (omv-fatstore, at most {} KiB):\n        \
+         start:  per scenario, in a scratch directory with a fresh card image (omv-fatstore, the scenario's capacity, stored up to {} KiB):\n        \
          {} {}\n\
          link:   requests to the PTY QEMU announces, responses from {responses}; omv-proto, hello within {} ms, each step within {} ms\n\
          stop:   QEMU is killed at the end of each scenario and on any failure\n\

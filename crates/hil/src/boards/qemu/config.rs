@@ -102,7 +102,7 @@ impl Default for FirmwareSection {
 pub struct CardSection {
     /// Where QEMU loads the card image (the PSRAM).
     pub address: u64,
-    /// The largest card image (KiB): the PSRAM size.
+    /// The largest card image (KiB): the firmware's card half of the PSRAM.
     pub max_kib: u64,
 }
 
@@ -110,7 +110,7 @@ impl Default for CardSection {
     fn default() -> Self {
         CardSection {
             address: 0x6000_0000,
-            max_kib: 16 * 1024,
+            max_kib: 8 * 1024,
         }
     }
 }
@@ -151,7 +151,8 @@ impl Default for SerialSection {
     }
 }
 
-/// `[timing]`: QEMU runs in host real time, so its timing is bucketed.
+/// `[timing]`: how timing appears in snapshots, and the tolerances every
+/// run is checked against.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TimingSection {
@@ -159,6 +160,15 @@ pub struct TimingSection {
     pub quantum_us: u64,
     /// Rates in snapshots are rounded to multiples of this (fps).
     pub fps_step: f64,
+    /// Allowed deviation of one inter-frame capture interval from the
+    /// sensor grid, µs.
+    pub frame_interval_us: u64,
+    /// Allowed lateness of a replayed frame against the recorded schedule, µs.
+    pub replay_error_us: u64,
+    /// Allowed deviation of the achieved sensor rate, percent.
+    pub fps_percent: f64,
+    /// Allowed sensor frames dropped per scenario; absent = not checked.
+    pub dropped_frames: Option<u32>,
 }
 
 impl Default for TimingSection {
@@ -166,6 +176,22 @@ impl Default for TimingSection {
         TimingSection {
             quantum_us: 0,
             fps_step: 1.0,
+            frame_interval_us: 1_000,
+            replay_error_us: 25_000,
+            fps_percent: 1.0,
+            dropped_frames: None,
+        }
+    }
+}
+
+impl TimingSection {
+    /// The tolerances in the form the timing checks take.
+    pub fn tolerances(&self) -> hil_flash::board::TimingSection {
+        hil_flash::board::TimingSection {
+            frame_interval_us: self.frame_interval_us,
+            replay_error_us: self.replay_error_us,
+            fps_percent: self.fps_percent,
+            dropped_frames: self.dropped_frames,
         }
     }
 }
@@ -196,9 +222,9 @@ impl QemuConfig {
         if config.name != "qemu" {
             return Err(bad(format!("name = {:?}, expected \"qemu\"", config.name)));
         }
-        if config.card.max_kib == 0 || config.card.max_kib > 16 * 1024 {
+        if config.card.max_kib == 0 || config.card.max_kib > 8 * 1024 {
             return Err(bad(format!(
-                "[card] max_kib = {}: the PSRAM of mps2-an500 holds 1..=16384 KiB",
+                "[card] max_kib = {}: the firmware keeps the card in the first 8 MiB of the PSRAM: 1..=8192 KiB",
                 config.card.max_kib
             )));
         }
@@ -282,7 +308,7 @@ mod tests {
     fn a_card_larger_than_the_psram_is_refused() {
         let text = "name = \"qemu\"\ndescription = \"x\"\n[card]\nmax_kib = 65536\n";
         let err = QemuConfig::parse(text, Path::new("q.toml")).unwrap_err();
-        assert!(err.message.contains("16384"), "{err}");
+        assert!(err.message.contains("8192"), "{err}");
     }
 
     #[test]

@@ -148,3 +148,126 @@ fn the_agent_under_qemu_writes_what_the_simulator_writes() {
     };
     assert_eq!(results(&on_qemu), results(&on_sim));
 }
+
+/// One frame row of a snapshot's file table without its timing:
+/// (index, offset, size, pixformat, bytes, sha256 prefix).
+type Row = (String, String, String, String, String, String);
+
+/// The file tables of a snapshot: file line -> rows.
+fn snapshot_tables(text: &str) -> Vec<(String, Vec<Row>)> {
+    let mut out: Vec<(String, Vec<Row>)> = Vec::new();
+    let mut in_table = false;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("file ") {
+            out.push((rest.to_owned(), Vec::new()));
+            in_table = true;
+            continue;
+        }
+        if line.trim().is_empty() {
+            in_table = false;
+            continue;
+        }
+        let t: Vec<&str> = line.split_whitespace().collect();
+        if !in_table || t.len() < 6 || t[0] == "index" {
+            continue;
+        }
+        let n = t.len();
+        let row = (t[0], t[1], t[2], t[3], t[n - 2], t[n - 1]);
+        if let Some((_, rows)) = out.last_mut() {
+            let (a, b, c, d, e, f) = row;
+            rows.push((a.into(), b.into(), c.into(), d.into(), e.into(), f.into()));
+        }
+    }
+    out
+}
+
+/// The "N dropped" counts of a snapshot's step results, in order.
+fn dropped_counts(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.contains("  ->  "))
+        .flat_map(|l| l.split(", "))
+        .filter_map(|part| part.strip_suffix(" dropped"))
+        .map(|n| n.rsplit(' ').next().unwrap_or(n).to_owned())
+        .collect()
+}
+
+/// golden/qemu/ against golden/sim/: every accepted qemu snapshot has the
+/// simulator's file tables (offsets, sizes, formats, payload hashes),
+/// timing aside. Hashes may differ only where the boards dropped different
+/// sensor frames (the simulator's card model is slower than QEMU's RAM
+/// disk); the layout never may.
+#[test]
+fn golden_qemu_frame_tables_equal_the_simulators() {
+    let dir = root().join("golden/qemu");
+    let mut compared = 0;
+    let mut same_content = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("snap") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_owned();
+        let sim_path = root().join("golden/sim").join(&name);
+        let Ok(sim) = std::fs::read_to_string(&sim_path) else {
+            continue;
+        };
+        let qemu = std::fs::read_to_string(&path).unwrap();
+        let (q, s) = (snapshot_tables(&qemu), snapshot_tables(&sim));
+        let layout = |t: &[(String, Vec<Row>)]| {
+            t.iter()
+                .map(|(file, rows)| {
+                    let rows: Vec<_> = rows
+                        .iter()
+                        .map(|r| {
+                            (
+                                r.0.clone(),
+                                r.1.clone(),
+                                r.2.clone(),
+                                r.3.clone(),
+                                r.4.clone(),
+                            )
+                        })
+                        .collect();
+                    (file.clone(), rows)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            layout(&q),
+            layout(&s),
+            "{}: file layout differs from the simulator's",
+            path.display()
+        );
+        if dropped_counts(&qemu) == dropped_counts(&sim) {
+            assert_eq!(
+                q,
+                s,
+                "{}: same sensor frames, different content",
+                path.display()
+            );
+            same_content += 1;
+        }
+        compared += 1;
+    }
+    assert!(
+        compared >= 10,
+        "only {compared} qemu snapshots have a sim counterpart"
+    );
+    assert!(
+        same_content >= compared - 2,
+        "{same_content} of {compared} with equal content"
+    );
+}
+
+#[test]
+fn snapshot_tables_and_drop_counts_are_read_from_the_text() {
+    let text = "steps:\n   #2  record 30  ->  30 frames from #0, 237 dropped, 1 us .. 2 us\n\n\
+                file /sdcard/a.bin: 100 bytes, V2.0, 1 frames\n  index offset size pixformat elapsed bytes sha256\n      \
+                0 16 32x24 GRAYSCALE 295000 us 768 0db2d6bf\n\ntiming:\n";
+    let t = snapshot_tables(text);
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].1.len(), 1);
+    assert_eq!(t[0].1[0].3, "GRAYSCALE");
+    assert_eq!(t[0].1[0].5, "0db2d6bf");
+    assert_eq!(dropped_counts(text), vec!["237"]);
+}
