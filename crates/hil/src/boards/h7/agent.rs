@@ -446,6 +446,44 @@ mod tests {
     }
 
     #[test]
+    fn sensor_steps_change_the_rate_from_their_step_on() {
+        use crate::capture::StepRecord;
+        use crate::scenario::Expect;
+        let step = |number: u32, op: Op| StepRecord {
+            number,
+            line: 0,
+            op,
+            for_us: None,
+            expect: Expect::Ok,
+            outcome: Outcome::Ok(omv_proto::Value::None),
+            failure: None,
+        };
+        let fps = |f: Option<u16>| {
+            Op::Sensor(SensorSettings {
+                fps: f,
+                ..Default::default()
+            })
+        };
+        let cap = Capture {
+            scenario: "s".into(),
+            board: "h7".into(),
+            seed: 0,
+            steps: vec![
+                step(0, fps(Some(30))),
+                step(1, Op::Record { frames: 2 }),
+                step(2, fps(None)),
+                step(3, fps(Some(10))),
+                step(4, Op::Record { frames: 2 }),
+            ],
+            events: vec![],
+            files: vec![],
+        };
+        let rates = sensor_rates(25, &cap);
+        let at = |s: u32| *rates.range(..=s).next_back().unwrap().1;
+        assert_eq!((at(0), at(1), at(2), at(3), at(4)), (30, 30, 30, 10, 10));
+    }
+
+    #[test]
     fn capability_names_follow_the_flags() {
         let c = Capabilities(Capabilities::FILES | Capabilities::MEMORY | Capabilities::POWER_CUT);
         assert_eq!(capability_names(c), ["files", "memory", "power-cut"]);
