@@ -76,8 +76,16 @@ impl Clock for TimerClock {
 }
 
 impl Wait for TimerClock {
+    /// Sleeps until the deadline, or until the host sends something: the
+    /// host only talks during a step to abort it (a request after its
+    /// deadline passed), so waiting bytes cancel the wait and the step ends
+    /// with `Cancelled`, as on the h7 agent.
     fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled> {
         loop {
+            if crate::uart::host_bytes_waiting() {
+                regs::write(TIMER1, CTRL, 0);
+                return Err(Cancelled);
+            }
             let now = self.ticks();
             let target = deadline_us.saturating_mul(TICKS_PER_US);
             if now >= target {
@@ -87,7 +95,9 @@ impl Wait for TimerClock {
             let left = u32::try_from(target - now).unwrap_or(u32::MAX);
             Self::arm_alarm(left);
             // Any interrupt (alarm, UART, wrap) wakes us; the loop re-checks.
-            regs::sleep_unless(|| regs::read(TIMER1, INTSTATUS) & 1 != 0);
+            regs::sleep_unless(|| {
+                regs::read(TIMER1, INTSTATUS) & 1 != 0 || crate::uart::host_bytes_waiting()
+            });
         }
     }
 }

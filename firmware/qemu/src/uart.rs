@@ -104,12 +104,15 @@ impl Uart {
     /// Blocks (WFI) until at least one byte is buffered.
     pub fn wait_readable(&self) {
         while self.available() == 0 {
-            regs::sleep_unless(|| {
-                critical_section::with(|cs| !RX.borrow_ref(cs).is_empty())
-                    || regs::read(UART0, STATE) & STATE_RX_FULL != 0
-            });
+            regs::sleep_unless(host_bytes_waiting);
         }
     }
+}
+
+/// Bytes from the host are waiting (in the ring or the holding register).
+pub fn host_bytes_waiting() -> bool {
+    critical_section::with(|cs| !RX.borrow_ref(cs).is_empty())
+        || regs::read(UART0, STATE) & STATE_RX_FULL != 0
 }
 
 /// Moves the byte in the holding register (if any) into the ring, unless

@@ -3,10 +3,15 @@
 //!
 //! Flash = allocated sections with contents (vector table, code, read-only
 //! data, the initial values of `.data`); RAM = `.data` + `.bss` +
-//! `.uninit` (the stack is the rest of RAM and is not counted). The split
-//! sums symbol sizes by the crate in their (mangled) path; generic code of
-//! the stream crate instantiated elsewhere still carries its path. Bytes no
-//! symbol claims (padding, literal pools) count as "rest".
+//! `.uninit` (the stack is the rest of RAM and is not counted).
+//!
+//! The split: with LTO most of the stream crate is inlined into its
+//! callers, so symbol names undercount it. Code is therefore attributed by
+//! the DWARF line table (every instruction range belongs to the source file
+//! it came from, inlined or not: files under the crate's source directory
+//! count for it); data by symbol names (`omv_imageio` in the mangled path).
+//! Without debug information code falls back to symbol names too. Bytes
+//! nothing claims (padding, literal pools) count as "rest".
 
 use std::path::Path;
 
@@ -38,6 +43,9 @@ pub struct ElfSize {
     pub stream_crate: Split,
     /// The name matched for the stream crate.
     pub crate_name: String,
+    /// True when code was attributed from the DWARF line table (false:
+    /// from symbol names, an undercount under LTO).
+    pub from_line_table: bool,
 }
 
 impl ElfSize {
@@ -57,7 +65,8 @@ impl ElfSize {
              {:<14} {:>10} {:>10}\n\
              {:<14} {:>10} {:>10}\n\
              {:<14} {:>10} {:>10}\n\
-             {:<14} {:>10} {:>10}\n",
+             {:<14} {:>10} {:>10}\n\
+             (stream crate code {})\n",
             self.text,
             self.rodata,
             self.data,
@@ -73,7 +82,12 @@ impl ElfSize {
             rest.ram,
             "total",
             self.total.flash,
-            self.total.ram
+            self.total.ram,
+            if self.from_line_table {
+                "from the DWARF line table, inlined code included"
+            } else {
+                "from symbol names: inlined code is counted as rest"
+            }
         )
     }
 }
@@ -133,9 +147,76 @@ fn split_of(region: Region, size: u64) -> Split {
     }
 }
 
-/// Measures the ELF bytes `elf`; symbols whose mangled name contains
-/// `crate_name` (e.g. `omv_imageio`) are the stream crate.
-pub fn measure(elf: &[u8], crate_name: &str, path: &str) -> Result<ElfSize, SizeError> {
+/// Code bytes whose line-table rows name a file whose path contains
+/// `source_dir`; `None` without a usable line table.
+fn code_from_lines(file: &object::File<'_>, source_dir: &str) -> Option<u64> {
+    use gimli::{EndianSlice, RunTimeEndian};
+    let endian = if file.is_little_endian() {
+        RunTimeEndian::Little
+    } else {
+        RunTimeEndian::Big
+    };
+    let load = |id: gimli::SectionId| -> Result<EndianSlice<'_, RunTimeEndian>, gimli::Error> {
+        let data = file
+            .section_by_name(id.name())
+            .and_then(|s| s.data().ok())
+            .unwrap_or(&[]);
+        Ok(EndianSlice::new(data, endian))
+    };
+    let dwarf = gimli::Dwarf::load(load).ok()?;
+    let mut units = dwarf.units();
+    let mut total = 0u64;
+    let mut rows_seen = false;
+    while let Ok(Some(header)) = units.next() {
+        let Ok(unit) = dwarf.unit(header) else {
+            continue;
+        };
+        let Some(program) = unit.line_program.clone() else {
+            continue;
+        };
+        let mut rows = program.rows();
+        // (address, counts for the crate) of the previous row of the sequence.
+        let mut prev: Option<(u64, bool)> = None;
+        while let Ok(Some((header, row))) = rows.next_row() {
+            rows_seen = true;
+            if let Some((addr, ours)) = prev {
+                if ours && row.address() > addr {
+                    total = total.saturating_add(row.address() - addr);
+                }
+            }
+            if row.end_sequence() {
+                prev = None;
+                continue;
+            }
+            let ours = row.file(header).is_some_and(|f| {
+                let name = dwarf.attr_string(&unit, f.path_name()).ok();
+                let dir = f
+                    .directory(header)
+                    .and_then(|d| dwarf.attr_string(&unit, d).ok());
+                let joined = format!(
+                    "{}/{}",
+                    dir.map(|d| d.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    name.map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                );
+                joined.contains(source_dir)
+            });
+            prev = Some((row.address(), ours));
+        }
+    }
+    rows_seen.then_some(total)
+}
+
+/// Measures the ELF bytes `elf`: the stream crate is the code from files
+/// under `source_dir` (e.g. `crates/imageio/`) and the symbols whose
+/// mangled name contains `crate_name` (e.g. `omv_imageio`).
+pub fn measure(
+    elf: &[u8],
+    crate_name: &str,
+    source_dir: &str,
+    path: &str,
+) -> Result<ElfSize, SizeError> {
     let file = object::File::parse(elf).map_err(|e| SizeError {
         path: path.to_owned(),
         message: format!("not an ELF file: {e}"),
@@ -157,6 +238,8 @@ pub fn measure(elf: &[u8], crate_name: &str, path: &str) -> Result<ElfSize, Size
         out.total.flash += s.flash;
         out.total.ram += s.ram;
     }
+    let line_code = code_from_lines(&file, source_dir);
+    out.from_line_table = line_code.is_some();
     for symbol in file.symbols() {
         if symbol.size() == 0 || !symbol.name().is_ok_and(|n| n.contains(crate_name)) {
             continue;
@@ -168,10 +251,14 @@ pub fn measure(elf: &[u8], crate_name: &str, path: &str) -> Result<ElfSize, Size
             continue;
         };
         let Some(r) = region(&section) else { continue };
+        if r == Region::Text && line_code.is_some() {
+            continue;
+        }
         let s = split_of(r, symbol.size());
         out.stream_crate.flash += s.flash;
         out.stream_crate.ram += s.ram;
     }
+    out.stream_crate.flash += line_code.unwrap_or(0);
     if out.total.flash == 0 {
         return Err(SizeError {
             path: path.to_owned(),
@@ -181,14 +268,14 @@ pub fn measure(elf: &[u8], crate_name: &str, path: &str) -> Result<ElfSize, Size
     Ok(out)
 }
 
-/// Measures the ELF file at `path`.
-pub fn measure_file(path: &Path, crate_name: &str) -> Result<ElfSize, SizeError> {
+/// Measures the ELF file at `path` (see [`measure`]).
+pub fn measure_file(path: &Path, crate_name: &str, source_dir: &str) -> Result<ElfSize, SizeError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| SizeError {
         path: shown.clone(),
         message: format!("cannot read: {e}"),
     })?;
-    measure(&bytes, crate_name, &shown)
+    measure(&bytes, crate_name, source_dir, &shown)
 }
 
 #[cfg(test)]
@@ -198,7 +285,7 @@ mod tests {
 
     #[test]
     fn garbage_is_not_an_elf() {
-        let err = measure(b"not an elf", "omv_imageio", "x.elf").unwrap_err();
+        let err = measure(b"not an elf", "omv_imageio", "crates/imageio/", "x.elf").unwrap_err();
         assert!(err.to_string().contains("not an ELF"), "{err}");
     }
 
