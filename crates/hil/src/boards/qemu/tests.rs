@@ -356,3 +356,56 @@ fn the_firmware_fits_and_its_size_is_split_by_crate() {
     assert!(s.stream_crate.flash < s.total.flash / 2);
     assert!(s.text > 0 && s.bss > 0);
 }
+
+#[test]
+fn dry_run_shows_the_build_and_the_emulator_command_and_starts_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    let opts = BoardOptions {
+        root: root(),
+        board_file: root().join("hil/boards/qemu.toml"),
+        out_dir: out.path().to_owned(),
+        probe: Default::default(),
+    };
+    let text = dry_run(&opts).unwrap();
+    for needle in [
+        "cargo build --release -p agent-qemu",
+        "qemu-system-arm -M mps2-an500 -display none -monitor none -serial pty",
+        "-device loader,file=<scratch>/card.img,addr=0x60000000",
+        "arg=link=semihosting",
+        "-icount shift=0,sleep=on",
+        "responses from QEMU's stdout (semihosting)",
+        "dry run: nothing was built or started",
+    ] {
+        assert!(text.contains(needle), "dry run lacks {needle:?}:\n{text}");
+    }
+}
+
+/// QEMU dying under a scenario is a board error that says so (with its exit
+/// status), and the board is left with nothing running.
+#[test]
+fn an_emulator_that_dies_mid_scenario_is_reported_and_cleaned_up() {
+    let out = tempfile::tempdir().unwrap();
+    let mut board = QemuBoard::start(config(), elf(), out.path().to_owned()).unwrap();
+    let setup = Setup {
+        scenario: "dies".into(),
+        seed: 1,
+        card: crate::scenario::Card::default(),
+    };
+    board.begin(&setup).unwrap();
+    let pid = board.qemu_pid().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let err = board
+        .run(1, &Op::Query(omv_proto::Query::IsClosed))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("QEMU exited"), "{err}");
+    assert!(board.qemu_pid().is_none(), "the board stopped its session");
+    assert!(out.path().join("dies.qemu.log").is_file());
+    // The next scenario gets a fresh emulator.
+    board.begin(&setup).unwrap();
+    assert!(board.run(1, &Op::Query(omv_proto::Query::IsClosed)).is_ok());
+}
