@@ -61,17 +61,26 @@ struct Session {
     qemu: QemuProcess,
     scratch: tempfile::TempDir,
     card_kib: u64,
+    /// [`QemuBoard::preload`] generation the card was made with.
+    files_gen: u64,
     /// A step ran since the start: the card is no longer fresh.
     used: bool,
 }
 
 impl Session {
-    fn start(config: &QemuConfig, elf: &Path, card_kib: u64) -> Result<Session, BoardError> {
+    fn start(
+        config: &QemuConfig,
+        elf: &Path,
+        card_kib: u64,
+        files: &[(String, Vec<u8>)],
+        files_gen: u64,
+    ) -> Result<Session, BoardError> {
         let scratch = tempfile::Builder::new()
             .prefix("omv-qemu-")
             .tempdir()
             .map_err(|e| setup_error(format!("cannot create a scratch directory: {e}")))?;
-        let image = card::image(card_kib, config.card.max_kib).map_err(setup_error)?;
+        let image =
+            card::image_with_files(card_kib, config.card.max_kib, files).map_err(setup_error)?;
         let card = scratch.path().join("card.img");
         std::fs::write(&card, image)
             .map_err(|e| setup_error(format!("cannot write {}: {e}", card.display())))?;
@@ -98,6 +107,7 @@ impl Session {
             qemu,
             scratch,
             card_kib,
+            files_gen,
             used: false,
         })
     }
@@ -187,6 +197,10 @@ pub struct QemuBoard {
     capabilities: Vec<&'static str>,
     session: Option<Session>,
     scenario: String,
+    /// Files written into every card image from the next `begin` on.
+    files: Vec<(String, Vec<u8>)>,
+    /// Bumped by every `preload`, so a card made before it is not reused.
+    files_gen: u64,
 }
 
 impl std::fmt::Debug for QemuBoard {
@@ -202,7 +216,8 @@ impl QemuBoard {
     /// Starts QEMU once with `elf` (a fresh default card) to learn the
     /// agent's capabilities; that session serves the first scenario.
     pub fn start(config: QemuConfig, elf: PathBuf, out_dir: PathBuf) -> Result<Self, BoardError> {
-        let session = Session::start(&config, &elf, crate::scenario::Card::default().capacity_kib)?;
+        let kib = crate::scenario::Card::default().capacity_kib;
+        let session = Session::start(&config, &elf, kib, &[], 0)?;
         let capabilities = capability_names(session.agent.hello().capabilities);
         Ok(QemuBoard {
             config,
@@ -211,7 +226,20 @@ impl QemuBoard {
             capabilities,
             session: Some(session),
             scenario: String::new(),
+            files: Vec::new(),
+            files_gen: 0,
         })
+    }
+
+    /// Puts `bytes` at `path` (e.g. `/sdcard/replay.bin`) on the card of
+    /// every scenario from the next [`begin`](Board::begin) on, written on
+    /// the host into the card image: the fast way to hand the firmware a
+    /// stream to replay (the emulated UART carries ~10 KB/s towards it).
+    pub fn preload(&mut self, path: impl Into<String>, bytes: Vec<u8>) {
+        let path = path.into();
+        self.files.retain(|(p, _)| *p != path);
+        self.files.push((path, bytes));
+        self.files_gen = self.files_gen.wrapping_add(1);
     }
 
     /// The PTY of the running emulator, if any (for tests and logs).
@@ -294,13 +322,19 @@ impl Board for QemuBoard {
         let reusable = self
             .session
             .as_ref()
-            .is_some_and(|s| !s.used && s.card_kib == kib);
+            .is_some_and(|s| !s.used && s.card_kib == kib && s.files_gen == self.files_gen);
         if !reusable {
             self.stop();
         }
         self.scenario = setup.scenario.clone();
         if self.session.is_none() {
-            self.session = Some(Session::start(&self.config, &self.elf, kib)?);
+            self.session = Some(Session::start(
+                &self.config,
+                &self.elf,
+                kib,
+                &self.files,
+                self.files_gen,
+            )?);
         }
         let setup = setup.clone();
         self.with_agent(|a| a.begin(&setup))

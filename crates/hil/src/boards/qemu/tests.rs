@@ -409,3 +409,46 @@ fn an_emulator_that_dies_mid_scenario_is_reported_and_cleaned_up() {
     board.begin(&setup).unwrap();
     assert!(board.run(1, &Op::Query(omv_proto::Query::IsClosed)).is_ok());
 }
+
+/// A stream recorded elsewhere (here: on the simulator) is put on the qemu
+/// card by the host, and the agent replays it.
+#[test]
+fn a_preloaded_stream_is_replayed_by_the_agent() {
+    let on_sim = runner::capture(
+        &mut SimBoard::new().unwrap(),
+        &scenario("seek-forward-back"),
+        3,
+    )
+    .unwrap();
+    let file = on_sim.files[0].bytes.clone().unwrap();
+    let frames = StreamTable::parse(&file).frames.len();
+    assert!(frames >= 5);
+    let out = tempfile::tempdir().unwrap();
+    let mut board = QemuBoard::start(config(), elf(), out.path().to_owned()).unwrap();
+    board.preload("/sdcard/replay.bin", file.clone());
+    let setup = Setup {
+        scenario: "preloaded".into(),
+        seed: 3,
+        card: crate::scenario::Card::default(),
+    };
+    board.begin(&setup).unwrap();
+    let open = Op::OpenFile {
+        path: omv_proto::bounded("/sdcard/replay.bin"),
+        mode: omv_proto::bounded("r"),
+        write_version: None,
+    };
+    assert!(board.run(1, &open).unwrap().is_ok());
+    let replay = Op::Replay {
+        frames: None,
+        args: omv_proto::ReadArgs {
+            copy_to_fb: true,
+            loop_: false,
+            pause: false,
+        },
+    };
+    let text = format!("{:?}", board.run(2, &replay).unwrap());
+    assert!(text.contains(&format!("frames: {frames}")), "{text}");
+    assert!(board.run(3, &Op::Close).unwrap().is_ok());
+    assert_eq!(board.download("/sdcard/replay.bin").unwrap(), Some(file));
+    board.end().unwrap();
+}
