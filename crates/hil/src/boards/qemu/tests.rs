@@ -452,3 +452,19 @@ fn a_preloaded_stream_is_replayed_by_the_agent() {
     assert_eq!(board.download("/sdcard/replay.bin").unwrap(), Some(file));
     board.end().unwrap();
 }
+
+#[test]
+fn a_board_without_qemu_installed_says_how_to_install_it() {
+    let mut config = config();
+    config.qemu.program = "qemu-system-arm-not-installed".into();
+    let out = tempfile::tempdir().unwrap();
+    let err = QemuBoard::start(
+        config,
+        PathBuf::from("agent-qemu.elf"),
+        out.path().to_owned(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("board `qemu` could not be set up"), "{err}");
+    assert!(err.contains("apt-get install qemu-system-arm"), "{err}");
+}
