@@ -150,6 +150,18 @@ const STEPS: &[Step] = &[
         ],
     },
     Step {
+        name: "the main job: every scenario on the sim board (golden/sim/, JUnit report)",
+        program: "cargo",
+        args: &[
+            "xtask",
+            "hil",
+            "--board",
+            "sim",
+            "--junit",
+            "target/hil/sim/junit.xml",
+        ],
+    },
+    Step {
         name: "scenarios on the qemu board (agent-qemu under qemu-system-arm, golden/qemu/)",
         program: "cargo",
         args: &["xtask", "hil", "--board", "qemu"],
