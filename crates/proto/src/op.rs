@@ -13,7 +13,10 @@ use crate::types::{Content, ModeStr, Path, PixFormat};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     /// Change some sensor settings; `None` fields keep their value. Takes
-    /// effect at the next snapshot; the frame counter and pacing restart.
+    /// effect at once: the frame counter restarts at 0 and the sensor's
+    /// frame clock starts at this step's time, as a real sensor starts
+    /// streaming when configured (so the time the following steps take
+    /// decides which frame the first snapshot gets).
     Sensor(SensorSettings),
     /// `ImageIO(path, mode)`: open a file stream. `mode` is passed through
     /// unchanged so invalid modes can be tested (`"W"`, `"rw"`).
