@@ -141,7 +141,7 @@ impl Default for Card {
     fn default() -> Self {
         Card {
             profile: "class10".into(),
-            capacity_kib: 64 * 1024,
+            capacity_kib: 4 * 1024 * 1024,
         }
     }
 }
