@@ -65,6 +65,8 @@ mod file;
 pub mod format;
 mod path;
 mod store;
+#[cfg(feature = "std")]
+pub mod tools;
 
 pub use error::{FsError, StoreError};
 pub use file::{FatFile, StoreRef, SCRATCH_NAME};

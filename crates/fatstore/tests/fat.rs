@@ -3,14 +3,11 @@
 #![cfg(feature = "std")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::process::Command;
 use std::rc::Rc;
 
 use embedded_io::{Read, Seek, SeekFrom, Write};
-use omv_fatstore::format::{
-    format_card_with, FatKind, FormatOptions, MemCard, PARTITION_START_LBA,
-};
+use omv_fatstore::format::{format_card_with, FatKind, FormatOptions, MemCard};
+use omv_fatstore::tools;
 use omv_fatstore::{FatFile, FatStore, OpenMode, StoreError};
 use omv_imageio::{FileOptions, FileStream, Image, ManualClock, PixFormat, ReadOptions};
 
@@ -31,46 +28,12 @@ fn card(kind: FatKind, cluster: Option<u32>) -> MemCard {
 fn check_with_linux_tools(image: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("card.img");
-    let part = dir.path().join("part.img");
     std::fs::write(&img, image).unwrap();
-    let off = PARTITION_START_LBA as usize * 512;
-    std::fs::write(&part, &image[off..]).unwrap();
-    let fsck = run("fsck.fat", &["-n", path(&part)]);
-    assert!(fsck.0, "fsck.fat -n reported problems:\n{}", fsck.1);
-    let spec = format!("{}@@{}", path(&img), off);
-    let mdir = run("mdir", &["-i", &spec, "::/"]);
-    assert!(mdir.0, "mdir failed:\n{}", mdir.1);
-    mdir.1
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Run a dosfstools/mtools program: from `PATH`, else from `/usr/sbin` or
-/// `/sbin` (where Debian puts `fsck.fat`, not always on a user's `PATH`).
-/// A missing tool fails the test: CI installs both packages.
-fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let candidates = [
-        tool.to_string(),
-        format!("/usr/sbin/{tool}"),
-        format!("/sbin/{tool}"),
-    ];
-    let out = candidates
-        .iter()
-        .find_map(|t| {
-            Command::new(t)
-                .args(args)
-                .env("MTOOLS_SKIP_CHECK", "1")
-                .output()
-                .ok()
-        })
-        .unwrap_or_else(|| {
-            panic!("{tool} not found: install dosfstools and mtools (apt-get install dosfstools mtools)")
-        });
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    let fsck = tools::fsck(&img).unwrap_or_else(|e| panic!("{e}"));
+    assert!(fsck.ok, "fsck.fat -n reported problems:\n{}", fsck.text);
+    let mdir = tools::mdir(&img).unwrap_or_else(|e| panic!("{e}"));
+    assert!(mdir.ok, "mdir failed:\n{}", mdir.text);
+    mdir.text
 }
 
 fn write_stream<F: omv_imageio::Storage>(file: F, frames: u32) -> F {

@@ -2,10 +2,10 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::Command;
 
 use embedded_sdmmc::{Block, BlockDevice, BlockIdx};
 use imageio_sim::{BoardConfig, CardError, CardProfile, Faults, SimBoard, SimCard, SimClock};
+use omv_fatstore::tools;
 use omv_imageio::ReadOptions;
 
 fn blank(profile: CardProfile, seed: u64) -> (SimCard, SimClock) {
@@ -160,44 +160,14 @@ fn out_of_range_blocks_are_errors() {
     assert!(card.write(&block(0), BlockIdx(last - 1)).is_ok());
 }
 
-/// Run a dosfstools/mtools program: from `PATH`, else from `/usr/sbin` or
-/// `/sbin` (where Debian puts `fsck.fat`, not always on a user's `PATH`).
-/// A missing tool fails the test: CI installs both packages.
-fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let candidates = [
-        tool.to_string(),
-        format!("/usr/sbin/{tool}"),
-        format!("/sbin/{tool}"),
-    ];
-    let out = candidates
-        .iter()
-        .find_map(|t| {
-            Command::new(t)
-                .args(args)
-                .env("MTOOLS_SKIP_CHECK", "1")
-                .output()
-                .ok()
-        })
-        .unwrap_or_else(|| {
-            panic!("{tool} not found: install dosfstools and mtools (apt-get install dosfstools mtools)")
-        });
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
-}
-
-/// `fsck.fat -n` on the partition (copied out: fsck.fat has no offset
-/// option) and `mdir` on the whole image; returns mdir's listing.
+/// `fsck.fat -n` on the partition and `mdir` on the whole image; returns
+/// mdir's listing. A missing tool fails the test: CI installs both packages.
 fn check_image(img: &Path) -> String {
-    let data = std::fs::read(img).unwrap();
-    let part = img.with_extension("part");
-    std::fs::write(&part, &data[1 << 20..]).unwrap();
-    let (ok, text) = run("fsck.fat", &["-n", part.to_str().unwrap()]);
-    assert!(ok, "fsck.fat -n:\n{text}");
-    let spec = format!("{}@@1M", img.to_str().unwrap());
-    let (ok, listing) = run("mdir", &["-i", &spec, "::/"]);
-    assert!(ok, "mdir:\n{listing}");
-    listing
+    let fsck = tools::fsck(img).unwrap_or_else(|e| panic!("{e}"));
+    assert!(fsck.ok, "fsck.fat -n:\n{}", fsck.text);
+    let mdir = tools::mdir(img).unwrap_or_else(|e| panic!("{e}"));
+    assert!(mdir.ok, "mdir:\n{}", mdir.text);
+    mdir.text
 }
 
 fn record_and_close(b: &mut SimBoard, frames: u32) {
@@ -297,19 +267,17 @@ fn after_a_power_cut_fsck_finds_the_unsynced_clusters_as_on_a_real_card() {
     let img = dir.path().join("cut.img");
     b.save_image(&img).unwrap();
     // mdir lists the length of the last sync: 5 frames.
-    let spec = format!("{}@@1M", img.to_str().unwrap());
-    let (ok, listing) = run("mdir", &["-i", &spec, "::/"]);
-    assert!(ok, "{listing}");
+    let mdir = tools::mdir(&img).unwrap_or_else(|e| panic!("{e}"));
+    assert!(mdir.ok, "{}", mdir.text);
+    let listing = mdir.text;
     let synced = 16 + 5 * (32 + 153_600u64);
     assert!(listing.contains(&synced.to_string()), "{listing}");
     // fsck.fat sees the clusters allocated for frames 6 to 8 past that
     // length (the FAT was written as the file grew) and would cut the
     // chain: exactly what it reports for a real card pulled mid-recording.
-    let data = std::fs::read(&img).unwrap();
-    let part = dir.path().join("cut.part");
-    std::fs::write(&part, &data[1 << 20..]).unwrap();
-    let (ok, report) = run("fsck.fat", &["-n", part.to_str().unwrap()]);
-    assert!(!ok, "{report}");
+    let fsck = tools::fsck(&img).unwrap_or_else(|e| panic!("{e}"));
+    let report = fsck.text;
+    assert!(!fsck.ok, "{report}");
     assert!(
         report.contains(&format!(
             "File size is {synced} bytes, cluster chain length is >"
