@@ -109,6 +109,14 @@ impl<'m, F: Storage, T: Wait, const N: usize> ImageIo<'m, F, T, N> {
         }
     }
 
+    /// The stream's time source (to read or, in tests, move its clock).
+    pub fn time_mut(&mut self) -> &mut T {
+        match self {
+            ImageIo::File(s) => s.time_mut(),
+            ImageIo::Memory(s) => s.time_mut(),
+        }
+    }
+
     /// `write(image)`.
     pub fn write(&mut self, img: &Image<'_>) -> Result<()> {
         match self {

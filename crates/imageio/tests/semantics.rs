@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use omv_imageio::{
-    memory_stream_bytes, ErrorKind, FileOptions, Image, ImageIo, ManualClock, MemoryLayout,
+    memory_stream_bytes, Clock, ErrorKind, FileOptions, Image, ImageIo, ManualClock, MemoryLayout,
     MemoryStream, PixFormat, ReadOptions, StdIo, StreamType, Version,
 };
 use std::io::Cursor;
@@ -101,7 +101,6 @@ fn tv5_at(t0: u64) -> Stream {
 }
 
 fn now(s: &mut Stream) -> u64 {
-    use omv_imageio::Clock;
     s.time_mut().now_us()
 }
 
@@ -498,31 +497,17 @@ fn memory_replay_is_paced_by_the_recorded_timing() {
     .unwrap();
     assert_eq!(m.stream_type(), StreamType::Memory);
     for dt in [10, 20, 30] {
-        if let ImageIo::Memory(s) = &mut m {
-            s.time_mut().advance_ms(dt);
-        }
+        m.time_mut().advance_ms(dt);
         m.write(&Image::new(1, 1, PixFormat::Grayscale, &[dt as u8]))
             .unwrap();
     }
     m.seek(0).unwrap();
     let mut fb = [0u8; 4];
-    let start = match &mut m {
-        ImageIo::Memory(s) => {
-            use omv_imageio::Clock;
-            s.time_mut().now_us()
-        }
-        ImageIo::File(_) => unreachable!(),
-    };
+    let start = m.time_mut().now_us();
     for _ in 0..3 {
         m.read(&mut fb, ReadOptions::PACED_ONCE).unwrap();
     }
-    let end = match &mut m {
-        ImageIo::Memory(s) => {
-            use omv_imageio::Clock;
-            s.time_mut().now_us()
-        }
-        ImageIo::File(_) => unreachable!(),
-    };
+    let end = m.time_mut().now_us();
     assert_eq!(end - start, 60_000);
 }
 
