@@ -6,7 +6,7 @@ use embedded_sdmmc::BlockDevice;
 use omv_fatstore::OpenMode;
 use omv_imageio::{
     memory_stream_bytes, Error as IoError, ErrorKind, FileOptions, FileStream, Image, ImageIo,
-    MemoryStream, Mode, ReadOptions, Version, Wait,
+    Mode, ReadOptions, Version, Wait,
 };
 use omv_proto::{
     crc32, format_bounded, Capabilities, DiffSummary, ErrorName, Event, EventKind, Fault,

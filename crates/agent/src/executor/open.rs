@@ -125,19 +125,10 @@ where
                 available,
             })));
         }
-        let max_wait = FileOptions::default().max_wait_us;
-        // Checked above: the layout is valid and fits, so `new` cannot fail.
-        let m = MemoryStream::new(
-            buf,
-            width,
-            height,
-            pixformat,
-            count,
-            self.clock.clone(),
-            max_wait,
-        )
-        .map_err(io)?;
-        self.stream = Some(ImageIo::Memory(m));
+        // Checked above: the layout is valid and fits, so this cannot fail.
+        let m = ImageIo::memory(buf, width, height, pixformat, count, self.clock.clone())
+            .map_err(io)?;
+        self.stream = Some(m);
         Ok(())
     }
 }
