@@ -51,7 +51,10 @@
 //!
 //! # Memory
 //!
-//! Code and constants in flash from 0x0800_0000; statics (the frame
+//! Code and constants in OpenMV's firmware slot, flash 0x0804_0000 to
+//! 0x081D_FFFF (`memory.x`): the OpenMV bootloader in sector 0 and its
+//! filesystem in sector 1 are kept, so the camera can always go back to
+//! stock OpenMV firmware over USB DFU. Statics (the frame
 //! buffers, the memory-stream region, the card's cache and bounce buffer,
 //! USB buffers) in the 512 KiB AXI SRAM at 0x2400_0000, which SDMMC1's IDMA
 //! and the DMA1 stream feeding DCMI can reach; the stack alone in the
@@ -61,6 +64,8 @@
 //! board resets) instead of silently corrupting statics. The data cache stays off, so DMA buffers need no cache
 //! maintenance. D2/D3 SRAMs (0x3000_0000, 0x3800_0000) are unused.
 
+use embassy_stm32::pac;
+use embassy_stm32::pac::rcc::vals::Sw;
 use embassy_stm32::rcc::{
     mux, AHBPrescaler, APBPrescaler, Hse, HseMode, Hsi48Config, Pll, PllDiv, PllMul, PllPreDiv,
     PllSource, Sysclk, VoltageScale,
@@ -104,4 +109,104 @@ pub fn config() -> embassy_stm32::Config {
     rcc.mux.usbsel = mux::Usbsel::HSI48;
     rcc.mux.sdmmcsel = mux::Sdmmcsel::PLL1_Q;
     config
+}
+
+/// The clocks could not be brought back to their reset state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarmStartError {
+    /// HSI did not report ready.
+    HsiNotReady,
+    /// The system clock switch to HSI was not acknowledged (RCC_CFGR.SWS).
+    SysclkNotHsi,
+    /// A PLL (0 = PLL1) still reported ready after being switched off.
+    PllStillOn(usize),
+    /// VOSRDY did not come back after leaving VOS0 (SYSCFG_PWRCR.ODEN).
+    VoltageNotReady,
+}
+
+impl core::fmt::Display for WarmStartError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            WarmStartError::HsiNotReady => f.write_str("warm start: HSI not ready"),
+            WarmStartError::SysclkNotHsi => f.write_str("warm start: SYSCLK did not switch to HSI"),
+            WarmStartError::PllStillOn(n) => write!(f, "warm start: PLL{} did not stop", n + 1),
+            WarmStartError::VoltageNotReady => {
+                f.write_str("warm start: VOS not ready after clearing ODEN")
+            }
+        }
+    }
+}
+
+/// Polls of a ready flag before giving up. Each poll is at least one
+/// peripheral read (≥ 15 ns at the 64 MHz HSI); the oscillator, switch and
+/// PLL flags waited on here settle in microseconds, so 1 M polls (≥ 15 ms)
+/// is a generous deadline that still never hangs.
+const READY_POLLS: u32 = 1_000_000;
+
+fn wait_until(mut done: impl FnMut() -> bool, error: WarmStartError) -> Result<(), WarmStartError> {
+    for _ in 0..READY_POLLS {
+        if done() {
+            return Ok(());
+        }
+    }
+    Err(error)
+}
+
+/// Put the clock tree back into its reset state after OpenMV's bootloader.
+///
+/// The bootloader (openmv/openmv `boot/src/common/main.c`, `port_init` in
+/// `boot/src/ports/stm32/stm32_port.c`, `SystemClock_Config` in
+/// `lib/cmsis/src/st/system_stm32.c` with `boards/OPENMV4/board_config.h`)
+/// runs SYSCLK from PLL1 at 480 MHz (VOS0 on rev V silicon, i.e. VOS1 plus
+/// SYSCFG_PWRCR.ODEN), PLL2 at 200 MHz and PLL3 at 160 MHz, and jumps to us
+/// with all of them still on; it only turns off USB, SysTick and its pins.
+///
+/// embassy-stm32 0.6's H7 RCC init (`src/rcc/h.rs`) does switch SYSCLK to
+/// HSI before touching the PLLs, but then writes PLL1's dividers with the
+/// PLL still running (it only calls `disable_pll` for PLLs left out of the
+/// config). RM0433 (RCC_PLLCKSELR, RCC_PLLCFGR, RCC_PLL1DIVR): DIVMx,
+/// PLLSRC and the PLL dividers can be written only while the PLL is off,
+/// so those writes would be ignored
+/// and PLL1 would keep the bootloader's 480 MHz / Q = 48 MHz while embassy
+/// believes it is 400 / 100 MHz. It also sets VOS to Scale 1 without
+/// clearing ODEN, which leaves the chip in VOS0. So before
+/// `embassy_stm32::init` we: turn HSI on, switch SYSCLK to it, stop PLL1-3,
+/// and leave VOS0. After a cold reset every step is already true and costs
+/// a register read.
+pub fn leave_bootloader_clocks() -> Result<(), WarmStartError> {
+    let rcc = pac::RCC;
+    rcc.cr().modify(|w| w.set_hsion(true));
+    wait_until(|| rcc.cr().read().hsirdy(), WarmStartError::HsiNotReady)?;
+    rcc.cfgr().modify(|w| w.set_sw(Sw::HSI));
+    wait_until(
+        || rcc.cfgr().read().sws() == Sw::HSI,
+        WarmStartError::SysclkNotHsi,
+    )?;
+    for n in 0..3 {
+        rcc.cr().modify(|w| w.set_pllon(n, false));
+        wait_until(|| !rcc.cr().read().pllrdy(n), WarmStartError::PllStillOn(n))?;
+    }
+    // RM0433 (PWR voltage scaling, SYSCFG_PWRCR): VOS0 is VOS1 plus ODEN;
+    // it is left by clearing ODEN (SYSCFG's clock must be on to write it),
+    // then waiting for VOSRDY.
+    rcc.apb4enr().modify(|w| w.set_syscfgen(true));
+    if pac::SYSCFG.pwrcr().read().oden() != 0 {
+        pac::SYSCFG.pwrcr().modify(|w| w.set_oden(0));
+        wait_until(
+            || pac::PWR.d3cr().read().vosrdy(),
+            WarmStartError::VoltageNotReady,
+        )?;
+    }
+    Ok(())
+}
+
+/// Bring the chip up from a cold or a warm (bootloader) start: reset the
+/// clock tree ([`leave_bootloader_clocks`]), then let embassy-stm32 set up
+/// the tree above.
+pub fn init() -> embassy_stm32::Peripherals {
+    if let Err(e) = leave_bootloader_clocks() {
+        // Recorded by the panic handler and reported in the next `hello`.
+        panic!("{e}");
+    }
+    embassy_stm32::init(config())
 }

@@ -33,7 +33,7 @@ unsafe fn UART4() {
 
 #[entry]
 fn main() -> ! {
-    let p = embassy_stm32::init(board::config());
+    let p = board::init();
 
     interrupt::UART4.set_priority(Priority::P6);
     let spawner = USB_EXECUTOR.start(interrupt::UART4);
