@@ -155,7 +155,8 @@ fn list(root: &Path, scenarios: &[Scenario]) -> i32 {
             only.push_str(&format!(" [only {}]", s.boards.join(", ")));
         }
         if !s.needs.is_empty() {
-            only.push_str(&format!(" [needs {}]", s.needs.join(", ")));
+            let needs: Vec<&str> = s.needs.iter().map(|c| c.name()).collect();
+            only.push_str(&format!(" [needs {}]", needs.join(", ")));
         }
         let _ = writeln!(out, "  {:<width$}  {}{only}", s.name, s.description);
     }

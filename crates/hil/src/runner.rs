@@ -285,7 +285,7 @@ pub fn skip_reason(board: &dyn Board, scenario: &Scenario) -> Option<String> {
     let missing: Vec<&str> = scenario
         .needs
         .iter()
-        .map(String::as_str)
+        .map(|c| c.name())
         .filter(|n| !caps.contains(n))
         .collect();
     if missing.is_empty() {

@@ -63,7 +63,7 @@ fn the_good_text_parses() {
 #[case::unknown_field(
     "frames = 2",
     "frame = 2",
-    "bad.toml:15:1: frame: unknown field `frame`, expected one of `op`"
+    "bad.toml:15:1: frame: unknown field `frame`; did you mean `frames`? (expected one of `op`"
 )]
 #[case::field_of_another_op(
     "expect = 2",

@@ -54,10 +54,13 @@
 //! [`omv_proto::ErrorName`], e.g. `"EndOfStream"`). Without either, the
 //! step must succeed.
 
+mod check;
 mod error;
+mod names;
 mod parse;
 
 pub use error::{line_col, ScenarioError};
+pub use names::{closest, Capability};
 
 use std::path::{Path, PathBuf};
 
@@ -74,11 +77,12 @@ pub struct Scenario {
     pub description: String,
     /// Seed of the sensor content (overridden by `--seed`).
     pub seed: u64,
-    /// Boards the scenario runs on; empty means every board.
+    /// Boards the scenario runs on (each one of [`crate::boards::KNOWN`],
+    /// checked when parsed); empty means every board.
     pub boards: Vec<String>,
     /// Board capabilities the scenario needs (e.g. `"power-cut"`); a board
-    /// without one skips the scenario.
-    pub needs: Vec<String>,
+    /// without one skips the scenario. An unknown name is a parse error.
+    pub needs: Vec<Capability>,
     /// The camera.
     pub sensor: Sensor,
     /// The SD card.

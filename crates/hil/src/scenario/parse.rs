@@ -11,6 +11,8 @@ use omv_proto::{
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::check::{self, Fit};
+use super::names::{self, Capability};
 use super::{Card, Expect, Scenario, ScenarioError, Sensor, Step, Value};
 
 #[derive(Deserialize)]
@@ -125,7 +127,10 @@ impl Ctx<'_> {
 pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let raw: RawScenario = toml::from_str(text).map_err(|e| {
         let (field, message) = split_toml_message(e.message());
-        ScenarioError::at(path, text, e.span(), field, message)
+        // toml gives no span for a key missing from the top-level table:
+        // point at its first key rather than at 1:1 of a comment.
+        let span = e.span().or_else(|| Some(first_key(text)));
+        ScenarioError::at(path, text, span, field, message)
     })?;
     let cx = Ctx { text, path };
     let name = path
@@ -142,9 +147,9 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
             return Err(ScenarioError::at(
                 path,
                 text,
-                Some(0..0),
+                Some(first_key(text)),
                 Some("description".into()),
-                "missing: say in one line what the scenario shows",
+                "missing from the top-level table: add `description = \"...\"` saying in one line what the scenario shows",
             ))
         }
     };
@@ -159,34 +164,95 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
             "no steps: add at least one [[step]] table with an `op`",
         ));
     }
+    let boards = raw
+        .boards
+        .iter()
+        .map(|b| board_name(&cx, b))
+        .collect::<Result<Vec<_>, _>>()?;
+    let needs = raw
+        .needs
+        .iter()
+        .map(|n| capability(&cx, n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut fit = Fit::new(sensor, &card);
     let steps = raw
         .step
         .into_iter()
         .enumerate()
-        .map(|(i, s)| step(&cx, i + 1, s))
+        .map(|(i, s)| step(&cx, i + 1, s, &mut fit))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Scenario {
         name,
         path: path.to_owned(),
         description,
         seed: raw.seed.map_or(1, Spanned::into_inner),
-        boards: raw.boards.into_iter().map(Spanned::into_inner).collect(),
-        needs: raw.needs.into_iter().map(Spanned::into_inner).collect(),
+        boards,
+        needs,
         sensor,
         card,
         steps,
     })
 }
 
-/// toml's messages for unknown fields read "unknown field `x`, expected ...";
-/// pull the field name out so it is shown like our own errors.
+/// The span of the first line that is neither blank nor a comment (the
+/// top-level table's first key), or the start of the file.
+fn first_key(text: &str) -> Range<usize> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if !t.is_empty() && !t.starts_with('#') {
+            let start = at + (line.len() - t.len());
+            return start..start;
+        }
+        at += line.len();
+    }
+    0..0
+}
+
+/// toml's messages for unknown fields read "unknown field `x`, expected
+/// one of `a`, `b`"; pull the field name out so it is shown like our own
+/// errors, and add a did-you-mean when one of the expected names is close.
 fn split_toml_message(msg: &str) -> (Option<String>, String) {
-    let msg = msg.trim_end().to_owned();
-    let field = msg
+    let mut msg = msg.trim_end().to_owned();
+    let Some((field, rest)) = msg
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split_once('`'))
-        .map(|(f, _)| f.to_owned());
-    (field, msg)
+    else {
+        return (None, msg);
+    };
+    let field = field.to_owned();
+    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    if let Some(near) = names::closest(&field, expected.iter().copied()) {
+        let rest = rest.trim_start_matches(", ");
+        msg = format!("unknown field `{field}`; did you mean `{near}`? ({rest})");
+    }
+    (Some(field), msg)
+}
+
+/// A board named in `boards = [...]`: one the harness has code for.
+fn board_name(cx: &Ctx<'_>, v: &Spanned<String>) -> Result<String, ScenarioError> {
+    let known = crate::boards::KNOWN;
+    if known.contains(&v.get_ref().as_str()) {
+        Ok(v.get_ref().clone())
+    } else {
+        Err(cx.err(
+            v.span(),
+            "boards",
+            names::unknown("board", v.get_ref(), &known),
+        ))
+    }
+}
+
+/// A capability named in `needs = [...]`.
+fn capability(cx: &Ctx<'_>, v: &Spanned<String>) -> Result<Capability, ScenarioError> {
+    Capability::from_name(v.get_ref()).ok_or_else(|| {
+        let all: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
+        cx.err(
+            v.span(),
+            "needs",
+            names::unknown("capability", v.get_ref(), &all),
+        )
+    })
 }
 
 fn pixformat(cx: &Ctx<'_>, field: &str, v: &Spanned<String>) -> Result<PixFormat, ScenarioError> {
@@ -287,8 +353,27 @@ fn card(cx: &Ctx<'_>, raw: Option<RawCard>) -> Result<Card, ScenarioError> {
         Some(c) => c.into_inner(),
         None => d.capacity_kib,
     };
+    let profile = match raw.profile {
+        Some(p) if imageio_sim::CardProfile::by_name(p.get_ref()).is_none() => {
+            let named = ["class4", "class10", "uhs1_a1", "worn"];
+            let hint = names::closest(p.get_ref(), named)
+                .map(|c| format!("; did you mean {c:?}?"))
+                .unwrap_or_default();
+            return Err(cx.err(
+                p.span(),
+                "card.profile",
+                format!(
+                    "unknown card profile {:?}{hint} (expected one of {})",
+                    p.get_ref(),
+                    crate::boards::sim::PROFILES
+                ),
+            ));
+        }
+        Some(p) => p.into_inner(),
+        None => d.profile,
+    };
     Ok(Card {
-        profile: raw.profile.map_or(d.profile, Spanned::into_inner),
+        profile,
         capacity_kib,
     })
 }
@@ -326,7 +411,12 @@ fn present(s: &RawStep) -> Vec<(&'static str, Range<usize>)> {
     .collect()
 }
 
-fn step(cx: &Ctx<'_>, n: usize, raw: Spanned<RawStep>) -> Result<Step, ScenarioError> {
+fn step(
+    cx: &Ctx<'_>,
+    n: usize,
+    raw: Spanned<RawStep>,
+    fit: &mut Fit,
+) -> Result<Step, ScenarioError> {
     let s = raw.into_inner();
     let at = |f: &str| format!("step[{n}].{f}");
     let Some((op_name, allowed)) = OPS.iter().find(|(name, _)| *name == s.op.get_ref()) else {
@@ -369,7 +459,21 @@ fn step(cx: &Ctx<'_>, n: usize, raw: Spanned<RawStep>) -> Result<Step, ScenarioE
         ),
         _ => (op(cx, &s, op_name, &at)?, None),
     };
+    if let Some(e) = &s.expect {
+        if let Ok(v) = value(cx, &at("expect"), e) {
+            check::expect_fits(op_name, &v).map_err(|m| cx.err(e.span(), at("expect"), m))?;
+        }
+    }
+    let counted = s.seconds.as_ref().or(s.frames.as_ref()).map(Spanned::span);
     let expect = expect(cx, s.expect, s.error, &at)?;
+    fit.step(&op, for_us, &expect).map_err(|m| {
+        let field = if s.seconds.is_some() {
+            "seconds"
+        } else {
+            "frames"
+        };
+        cx.err(counted.unwrap_or(s.op.span()), at(field), m)
+    })?;
     let line = super::line_col(cx.text, s.op.span().start).0;
     Ok(Step {
         line,

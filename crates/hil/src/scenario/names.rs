@@ -1,0 +1,123 @@
+//! The closed sets of names a scenario may use — board capabilities and
+//! board names — and a did-you-mean for a name that is not one of them.
+
+use std::fmt;
+
+/// A board capability a scenario may need (`needs = [...]`). A board
+/// without it skips the scenario; a name outside this set is an error when
+/// the scenario is parsed, never a silent skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Capability {
+    /// `"files"`: a card with file streams.
+    Files,
+    /// `"memory"`: memory streams.
+    Memory,
+    /// `"power-cut"`: the card can lose power between two steps.
+    PowerCut,
+    /// `"write-limit"`: the card can be made to fail after N blocks.
+    WriteLimit,
+    /// `"upload"`: files can be put on the card before a scenario.
+    Upload,
+    /// `"jpeg"`: the sensor delivers JPEG frames.
+    Jpeg,
+    /// `"card-profile"`: the card's timing follows `[card] profile`, so
+    /// recording rates mean something.
+    CardProfile,
+}
+
+impl Capability {
+    /// Every capability, in the order messages list them.
+    pub const ALL: [Capability; 7] = [
+        Capability::Files,
+        Capability::Memory,
+        Capability::PowerCut,
+        Capability::WriteLimit,
+        Capability::Upload,
+        Capability::Jpeg,
+        Capability::CardProfile,
+    ];
+
+    /// The name used in scenario files and by [`crate::Board::capabilities`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Files => "files",
+            Capability::Memory => "memory",
+            Capability::PowerCut => "power-cut",
+            Capability::WriteLimit => "write-limit",
+            Capability::Upload => "upload",
+            Capability::Jpeg => "jpeg",
+            Capability::CardProfile => "card-profile",
+        }
+    }
+
+    /// The capability called `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Capability> {
+        Capability::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The candidate closest to `word`, if it is close enough to be a typo
+/// (an edit distance of at most a third of its length, at least 1). Ties
+/// go to the candidate more alike at the start (Jaro-Winkler): `need` is
+/// `needs`, not `seed`.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|(da, a), (db, b)| {
+            da.cmp(db).then_with(|| {
+                strsim::jaro_winkler(word, b).total_cmp(&strsim::jaro_winkler(word, a))
+            })
+        })
+        .map(|(_, c)| c)
+}
+
+/// "unknown <what> "x"; did you mean "y"? (the <what>s: a, b, c)".
+pub fn unknown(what: &str, word: &str, candidates: &[&str]) -> String {
+    let hint = closest(word, candidates.iter().copied())
+        .map(|c| format!("; did you mean {c:?}?"))
+        .unwrap_or_default();
+    format!(
+        "unknown {what} {word:?}{hint} (expected one of {})",
+        candidates.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_capability_round_trips_through_its_name() {
+        for c in Capability::ALL {
+            assert_eq!(Capability::from_name(c.name()), Some(c));
+        }
+        assert_eq!(Capability::from_name("power-cutt"), None);
+    }
+
+    #[test]
+    fn a_typo_gets_a_suggestion_and_a_stranger_does_not() {
+        let names: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(
+            closest("power-cutt", names.iter().copied()),
+            Some("power-cut")
+        );
+        assert_eq!(closest("memroy", names.iter().copied()), Some("memory"));
+        assert_eq!(closest("nope", ["sim", "qemu", "h7"]), None);
+        assert_eq!(closest("qmeu", ["sim", "qemu", "h7"]), Some("qemu"));
+        assert_eq!(closest("need", ["seed", "needs"]), Some("needs"));
+        let m = unknown("capability", "power-cutt", &names);
+        assert!(
+            m.starts_with("unknown capability \"power-cutt\"; did you mean \"power-cut\"?"),
+            "{m}"
+        );
+    }
+}
