@@ -2,11 +2,9 @@
 //! is done by the library crates so that every part is testable.
 
 mod hil;
-mod inspect;
 mod test;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// The project's tasks.
@@ -19,14 +17,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the container version and one row per frame of a stream file.
-    Inspect {
-        /// The stream file (OMV IMG STR V1.0, V1.1, V2.0 or V2.1).
-        file: PathBuf,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    /// Print the container version and one row per frame of a stream file
+    /// (the `omvstream inspect` code).
+    Inspect(omvstream::cli::InspectArgs),
+    /// Write a stream's frames as PNG files or one animated PNG (the
+    /// `omvstream export` code).
+    Export(omvstream::cli::ExportArgs),
     /// Run the HIL scenarios on a board and compare with golden snapshots.
     Hil(hil::HilArgs),
     /// Review changed golden snapshots (golden/<board>/*.snap.new).
@@ -42,7 +38,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Inspect { file, json } => inspect::run(&file, json),
+        Command::Inspect(a) => omvstream::cli::run(omvstream::cli::Command::Inspect(a)),
+        Command::Export(a) => omvstream::cli::run(omvstream::cli::Command::Export(a)),
         Command::Test { list } => test::run(list),
         Command::Hil(args) => hil::run(args),
         Command::Golden(args) => hil::golden(args),
