@@ -14,7 +14,7 @@
 
 use crate::error::{CliError, Result};
 use crate::pixels::{decode, Picture, Pixels};
-use crate::table::{walk, Walk, WalkStop};
+use crate::table::{walk, Walk};
 use omv_imageio::{FrameInfo, PixFormat, StdIo};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -103,13 +103,7 @@ fn infos(path: &Path) -> Result<(Vec<FrameInfo>, Walk)> {
 /// Walk the frames of the file at `path`.
 pub fn walk_file(path: &Path, visit: impl FnMut(&FrameInfo, &[u8]) -> Result<()>) -> Result<Walk> {
     let f = File::open(path).map_err(|e| CliError::io(path, e))?;
-    walk(StdIo(f), visit).map_err(|e| match e {
-        WalkStop::Header(source) => CliError::NotAStream {
-            path: path.to_owned(),
-            source,
-        },
-        WalkStop::Visit(e) => e,
-    })
+    walk(StdIo(f), visit).map_err(|e| e.into_error(path))
 }
 
 /// The pixels of one frame, or an error naming the frame.

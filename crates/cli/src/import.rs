@@ -18,7 +18,10 @@
 use crate::error::{CliError, Result};
 use crate::export::encode_png;
 use crate::pixels::{jpeg, png_pixels, Picture};
-use omv_imageio::{FileOptions, FileStream, Image, ManualClock, PixFormat, StdIo, MAX_DIMENSION};
+use omv_imageio::{
+    FileOptions, FileStream, Image, ManualClock, PixFormat, StdIo, Version, MAX_DIMENSION,
+};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// How the frames are spaced.
@@ -197,20 +200,11 @@ pub fn import(images: &[PathBuf], times: &[u64], pixformat: PixFormat, out: &Pat
             found: pixformat.name().into(),
         });
     }
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(out)
-        .map_err(|e| CliError::io(out, e))?;
+    let mut s = create(out, Version::V2_0)?;
     let stream_err = |source| CliError::Stream {
         path: out.to_owned(),
         source,
     };
-    let mut s: FileStream<_, _, 16> =
-        FileStream::create(StdIo(file), ManualClock::new(0), FileOptions::default())
-            .map_err(stream_err)?;
     let mut now = 0u64;
     for (img, &t) in images.iter().zip(times) {
         let (w, h, data) = payload(img, pixformat)?;
@@ -221,4 +215,24 @@ pub fn import(images: &[PathBuf], times: &[u64], pixformat: PixFormat, out: &Pat
     }
     s.close().map_err(stream_err)?;
     Ok(images.len().min(times.len()) as u32)
+}
+
+/// A new stream file `out` in `version` (V2.0 or V2.1), written on a manual
+/// clock that starts at 0: advance it by each frame's interval before writing.
+pub fn create(out: &Path, version: Version) -> Result<FileStream<StdIo<File>, ManualClock, 16>> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(out)
+        .map_err(|e| CliError::io(out, e))?;
+    let opts = FileOptions {
+        write_version: version,
+        ..FileOptions::default()
+    };
+    FileStream::create(StdIo(file), ManualClock::new(0), opts).map_err(|source| CliError::Stream {
+        path: out.to_owned(),
+        source,
+    })
 }

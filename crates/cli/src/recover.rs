@@ -13,11 +13,10 @@
 //! The whole input is read into memory.
 
 use crate::error::{CliError, Result};
-use crate::table::{walk, WalkStop};
+use crate::import::create;
+use crate::table::walk;
 use omv_imageio::container::FILE_HEADER_LEN;
-use omv_imageio::{
-    ChunkHeader, FileOptions, FileStream, Image, ManualClock, SliceFile, StdIo, Version,
-};
+use omv_imageio::{ChunkHeader, Image, SliceFile, Version};
 use std::path::Path;
 
 /// A byte range of the input that was dropped.
@@ -69,41 +68,22 @@ fn resync(bytes: &[u8], version: Version, from: u64) -> Option<u64> {
 
 /// Recover the stream in `bytes` (named `input` in errors) into a new stream file `out`.
 pub fn recover(input: &Path, bytes: &[u8], out: &Path) -> Result<Recovered> {
-    let not_a_stream = |source| CliError::NotAStream {
-        path: input.to_owned(),
-        source,
-    };
     let mut head = bytes[..bytes.len().min(16)].to_vec();
     let head_len = head.len();
-    let version = walk(SliceFile::with_len(&mut head, head_len), |_, _| {
-        Ok::<(), CliError>(())
-    })
-    .map_err(|e| match e {
-        WalkStop::Header(e) => not_a_stream(e),
-        WalkStop::Visit(e) => e,
-    })?
-    .version;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(out)
-        .map_err(|e| CliError::io(out, e))?;
+    let version = walk(SliceFile::with_len(&mut head, head_len), |_, _| Ok(()))
+        .map_err(|e| e.into_error(input))?
+        .version;
     let stream_err = |source| CliError::Stream {
         path: out.to_owned(),
         source,
     };
-    let opts = FileOptions {
-        write_version: if version == Version::V2_1 {
-            Version::V2_1
-        } else {
-            Version::V2_0
-        },
-        ..FileOptions::default()
+    // V2.1 (µs) input stays V2.1; V1.x (read-only) and V2.0 become V2.0.
+    let out_version = if version == Version::V2_1 {
+        Version::V2_1
+    } else {
+        Version::V2_0
     };
-    let mut w: FileStream<_, _, 16> =
-        FileStream::create(StdIo(file), ManualClock::new(0), opts).map_err(stream_err)?;
+    let mut w = create(out, out_version)?;
     let mut done = Recovered {
         version,
         kept: 0,
@@ -139,10 +119,7 @@ pub fn recover(input: &Path, bytes: &[u8], out: &Path) -> Result<Recovered> {
                 Ok(())
             },
         )
-        .map_err(|e| match e {
-            WalkStop::Header(e) => not_a_stream(e),
-            WalkStop::Visit(e) => e,
-        })?;
+        .map_err(|e| e.into_error(input))?;
         let Some(fault) = walked.fault() else { break };
         // Report the fault at its offset in the input, not in the segment.
         let reason = match fault.offset {

@@ -39,6 +39,19 @@ pub enum WalkStop<E> {
     Visit(E),
 }
 
+impl WalkStop<crate::CliError> {
+    /// The tool's error for a walk over the file `path`.
+    pub fn into_error(self, path: &std::path::Path) -> crate::CliError {
+        match self {
+            WalkStop::Header(source) => crate::CliError::NotAStream {
+                path: path.to_owned(),
+                source,
+            },
+            WalkStop::Visit(e) => e,
+        }
+    }
+}
+
 /// Read every frame of the stream in `file`, in order, handing each frame's
 /// info and payload (exactly `payload_len` bytes, V1.0 RGB565 already in
 /// little-endian order) to `visit`. Never waits (`loop=False, pause=False`).

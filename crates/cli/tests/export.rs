@@ -19,8 +19,7 @@ fn every_pixformat_exports_a_png_of_the_frames_size() {
         spec(48, 32, PixFormat::Jpeg, 40),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("all.bin");
-    std::fs::write(&path, stream(&specs)).unwrap();
+    let path = write_stream(dir.path(), "all.bin", &specs);
     let out = dir.path().join("png");
     let r = omvstream(&["export", s(&path), "--png", s(&out)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -64,8 +63,7 @@ fn apng_has_every_frame_and_the_recorded_intervals() {
         .map(|&ms| spec(320, 240, PixFormat::Rgb565, ms))
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("qvga.bin");
-    std::fs::write(&path, stream(&specs)).unwrap();
+    let path = write_stream(dir.path(), "qvga.bin", &specs);
     let apng = dir.path().join("anim.png");
     let r = omvstream(&["export", s(&path), "--apng", s(&apng)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -91,8 +89,7 @@ fn apng_of_mixed_sizes_and_jpeg_uses_the_largest_canvas() {
         spec(16, 40, PixFormat::Rgb565, 60),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mixed.bin");
-    std::fs::write(&path, stream(&specs)).unwrap();
+    let path = write_stream(dir.path(), "mixed.bin", &specs);
     let apng = dir.path().join("mixed.png");
     let r = omvstream(&["export", s(&path), "--apng", s(&apng)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -109,8 +106,7 @@ fn frames_takes_a_range() {
         .map(|i| spec(8, 8, PixFormat::Grayscale, 10 * (i + 1)))
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("six.bin");
-    std::fs::write(&path, stream(&specs)).unwrap();
+    let path = write_stream(dir.path(), "six.bin", &specs);
     let out = dir.path().join("png");
     let apng = dir.path().join("a.png");
     let r = omvstream(&[
@@ -141,12 +137,9 @@ fn frames_takes_a_range() {
         [40.0, 50.0, 60.0]
     );
     let bad = omvstream(&["export", s(&path), "--png", s(&out), "--frames", "4..9"]);
-    assert_eq!(bad.code, 1);
-    assert!(
-        bad.stderr
-            .contains("--frames: expected a non-empty range within 0..6, found 4..9"),
-        "{}",
-        bad.stderr
+    fails_with(
+        &bad,
+        "--frames: expected a non-empty range within 0..6, found 4..9",
     );
     let usage = omvstream(&["export", s(&path), "--png", s(&out), "--frames", "x..2"]);
     assert_eq!(usage.code, 2, "{}", usage.stderr);
@@ -159,13 +152,7 @@ fn bad_input_is_an_error_with_exit_1() {
     std::fs::write(&empty, b"").unwrap();
     let out = dir.path().join("png");
     let r = omvstream(&["export", s(&empty), "--png", s(&out)]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("at byte 0: data ends inside the file header"),
-        "{}",
-        r.stderr
-    );
+    fails_with(&r, "at byte 0: data ends inside the file header");
     // A truncated stream: the complete frames are exported, the damage reported.
     let bytes = stream(&[spec(16, 8, PixFormat::Grayscale, 10); 3]);
     let cut = dir.path().join("cut.bin");
@@ -184,10 +171,5 @@ fn bad_input_is_an_error_with_exit_1() {
     let badjpg = dir.path().join("badjpg.bin");
     std::fs::write(&badjpg, bad).unwrap();
     let r = omvstream(&["export", s(&badjpg), "--apng", s(&dir.path().join("x.png"))]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("frame 0 at byte 16 (JPEG 48x32): JPEG: "),
-        "{}",
-        r.stderr
-    );
+    fails_with(&r, "frame 0 at byte 16 (JPEG 48x32): JPEG: ");
 }

@@ -116,13 +116,7 @@ fn import_with_a_timing_file_and_keep_jpeg() {
         "--timing",
         s(&csv),
     ]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("t.csv: line 2: expected file c.jpg, found \"a.png\""),
-        "{}",
-        r.stderr
-    );
+    fails_with(&r, "t.csv: line 2: expected file c.jpg, found \"a.png\"");
 }
 
 #[test]
@@ -132,8 +126,7 @@ fn export_then_import_keeps_the_recorded_timing() {
         .map(|&ms| spec(40, 30, PixFormat::Rgb565, ms))
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("orig.bin");
-    std::fs::write(&path, stream(&specs)).unwrap();
+    let path = write_stream(dir.path(), "orig.bin", &specs);
     let png = dir.path().join("png");
     assert_eq!(omvstream(&["export", s(&path), "--png", s(&png)]).code, 0);
     let back = dir.path().join("back.bin");
@@ -152,28 +145,15 @@ fn import_bad_input_exits_1_with_the_reason() {
     let csv = dir.path().join("t.csv");
     std::fs::write(&csv, "elapsed_us\nsoon\n").unwrap();
     let r = omvstream(&["import", s(&a), "-o", s(&out), "--timing", s(&csv)]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("line 2: expected a whole number in column elapsed_us, found \"soon\""),
-        "{}",
-        r.stderr
+    fails_with(
+        &r,
+        "line 2: expected a whole number in column elapsed_us, found \"soon\"",
     );
     let txt = dir.path().join("notes.txt");
     let r = omvstream(&["import", s(&txt), "-o", s(&out), "--fps", "10"]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("expected a PNG or JPEG file"),
-        "{}",
-        r.stderr
-    );
+    fails_with(&r, "expected a PNG or JPEG file");
     let r = omvstream(&["import", s(&a), "-o", s(&out), "--fps", "0"]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("--fps: expected a rate above 0"),
-        "{}",
-        r.stderr
-    );
+    fails_with(&r, "--fps: expected a rate above 0");
     let r = omvstream(&["import", s(&a), "-o", s(&out)]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
@@ -256,15 +236,8 @@ fn recover_bad_input_exits_1() {
     std::fs::write(&empty, b"").unwrap();
     let out = dir.path().join("rec.bin");
     let r = omvstream(&["recover", s(&empty), "-o", s(&out)]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("empty.bin: at byte 0: data ends inside the file header"),
-        "{}",
-        r.stderr
-    );
-    let complete = dir.path().join("ok.bin");
-    std::fs::write(&complete, stream(&[spec(8, 8, PixFormat::Grayscale, 5)])).unwrap();
+    fails_with(&r, "empty.bin: at byte 0: data ends inside the file header");
+    let complete = write_stream(dir.path(), "ok.bin", &[spec(8, 8, PixFormat::Grayscale, 5)]);
     let r = omvstream(&["recover", s(&complete), "-o", s(&out)]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("nothing dropped"), "{}", r.stdout);

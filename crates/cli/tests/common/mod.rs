@@ -70,6 +70,13 @@ pub fn stream(frames: &[Spec]) -> Vec<u8> {
     s.into_inner().as_bytes().to_vec()
 }
 
+/// Write `stream(frames)` to `dir/name`; returns the path.
+pub fn write_stream(dir: &Path, name: &str, frames: &[Spec]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, stream(frames)).unwrap();
+    path
+}
+
 /// What a run of the binary gave.
 pub struct Run {
     pub code: i32,
@@ -88,6 +95,12 @@ pub fn omvstream(args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Assert that a run exited 1 and said `reason` on standard error.
+pub fn fails_with(r: &Run, reason: &str) {
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(reason), "{}", r.stderr);
 }
 
 /// A path as `&str` for arguments.
