@@ -37,7 +37,7 @@ pub const EVENTS: usize = 16_384;
 /// The longest one step may take in wall time before the board gives up.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(120);
 /// The card profiles a scenario's `[card] profile` may name.
-pub const PROFILES: &str = "class4, class10, uhs1_a1, worn, ideal:<bytes per second>";
+pub const PROFILES: &str = "class4, class10, uhs1_a1, worn, real_class10, ideal:<bytes per second>";
 
 enum Request {
     Begin(Setup),

@@ -2,8 +2,9 @@
 //!
 //! The card is an [`embedded_sdmmc::BlockDevice`], so `embedded-sdmmc`
 //! (through `omv-fatstore`) runs a real FAT file system on it. Every
-//! operation moves the shared [`SimClock`] by its cost (see
-//! [`CardProfile`]) and is counted in [`CardStats`].
+//! operation moves the shared [`SimClock`] by its cost (the
+//! [`omv_sdtiming::CardModel`] of its [`CardProfile`], the same model the
+//! qemu agent's RAM disk applies) and is counted in [`CardStats`].
 //!
 //! ```
 //! use imageio_sim::{CardProfile, SimCard, SimClock};
@@ -30,9 +31,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use embedded_sdmmc::{Block, BlockCount, BlockDevice, BlockIdx};
 use omv_fatstore::format::{format_device, FormatOptions};
-use omv_pattern::SplitMix64;
+use omv_sdtiming::CardModel;
 
-pub use profile::{CardProfile, SD_WRITE_TIMEOUT_US};
+pub use profile::{CardProfile, Stall, SD_WRITE_TIMEOUT_US};
 pub use stats::{CardStats, BUSY_BUCKETS_US};
 
 use crate::clock::SimClock;
@@ -114,16 +115,14 @@ pub enum CardError {
 
 #[derive(Debug)]
 struct State {
-    profile: CardProfile,
+    model: CardModel,
     blocks: u32,
     backing: Backing,
     clock: SimClock,
-    rng: SplitMix64,
     stats: CardStats,
     faults: Faults,
     writes_since_armed: u64,
     powered: bool,
-    last_write_end: Option<u32>,
     last_read: Option<u32>,
     timed: bool,
     carry_ns: u64,
@@ -146,16 +145,14 @@ impl SimCard {
     ) -> Result<Self, SimError> {
         profile.validate().map_err(|e| SimError::Config(e.into()))?;
         let state = State {
-            profile,
+            model: CardModel::new(profile, seed),
             blocks,
             backing,
             clock,
-            rng: SplitMix64::for_frame(seed ^ 0x5D_CA2D, 0),
             stats: CardStats::default(),
             faults: Faults::default(),
             writes_since_armed: 0,
             powered: true,
-            last_write_end: None,
             last_read: None,
             timed: true,
             carry_ns: 0,
@@ -234,7 +231,7 @@ impl SimCard {
         let mut st = self.lock();
         st.timed = true;
         st.stats.reset();
-        st.last_write_end = None;
+        st.model.forget_position();
         r.map_err(|e| SimError::Card(e.to_string()))
     }
 
@@ -245,13 +242,13 @@ impl SimCard {
 
     /// The timing profile.
     pub fn profile(&self) -> CardProfile {
-        self.lock().profile
+        *self.lock().model.profile()
     }
 
     /// Change the timing profile (e.g. to age a card mid-run).
     pub fn set_profile(&self, profile: CardProfile) -> Result<(), SimError> {
         profile.validate().map_err(|e| SimError::Config(e.into()))?;
-        self.lock().profile = profile;
+        self.lock().model.set_profile(profile);
         Ok(())
     }
 
@@ -298,12 +295,15 @@ impl SimCard {
         st.powered = true;
         st.faults.power_cut_at_us = None;
         st.faults.power_cut_after_writes = None;
-        st.last_write_end = None;
+        st.model.forget_position();
     }
 
     /// The last block written, if any (to aim a fault at the next ones).
     pub fn last_written_block(&self) -> Option<u32> {
-        self.lock().last_write_end.map(|e| e.saturating_sub(1))
+        self.lock()
+            .model
+            .last_write_end()
+            .map(|e| e.saturating_sub(1))
     }
 
     /// The last block read, if any.
@@ -348,10 +348,12 @@ impl SimCard {
 struct Cost {
     /// Everything: command, transfer, busy (ns).
     ns: u64,
-    /// The card's busy time: program, random-write cost, stall (µs).
-    busy_us: u64,
+    /// The card's busy time: latency, programming, random-write cost,
+    /// stalls (ns).
+    busy_ns: u64,
     random: bool,
-    stall: Option<u64>,
+    /// Stalls at this block: how many, how long in all (µs).
+    stall: Option<(u32, u64)>,
 }
 
 fn cut(st: &mut State) {
@@ -371,36 +373,31 @@ impl State {
         us
     }
 
+    /// The cost of writing block `idx`, the first of its command or not
+    /// (the model's command cost is charged with the first block).
     fn write_cost(&mut self, first: bool, idx: u32) -> Cost {
-        let p = self.profile;
-        let mut busy_us = 0;
-        if p.program_us > 0 {
-            let spread = u64::from(p.program_us) * u64::from(p.program_spread_pct) / 100;
-            let lo = u64::from(p.program_us) - spread;
-            busy_us += lo + self.rng.below(2 * spread + 1);
+        let mut cost = Cost {
+            ns: 0,
+            busy_ns: 0,
+            random: false,
+            stall: None,
+        };
+        if !self.timed {
+            return cost;
         }
-        let mut ns = p.block_transfer_ns();
-        let mut random = false;
-        let mut stall = None;
         if first {
-            ns += u64::from(p.cmd_overhead_us) * 1000;
-            random = self.last_write_end.is_some_and(|e| e != idx);
-            if random {
-                busy_us += u64::from(p.random_write_us);
-            }
-            if p.stall_ppm > 0 && self.rng.below(1_000_000) < u64::from(p.stall_ppm) {
-                let range = u64::from(p.stall_max_us - p.stall_min_us);
-                let s = u64::from(p.stall_min_us) + self.rng.below(range + 1);
-                busy_us += s;
-                stall = Some(s);
-            }
+            let c = self.model.begin_write(idx);
+            cost.ns += c.ns;
+            cost.busy_ns += c.busy_ns;
+            cost.random = c.random;
         }
-        Cost {
-            ns: ns + busy_us * 1000,
-            busy_us,
-            random,
-            stall,
+        let b = self.model.write_block(idx);
+        cost.ns += b.ns;
+        cost.busy_ns += b.busy_ns;
+        if b.stalls > 0 {
+            cost.stall = Some((b.stalls, b.stall_us));
         }
+        cost
     }
 }
 
@@ -414,9 +411,11 @@ impl BlockDevice for SimCard {
         if u64::from(start.0) + n > u64::from(st.blocks) {
             return Err(CardError::OutOfRange { block: start.0 });
         }
-        let p = st.profile;
-        let ns = (u64::from(p.cmd_overhead_us) + u64::from(p.read_access_us)) * 1000
-            + n * p.block_transfer_ns();
+        let ns = if st.timed {
+            st.model.read(start.0, blocks.len() as u32)
+        } else {
+            0
+        };
         if let Some(t) = st.faults.power_cut_at_us {
             if st.timed && st.clock.now().saturating_add(ns / 1000) > t {
                 let at = st.clock.now().max(t);
@@ -453,14 +452,14 @@ impl BlockDevice for SimCard {
         if u64::from(start.0) + blocks.len() as u64 > u64::from(st.blocks) {
             return Err(CardError::OutOfRange { block: start.0 });
         }
-        let (mut cmd_us, mut busy_us) = (0, 0);
+        let (mut cmd_us, mut busy_ns) = (0, 0);
         let mut result = Ok(());
         for (i, b) in blocks.iter().enumerate() {
             let idx = start.0 + i as u32;
             match self.write_block(&mut st, i == 0, idx, &b.contents) {
                 Ok((us, busy)) => {
                     cmd_us += us;
-                    busy_us += busy;
+                    busy_ns += busy;
                 }
                 Err(e) => {
                     result = Err(e);
@@ -469,7 +468,7 @@ impl BlockDevice for SimCard {
             }
         }
         if st.timed {
-            st.stats.record_write(cmd_us, busy_us);
+            st.stats.record_write(cmd_us, busy_ns / 1000);
         }
         result
     }
@@ -481,7 +480,7 @@ impl BlockDevice for SimCard {
 
 impl SimCard {
     /// Write one block with faults and timing; the µs it took and the
-    /// card's busy µs within them.
+    /// card's busy ns within them.
     fn write_block(
         &self,
         st: &mut State,
@@ -521,7 +520,7 @@ impl SimCard {
         }
         let Cost {
             ns,
-            busy_us,
+            busy_ns,
             random,
             stall,
         } = st.write_cost(first, idx);
@@ -539,17 +538,16 @@ impl SimCard {
             return Err(CardError::HostIo);
         }
         st.writes_since_armed += 1;
-        st.last_write_end = Some(idx + 1);
         if st.timed {
             st.stats.blocks_written += 1;
             if random {
                 st.stats.random_writes += 1;
             }
-            if let Some(s) = stall {
-                st.stats.stalls += 1;
+            if let Some((n, s)) = stall {
+                st.stats.stalls += u64::from(n);
                 st.stats.longest_stall_us = st.stats.longest_stall_us.max(s);
             }
         }
-        Ok((us, busy_us))
+        Ok((us, busy_ns))
     }
 }
