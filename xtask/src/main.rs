@@ -46,3 +46,32 @@ fn main() -> ExitCode {
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn inspect_and_export_take_the_stream_tools_arguments() {
+        let cli = Cli::try_parse_from(["cargo xtask", "inspect", "s.bin", "--json"]).unwrap();
+        assert!(matches!(cli.command, Command::Inspect(a) if a.json && a.file.ends_with("s.bin")));
+        let cli = Cli::try_parse_from([
+            "cargo xtask",
+            "export",
+            "s.bin",
+            "--apng",
+            "a.png",
+            "--frames",
+            "2..5",
+        ])
+        .unwrap();
+        let Command::Export(a) = cli.command else {
+            panic!("not export")
+        };
+        assert_eq!(a.frames.map(|r| (r.start, r.end)), Some((2, Some(5))));
+        assert!(a.png.is_none() && a.apng.is_some());
+        // --png or --apng is required, as for `omvstream export`.
+        assert!(Cli::try_parse_from(["cargo xtask", "export", "s.bin"]).is_err());
+    }
+}

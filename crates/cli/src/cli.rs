@@ -121,21 +121,22 @@ fn done(r: Result<(), CliError>) -> i32 {
     }
 }
 
-/// `export`: returns the exit status.
+/// `export`: returns the exit status. With both `--png` and `--apng`, a
+/// failure of the first stops before the second.
 pub fn run_export(a: &ExportArgs) -> i32 {
     let range = a.frames.unwrap_or(FrameRange::ALL);
     let mut code = 0;
-    let outs = [
-        a.png
-            .as_ref()
-            .map(|d| export::to_png_dir(&a.file, d, range)),
-        a.apng.as_ref().map(|f| export::to_apng(&a.file, f, range)),
-    ];
-    for r in outs.into_iter().flatten() {
-        code = code.max(match r {
-            Ok(e) => export::report(&e, std::io::stdout(), std::io::stderr()),
-            Err(e) => done(Err(e)),
-        });
+    if let Some(dir) = &a.png {
+        match export::to_png_dir(&a.file, dir, range) {
+            Ok(e) => code = export::report(&e, std::io::stdout(), std::io::stderr()),
+            Err(e) => return done(Err(e)),
+        }
+    }
+    if let Some(file) = &a.apng {
+        match export::to_apng(&a.file, file, range) {
+            Ok(e) => code = code.max(export::report(&e, std::io::stdout(), std::io::stderr())),
+            Err(e) => return done(Err(e)),
+        }
     }
     code
 }

@@ -40,6 +40,13 @@ impl FrameRange {
 
     /// The indices of a stream of `count` frames, or why they do not exist.
     pub fn resolve(self, count: u32) -> Result<std::ops::Range<u32>> {
+        if count == 0 {
+            return Err(CliError::Usage {
+                what: "FILE",
+                expected: "a stream with at least one complete frame".into(),
+                found: "no frames".into(),
+            });
+        }
         let end = self.end.unwrap_or(count);
         if self.start >= end || end > count {
             return Err(CliError::Usage {

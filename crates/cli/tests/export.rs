@@ -153,6 +153,21 @@ fn bad_input_is_an_error_with_exit_1() {
     let out = dir.path().join("png");
     let r = omvstream(&["export", s(&empty), "--png", s(&out)]);
     fails_with(&r, "at byte 0: data ends inside the file header");
+    // A stream without frames has nothing to export.
+    let none = write_stream(dir.path(), "none.bin", &[]);
+    let r = omvstream(&[
+        "export",
+        s(&none),
+        "--png",
+        s(&out),
+        "--apng",
+        s(&dir.path().join("n.png")),
+    ]);
+    fails_with(
+        &r,
+        "FILE: expected a stream with at least one complete frame, found no frames",
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     // A truncated stream: the complete frames are exported, the damage reported.
     let bytes = stream(&[spec(16, 8, PixFormat::Grayscale, 10); 3]);
     let cut = dir.path().join("cut.bin");
