@@ -7,8 +7,13 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use omv_hil::boards::{self, BoardInfo, BoardOptions};
+use omv_hil::exit::RunExit;
 use omv_hil::runner::{self, Progress, RunOptions, ScenarioResult, Verdict};
-use omv_hil::{golden, junit, scenario, ProbeArgs, Scenario};
+use omv_hil::scenario::Loaded;
+use omv_hil::select::{self, Selection};
+use omv_hil::{golden, junit, scenario, ProbeArgs, Scenario, ScenarioError};
+
+use crate::out::say;
 
 /// `cargo xtask hil`.
 #[derive(Debug, clap::Args)]
@@ -16,9 +21,15 @@ pub struct HilArgs {
     /// The board to run on (`hil/boards/<BOARD>.toml`): sim, qemu or h7.
     #[arg(long, default_value = "sim")]
     board: String,
-    /// Run only these scenarios (names of `hil/scenarios/<NAME>.toml`).
-    #[arg(long = "scenario", value_name = "NAME", num_args = 1..)]
+    /// Run only these scenarios: names of `hil/scenarios/<NAME>.toml`,
+    /// globs over those names (`'seed-*'`), or paths to scenario files
+    /// anywhere (a path holds a `/` or ends in `.toml`).
+    #[arg(long = "scenario", value_name = "NAME|GLOB|PATH", num_args = 1..)]
     scenarios: Vec<String>,
+    /// Run only the scenarios that failed in the last run on this board
+    /// (kept in <OUT>/last-failed, by default target/hil/<BOARD>/last-failed).
+    #[arg(long, conflicts_with = "scenarios")]
+    only_failed: bool,
     /// Content seed for every scenario, instead of each scenario's own.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
@@ -50,6 +61,13 @@ enum GoldenAction {
     Review,
     /// List the snapshots waiting for review, with their diffs.
     Pending,
+    /// List golden snapshots (`golden/<board>/*.snap`, `*.snap.new`) whose
+    /// scenario no longer exists in hil/scenarios/ (insta's "unreferenced").
+    Unreferenced {
+        /// Delete them.
+        #[arg(long)]
+        delete: bool,
+    },
 }
 
 fn root() -> PathBuf {
@@ -58,30 +76,72 @@ fn root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-/// Run `cargo xtask hil`; returns the exit code.
+/// Run `cargo xtask hil`; returns the exit code ([`RunExit`]: 0 passed,
+/// 1 a scenario failed, 2 a usage or definition error, 3 the board is
+/// unavailable).
 pub fn run(args: HilArgs) -> i32 {
     let root = root();
-    let scenarios = match scenario::load_dir(&root.join("hil/scenarios")) {
-        Ok(s) => s,
+    if !boards::KNOWN.contains(&args.board.as_str()) {
+        let hint = scenario::closest(&args.board, boards::KNOWN)
+            .map(|b| format!("; did you mean {b:?}?"))
+            .unwrap_or_default();
+        eprintln!(
+            "error: unknown board {:?}{hint} (the boards: {}; hil/boards/<BOARD>.toml)",
+            args.board,
+            boards::KNOWN.join(", ")
+        );
+        return RunExit::Definition.code();
+    }
+    let dir = root.join("hil/scenarios");
+    let loaded = match scenario::load_dir_all(&dir) {
+        Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
-            return 2;
+            return RunExit::Definition.code();
         }
     };
     if args.list {
-        return list(&root, &scenarios);
+        return list(&root, &loaded);
     }
-    let selected = match runner::select(&scenarios, &args.scenarios) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
     let out_dir = args
         .out
         .clone()
         .unwrap_or_else(|| root.join("target/hil").join(&args.board));
+    let last_failed = select::last_failed_path(&out_dir);
+    let patterns = if args.only_failed {
+        let recorded = select::read_last_failed(&last_failed);
+        // A failure whose scenario has since gone is not an error now.
+        let (keep, gone): (Vec<String>, Vec<String>) = recorded
+            .into_iter()
+            .partition(|p| select::select(&loaded, std::slice::from_ref(p)).is_ok());
+        for g in &gone {
+            eprintln!("warning: {g} failed last time but is no longer a scenario");
+        }
+        if keep.is_empty() {
+            say!(
+                "no failures recorded by the last run on {} ({}): nothing to re-run",
+                args.board,
+                last_failed.display()
+            );
+            return RunExit::Passed.code();
+        }
+        keep
+    } else {
+        args.scenarios.clone()
+    };
+    let selection = match select::select(&loaded, &patterns) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return RunExit::Definition.code();
+        }
+    };
+    for e in &selection.broken_elsewhere {
+        eprintln!("warning: {e}\n(not selected: it does not affect this run)");
+    }
+    for e in &selection.broken {
+        eprintln!("error: {e}");
+    }
     let opts = BoardOptions {
         root: root.clone(),
         board_file: root.join("hil/boards").join(format!("{}.toml", args.board)),
@@ -89,20 +149,7 @@ pub fn run(args: HilArgs) -> i32 {
         probe: args.probe.clone(),
     };
     if args.probe.dry_run {
-        return match boards::dry_run(&args.board, &opts) {
-            Ok(plan) => {
-                println!("{plan}");
-                println!("scenarios that would run on {}:", args.board);
-                for s in &selected {
-                    println!("  {}", s.name);
-                }
-                0
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                1
-            }
-        };
+        return dry_run(&args.board, &opts, &selection);
     }
     let started = Instant::now();
     let run_opts = RunOptions {
@@ -110,31 +157,160 @@ pub fn run(args: HilArgs) -> i32 {
         out_dir: out_dir.clone(),
         seed: args.seed,
         write_new: golden::may_write_new(),
+        scenario_dir: dir.clone(),
     };
-    let results = match boards::open(&args.board, &opts) {
-        Ok(mut board) => {
-            let mut bar = Bar::new(selected.len());
-            let results = runner::run_all(board.as_mut(), &selected, &run_opts, &mut bar);
-            bar.finish();
-            results
-        }
+    let mut board = match boards::open(&args.board, &opts) {
+        Ok(board) => board,
         Err(e) => {
-            eprintln!("error: {e}");
-            runner::board_unavailable(&args.board, &selected, &e)
+            // Said once, not once per scenario; the JUnit report still
+            // lists each scenario as not run.
+            eprintln!("error: board {} is unavailable: {e}", args.board);
+            say!(
+                "{} scenario(s) not run: the board is unavailable",
+                selection.scenarios.len()
+            );
+            if let Some(path) = &args.junit {
+                let results = runner::board_unavailable(&args.board, &selection.scenarios, &e);
+                let _ = write_junit(path, &args.board, &results);
+            }
+            return RunExit::Unavailable.code();
         }
     };
-    report(&results, started.elapsed(), &out_dir);
+    let mut bar = Bar::new(selection.scenarios.len());
+    let results = runner::run_all(board.as_mut(), &selection.scenarios, &run_opts, &mut bar);
+    bar.finish();
+    drop(board);
+    let mut shown = results.clone();
+    shown.extend(
+        selection
+            .broken
+            .iter()
+            .map(|e| broken_result(&args.board, e)),
+    );
+    report(&shown, started.elapsed(), &out_dir);
+    warn_unreferenced(&root, &args.board, &loaded);
+    let old = select::read_last_failed(&last_failed);
+    let failed = select::next_last_failed(&old, &dir, &selection, &results);
+    if let Err(e) = select::write_last_failed(&last_failed, &failed) {
+        eprintln!(
+            "warning: cannot record the failures in {}: {e}",
+            last_failed.display()
+        );
+    } else if !failed.is_empty() {
+        say!(
+            "re-run the failures with `cargo xtask hil --board {} --only-failed`",
+            args.board
+        );
+    }
     if let Some(path) = &args.junit {
-        if let Err(e) = write_junit(path, &args.board, &results) {
+        if let Err(e) = write_junit(path, &args.board, &shown) {
             eprintln!(
                 "error: cannot write the JUnit report {}: {e}",
                 path.display()
             );
-            return 1;
+            return RunExit::Definition.code();
         }
-        println!("JUnit report: {}", path.display());
+        say!("JUnit report: {}", path.display());
     }
-    i32::from(results.iter().any(|r| r.verdict.is_failure()))
+    RunExit::of(&results, selection.broken.len()).code()
+}
+
+/// A scenario file that does not parse, as a result: an error, so reports
+/// and JUnit list it with the others.
+fn broken_result(board: &str, e: &ScenarioError) -> ScenarioResult {
+    ScenarioResult {
+        name: scenario::name_of(&e.path),
+        board: board.to_owned(),
+        verdict: Verdict::Error,
+        duration: Duration::ZERO,
+        failures: vec![e.to_string()],
+        summary: None,
+        golden: None,
+        capture_dir: None,
+        note: None,
+    }
+}
+
+/// `--dry-run`: the board's plan, the scenarios that would run, the ones
+/// that would be skipped and why, and the broken ones.
+fn dry_run(board: &str, opts: &BoardOptions, selection: &Selection) -> i32 {
+    let plan = match boards::dry_run(board, opts) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return RunExit::Definition.code();
+        }
+    };
+    say!("{}", plan.trim_end());
+    // The simulator's capabilities are known without hardware; the other
+    // boards' come from their agent's hello, so only `boards = [...]`
+    // decides here and `needs` is checked when the scenario runs.
+    let sim = (board == "sim")
+        .then(|| boards::open(board, opts).ok())
+        .flatten();
+    let caps = sim.as_ref().map(|b| b.capabilities());
+    let (run, skipped): (Vec<_>, Vec<_>) = selection
+        .scenarios
+        .iter()
+        .map(|s| (s, runner::skip_reason_on(board, caps, s)))
+        .partition(|(_, why)| why.is_none());
+    say!("scenarios that would run on {board} ({}):", run.len());
+    for (s, _) in &run {
+        let needs: Vec<&str> = s.needs.iter().map(|c| c.name()).collect();
+        if caps.is_none() && !needs.is_empty() {
+            say!(
+                "  {}  (needs {}: checked against the agent's hello)",
+                s.name,
+                needs.join(", ")
+            );
+        } else {
+            say!("  {}", s.name);
+        }
+    }
+    if !skipped.is_empty() {
+        say!("skipped on {board} ({}):", skipped.len());
+        for (s, why) in &skipped {
+            say!("  {}  {}", s.name, why.as_deref().unwrap_or_default());
+        }
+    }
+    if !selection.broken.is_empty() {
+        say!(
+            "not runnable: the file does not parse ({}):",
+            selection.broken.len()
+        );
+        for e in &selection.broken {
+            say!(
+                "  {}  {}",
+                scenario::name_of(&e.path),
+                e.to_string().lines().next().unwrap_or_default()
+            );
+        }
+        return RunExit::Definition.code();
+    }
+    RunExit::Passed.code()
+}
+
+/// Warn about golden snapshots of `board` whose scenario no longer exists.
+fn warn_unreferenced(root: &Path, board: &str, loaded: &Loaded) {
+    let stale = select::unreferenced_goldens(root, board, &scenario_names(loaded));
+    if !stale.is_empty() {
+        let files: Vec<String> = stale.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "warning: {} golden snapshot(s) without a scenario: {} (delete them with `cargo xtask golden unreferenced --delete`)",
+            stale.len(),
+            files.join(", ")
+        );
+    }
+}
+
+/// The names of every scenario file, parsed or not.
+fn scenario_names(loaded: &Loaded) -> Vec<String> {
+    loaded
+        .scenarios
+        .iter()
+        .map(|s| s.name.clone())
+        .chain(loaded.broken.iter().map(|e| scenario::name_of(&e.path)))
+        .collect()
 }
 
 fn write_junit(path: &Path, board: &str, results: &[ScenarioResult]) -> std::io::Result<()> {
@@ -144,10 +320,9 @@ fn write_junit(path: &Path, board: &str, results: &[ScenarioResult]) -> std::io:
     std::fs::write(path, junit::report(board, results))
 }
 
-fn list(root: &Path, scenarios: &[Scenario]) -> i32 {
-    // Written with errors ignored: `cargo xtask hil --list | head` must not panic.
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "scenarios (hil/scenarios/):");
+fn list(root: &Path, loaded: &Loaded) -> i32 {
+    say!("scenarios (hil/scenarios/):");
+    let scenarios = &loaded.scenarios;
     let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for s in scenarios {
         let mut only = String::new();
@@ -158,19 +333,30 @@ fn list(root: &Path, scenarios: &[Scenario]) -> i32 {
             let needs: Vec<&str> = s.needs.iter().map(|c| c.name()).collect();
             only.push_str(&format!(" [needs {}]", needs.join(", ")));
         }
-        let _ = writeln!(out, "  {:<width$}  {}{only}", s.name, s.description);
+        say!("  {:<width$}  {}{only}", s.name, s.description);
     }
-    let _ = writeln!(out, "boards (hil/boards/):");
+    for e in &loaded.broken {
+        say!(
+            "  {:<width$}  [does not parse: {}]",
+            scenario::name_of(&e.path),
+            e.to_string().lines().next().unwrap_or_default()
+        );
+    }
+    say!("boards (hil/boards/):");
     match BoardInfo::load_dir(&root.join("hil/boards")) {
         Ok(bs) => {
             for b in bs {
-                let _ = writeln!(out, "  {:<6} {}", b.name, b.description);
+                say!("  {:<6} {}", b.name, b.description);
             }
-            0
+            if loaded.broken.is_empty() {
+                RunExit::Passed.code()
+            } else {
+                RunExit::Definition.code()
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
-            2
+            RunExit::Definition.code()
         }
     }
 }
@@ -178,16 +364,16 @@ fn list(root: &Path, scenarios: &[Scenario]) -> i32 {
 /// The summary after the run: details of every failure, then totals.
 fn report(results: &[ScenarioResult], took: Duration, out_dir: &Path) {
     for r in results.iter().filter(|r| r.verdict.is_failure()) {
-        println!("\n--- {} on {}: {}", r.name, r.board, r.verdict.label());
+        say!("\n--- {} on {}: {}", r.name, r.board, r.verdict.label());
         for f in &r.failures {
-            println!("{f}");
+            say!("{f}");
         }
         if let Some(dir) = &r.capture_dir {
-            println!("capture: {}", dir.display());
+            say!("capture: {}", dir.display());
         }
     }
     let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
-    println!(
+    say!(
         "\n{} scenarios: {} passed, {} failed, {} snapshot changed, {} snapshot missing, {} errors, {} skipped in {:.1} s; captures in {}",
         results.len(),
         count(Verdict::Pass),
@@ -230,7 +416,7 @@ impl Progress for Bar {
 
     fn done(&mut self, result: &ScenarioResult) {
         if self.bar.is_hidden() {
-            println!("{}", result.line());
+            say!("{}", result.line());
         } else {
             self.bar.println(result.line());
         }
@@ -250,6 +436,7 @@ pub fn golden(args: GoldenArgs) -> i32 {
             println!("{} snapshot(s) waiting for review", pending.len());
             0
         }
+        GoldenAction::Unreferenced { delete } => unreferenced(&root, delete),
         GoldenAction::Review => {
             if !has_cargo_insta(&root) {
                 return builtin_review(&root);
@@ -267,6 +454,52 @@ pub fn golden(args: GoldenArgs) -> i32 {
             }
         }
     }
+}
+
+/// `cargo xtask golden unreferenced [--delete]`.
+fn unreferenced(root: &Path, delete: bool) -> i32 {
+    let loaded = match scenario::load_dir_all(&root.join("hil/scenarios")) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return RunExit::Definition.code();
+        }
+    };
+    let names = scenario_names(&loaded);
+    let mut boards: Vec<String> = std::fs::read_dir(root.join("golden"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    boards.sort();
+    let stale: Vec<PathBuf> = boards
+        .iter()
+        .flat_map(|b| select::unreferenced_goldens(root, b, &names))
+        .collect();
+    for p in &stale {
+        if delete {
+            if let Err(e) = std::fs::remove_file(p) {
+                eprintln!("error: cannot delete {}: {e}", p.display());
+                return 1;
+            }
+            say!("deleted {}", p.display());
+        } else {
+            say!("{}", p.display());
+        }
+    }
+    let verb = if delete {
+        "deleted"
+    } else {
+        "without a scenario"
+    };
+    say!("{} golden snapshot(s) {verb}", stale.len());
+    if !delete && !stale.is_empty() {
+        say!("delete them with `cargo xtask golden unreferenced --delete`");
+    }
+    0
 }
 
 fn has_cargo_insta(root: &Path) -> bool {

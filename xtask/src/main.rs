@@ -2,6 +2,7 @@
 //! is done by the library crates so that every part is testable.
 
 mod hil;
+mod out;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,9 @@ enum Command {
         /// Only list the checks, do not run them.
         #[arg(long)]
         list: bool,
+        /// Run every check even after one fails; list the failures at the end.
+        #[arg(long)]
+        keep_going: bool,
     },
 }
 
@@ -40,7 +44,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Inspect(a) => omvstream::cli::run(omvstream::cli::Command::Inspect(a)),
         Command::Export(a) => omvstream::cli::run(omvstream::cli::Command::Export(a)),
-        Command::Test { list } => test::run(list),
+        Command::Test { list, keep_going } => test::run(list, keep_going),
         Command::Hil(args) => hil::run(args),
         Command::Golden(args) => hil::golden(args),
     };

@@ -1,4 +1,6 @@
-//! `cargo xtask test`: every check CI runs, in order, stopping at the first failure.
+//! `cargo xtask test`: every check CI runs, in order, stopping at the first
+//! failure (or, with `--keep-going`, running them all and listing the
+//! failures at the end).
 
 use std::process::Command;
 use std::time::Instant;
@@ -173,8 +175,9 @@ const STEPS: &[Step] = &[
     },
 ];
 
-/// Run every step; returns the process exit code.
-pub fn run(only_list: bool) -> i32 {
+/// Run every step; returns the process exit code. With `keep_going` a
+/// failed step does not stop the others; the failures are listed at the end.
+pub fn run(only_list: bool, keep_going: bool) -> i32 {
     if only_list {
         for s in STEPS {
             println!("{}: {} {}", s.name, s.program, s.args.join(" "));
@@ -182,11 +185,36 @@ pub fn run(only_list: bool) -> i32 {
         return 0;
     }
     let total = Instant::now();
-    for (i, s) in STEPS.iter().enumerate() {
+    let failed = run_steps(STEPS, keep_going);
+    if !failed.is_empty() {
+        eprintln!(
+            "{} of {} checks failed in {:.1} s:",
+            failed.len(),
+            STEPS.len(),
+            total.elapsed().as_secs_f64()
+        );
+        for f in &failed {
+            eprintln!("  {f}");
+        }
+        return 1;
+    }
+    println!(
+        "all {} checks passed in {:.1} s",
+        STEPS.len(),
+        total.elapsed().as_secs_f64()
+    );
+    0
+}
+
+/// Run `steps` in order; the failures, one line each. Stops at the first
+/// failure unless `keep_going`.
+fn run_steps(steps: &[Step], keep_going: bool) -> Vec<String> {
+    let mut failed: Vec<String> = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
         println!(
             "==> [{}/{}] {}: {} {}",
             i + 1,
-            STEPS.len(),
+            steps.len(),
             s.name,
             s.program,
             s.args.join(" ")
@@ -203,19 +231,58 @@ pub fn run(only_list: bool) -> i32 {
                 println!("    ok in {:.1} s", started.elapsed().as_secs_f64());
             }
             Ok(st) => {
-                eprintln!("FAILED: {} ({st})", s.name);
-                return 1;
+                let why = format!("{} ({st})", s.name);
+                eprintln!("FAILED: {why}");
+                failed.push(why);
             }
             Err(e) => {
-                eprintln!("FAILED: {}: cannot run {}: {e}", s.name, s.program);
-                return 1;
+                let why = format!("{}: cannot run {}: {e}", s.name, s.program);
+                eprintln!("FAILED: {why}");
+                failed.push(why);
             }
         }
+        if !failed.is_empty() && !keep_going {
+            break;
+        }
     }
-    println!(
-        "all {} checks passed in {:.1} s",
-        STEPS.len(),
-        total.elapsed().as_secs_f64()
-    );
-    0
+    failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIXED: &[Step] = &[
+        Step {
+            name: "first fails",
+            program: "false",
+            args: &[],
+        },
+        Step {
+            name: "second passes",
+            program: "true",
+            args: &[],
+        },
+        Step {
+            name: "third cannot start",
+            program: "/nonexistent/xtask-check",
+            args: &[],
+        },
+    ];
+
+    #[test]
+    fn keep_going_runs_every_check_and_lists_each_failure() {
+        let failed = run_steps(MIXED, true);
+        assert_eq!(failed.len(), 2, "{failed:?}");
+        assert!(failed[0].starts_with("first fails ("), "{failed:?}");
+        assert!(
+            failed[1].starts_with("third cannot start: cannot run /nonexistent/xtask-check"),
+            "{failed:?}"
+        );
+    }
+
+    #[test]
+    fn without_keep_going_the_first_failure_stops_the_run() {
+        assert_eq!(run_steps(MIXED, false).len(), 1);
+    }
 }

@@ -9,10 +9,12 @@
 pub mod board;
 pub mod boards;
 pub mod capture;
+pub mod exit;
 pub mod golden;
 pub mod junit;
 pub mod runner;
 pub mod scenario;
+pub mod select;
 pub mod stream;
 pub mod summary;
 

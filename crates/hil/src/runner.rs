@@ -21,8 +21,13 @@ pub struct RunOptions {
     pub out_dir: PathBuf,
     /// Overrides every scenario's seed.
     pub seed: Option<u64>,
-    /// Write `.snap.new` files for review on a mismatch.
+    /// Write `.snap.new` files for review on a mismatch (never for a
+    /// scenario that failed: there is nothing to review until it passes).
     pub write_new: bool,
+    /// The shipped scenarios' directory (`hil/scenarios/`): only scenarios
+    /// read from it have golden snapshots; one given by a path elsewhere
+    /// is checked against its expectations only.
+    pub scenario_dir: PathBuf,
 }
 
 impl RunOptions {
@@ -30,6 +35,18 @@ impl RunOptions {
     /// differs by design, so only the expectations are checked.
     pub fn compares_golden(&self) -> bool {
         self.seed.is_none()
+    }
+
+    /// True if `scenario` was read from [`RunOptions::scenario_dir`].
+    pub fn is_shipped(&self, scenario: &Scenario) -> bool {
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        };
+        scenario
+            .path
+            .parent()
+            .is_some_and(|p| same(p, &self.scenario_dir))
     }
 }
 
@@ -274,14 +291,21 @@ fn repeat_for(board: &mut dyn Board, number: u32, op: &Op, us: u64) -> Result<Ou
 
 /// Why `board` skips `scenario`, if it does.
 pub fn skip_reason(board: &dyn Board, scenario: &Scenario) -> Option<String> {
-    if !scenario.runs_on(board.name()) {
+    skip_reason_on(board.name(), Some(board.capabilities()), scenario)
+}
+
+/// Why board `name` with capabilities `caps` skips `scenario`, if it does.
+/// With `caps = None` (a board whose capabilities only its agent's `hello`
+/// tells, e.g. for `--dry-run`) only `boards = [...]` is checked.
+pub fn skip_reason_on(name: &str, caps: Option<&[&str]>, scenario: &Scenario) -> Option<String> {
+    if !scenario.runs_on(name) {
         return Some(format!(
             "runs only on {} (boards = [...] in {})",
             scenario.boards.join(", "),
             scenario.path.display()
         ));
     }
-    let caps = board.capabilities();
+    let caps = caps?;
     let missing: Vec<&str> = scenario
         .needs
         .iter()
@@ -354,16 +378,28 @@ pub fn run_scenario(
         result.note = Some(format!("seed {seed}: golden snapshot not compared"));
         return result;
     }
+    if !opts.is_shipped(scenario) {
+        result.note = Some(format!(
+            "not in {}: no golden snapshot compared",
+            opts.scenario_dir.display()
+        ));
+        return result;
+    }
     let text = result.summary.as_deref().unwrap_or_default();
     let golden_path = golden::golden_path(&opts.root, board.name(), &scenario.name);
-    let check = golden::check(&golden_path, text, &scenario.description, opts.write_new);
+    // A failed scenario's summary is not a candidate golden: no .snap.new.
+    let write_new = opts.write_new && result.verdict == Verdict::Pass;
+    let check = golden::check(&golden_path, text, &scenario.description, write_new);
     match check {
         Ok(GoldenCheck::Match) => {}
         Ok(GoldenCheck::Missing { ref path, ref new }) => {
             if result.verdict == Verdict::Pass {
                 result.verdict = Verdict::SnapshotMissing;
             }
-            result.failures.push(missing_message(path, new.as_deref()));
+            let failed = result.verdict == Verdict::Fail;
+            result
+                .failures
+                .push(missing_message(path, new.as_deref(), failed));
         }
         Ok(GoldenCheck::Changed {
             ref path,
@@ -373,9 +409,10 @@ pub fn run_scenario(
             if result.verdict == Verdict::Pass {
                 result.verdict = Verdict::SnapshotChanged;
             }
+            let failed = result.verdict == Verdict::Fail;
             result
                 .failures
-                .push(changed_message(path, new.as_deref(), diff));
+                .push(changed_message(path, new.as_deref(), diff, failed));
         }
         Err(ref e) => {
             result.verdict = Verdict::Error;
@@ -410,8 +447,9 @@ pub fn board_unavailable(
         .collect()
 }
 
-fn review_hint(new: Option<&Path>) -> String {
+fn review_hint(new: Option<&Path>, failed: bool) -> String {
     match new {
+        None if failed => "no .snap.new written: the scenario failed; fix it first, then review its summary".into(),
         Some(n) => format!(
             "the captured summary is in {}; review it with `cargo xtask golden review` (or `cargo insta review`)",
             n.display()
@@ -420,19 +458,19 @@ fn review_hint(new: Option<&Path>) -> String {
     }
 }
 
-fn missing_message(path: &Path, new: Option<&Path>) -> String {
+fn missing_message(path: &Path, new: Option<&Path>, failed: bool) -> String {
     format!(
         "no golden snapshot {}: {}",
         path.display(),
-        review_hint(new)
+        review_hint(new, failed)
     )
 }
 
-fn changed_message(path: &Path, new: Option<&Path>, diff: &str) -> String {
+fn changed_message(path: &Path, new: Option<&Path>, diff: &str, failed: bool) -> String {
     format!(
         "summary differs from {}: {}\n{diff}",
         path.display(),
-        review_hint(new)
+        review_hint(new, failed)
     )
 }
 

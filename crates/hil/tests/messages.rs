@@ -177,6 +177,7 @@ fn opts(root: &Path) -> RunOptions {
         out_dir: root.join("out"),
         seed: None,
         write_new: true,
+        scenario_dir: "hil/scenarios".into(),
     }
 }
 

@@ -220,6 +220,42 @@ impl Scenario {
 /// Every `*.toml` in `dir`, sorted by name, parsed. Stops at the first
 /// broken file: a broken scenario is never silently skipped.
 pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    scenario_files(dir)?
+        .iter()
+        .map(|p| Scenario::load(p))
+        .collect()
+}
+
+/// Every `*.toml` in `dir`, sorted by name, parsed: the scenarios, and the
+/// files that do not parse (so one broken file does not stop the others;
+/// the caller reports them). Fails only if `dir` cannot be listed.
+pub fn load_dir_all(dir: &Path) -> Result<Loaded, ScenarioError> {
+    let mut loaded = Loaded::default();
+    for p in scenario_files(dir)? {
+        match Scenario::load(&p) {
+            Ok(s) => loaded.scenarios.push(s),
+            Err(e) => loaded.broken.push(e),
+        }
+    }
+    Ok(loaded)
+}
+
+/// The scenario files of a directory, parsed or not.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The files that parsed, sorted by name.
+    pub scenarios: Vec<Scenario>,
+    /// The files that did not, each with its error.
+    pub broken: Vec<ScenarioError>,
+}
+
+/// The scenario name a file would have: its file name without `.toml`.
+pub fn name_of(path: &Path) -> String {
+    path.file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+}
+
+fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>, ScenarioError> {
     let entries = std::fs::read_dir(dir).map_err(|e| ScenarioError::io(dir, &e))?;
     let mut paths = Vec::new();
     for entry in entries {
@@ -230,5 +266,5 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
         }
     }
     paths.sort();
-    paths.iter().map(|p| Scenario::load(p)).collect()
+    Ok(paths)
 }

@@ -1,0 +1,174 @@
+//! `cargo xtask hil` as a user meets it: exit codes, `--dry-run` lists,
+//! a closed stdout, selection by path and `--only-failed`. Runs the built
+//! `xtask` binary; the scenario runs here are tiny memory scenarios on the
+//! simulator, written to a temporary `--out`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn xtask(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    c.args(args).env("CI", "true").env("INSTA_UPDATE", "no");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    xtask(args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const TINY: &str = r#"description = "a tiny memory stream"
+[sensor]
+width = 8
+height = 8
+pixformat = "GRAYSCALE"
+fps = 0
+
+[[step]]
+op = "open"
+shape = [8, 8, "GRAYSCALE"]
+count = 2
+
+[[step]]
+op = "record"
+frames = 2
+
+[[step]]
+op = "count"
+expect = 2
+"#;
+
+#[test]
+fn dry_run_into_a_closed_pipe_exits_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // every write to stdout now fails with EPIPE
+    let out = xtask(&["hil", "--dry-run"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn an_unknown_board_is_a_usage_error_before_anything_runs() {
+    let out = run(&["hil", "--board", "qmeu"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("unknown board \"qmeu\"; did you mean \"qemu\"?"),
+        "{err}"
+    );
+    assert!(text(&out.stdout).is_empty(), "nothing ran");
+}
+
+#[test]
+fn an_unavailable_board_is_exit_3_and_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let elf = dir.path().join("agent.elf");
+    std::fs::write(&elf, b"").unwrap();
+    // No qemu-system-arm on this PATH.
+    let out = xtask(&["hil", "--board", "qemu", "--elf", elf.to_str().unwrap()])
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .env("PATH", dir.path())
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.matches("was not found").count(), 1, "{err}");
+    assert_eq!(err.matches("board qemu is unavailable").count(), 1, "{err}");
+    assert!(
+        !text(&out.stdout).contains("ERROR"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn dry_run_lists_what_would_run_what_is_skipped_and_what_is_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let only_h7 = dir.path().join("only-h7.toml");
+    std::fs::write(&only_h7, format!("boards = [\"h7\"]\n{TINY}")).unwrap();
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, TINY.replace("frames = 2", "frames = \"two\"")).unwrap();
+    let args = ["hil", "--dry-run", "--scenario", "seed-*"];
+    let out = xtask(&args).arg(&only_h7).arg(&broken).output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{}", text(&out.stderr));
+    let would = stdout
+        .split("scenarios that would run on sim (3):\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        would.starts_with("  seed-memory\n  seed-record\n  seed-replay\nskipped on sim (1):\n  only-h7  runs only on h7"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("not runnable: the file does not parse (1):\n  broken  "),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_broken_file_does_not_stop_the_others_and_only_failed_reruns_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let good = dir.path().join("tiny.toml");
+    let failing = dir.path().join("tiny-wrong.toml");
+    let broken = dir.path().join("tiny-broken.toml");
+    std::fs::write(&good, TINY).unwrap();
+    std::fs::write(&failing, TINY.replace("expect = 2", "expect = 3")).unwrap();
+    std::fs::write(&broken, TINY.replace("frames = 2", "frams = 2")).unwrap();
+    let hil = |extra: &[&Path]| {
+        let mut c = xtask(&["hil", "--out"]);
+        c.arg(&out_dir);
+        for a in extra {
+            c.arg(a);
+        }
+        c.output().unwrap()
+    };
+    let scen = Path::new("--scenario");
+    let out = hil(&[scen, &good, &failing, &broken]);
+    let stdout = text(&out.stdout);
+    // The broken file is a definition error (2) and the others still ran.
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(
+            "3 scenarios: 1 passed, 1 failed, 0 snapshot changed, 0 snapshot missing, 1 errors"
+        ),
+        "{stdout}"
+    );
+    assert!(text(&out.stderr).contains("did you mean `frames`?"));
+    let recorded = std::fs::read_to_string(out_dir.join("last-failed")).unwrap();
+    assert_eq!(
+        recorded,
+        format!("{}\n{}\n", broken.display(), failing.display())
+    );
+    // Fix the broken file: only the two recorded run, one still fails (1).
+    std::fs::write(&broken, TINY).unwrap();
+    let out = hil(&[Path::new("--only-failed")]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("2 scenarios: 1 passed, 1 failed"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("tiny \n") && !stdout.contains(" tiny "),
+        "{stdout}"
+    );
+    // Fix the last one: the list empties and --only-failed has nothing to do.
+    std::fs::write(&failing, TINY).unwrap();
+    assert_eq!(hil(&[Path::new("--only-failed")]).status.code(), Some(0));
+    assert!(!out_dir.join("last-failed").exists());
+    let out = hil(&[Path::new("--only-failed")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("no failures recorded"));
+}
