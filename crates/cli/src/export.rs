@@ -212,6 +212,13 @@ pub fn to_apng(path: &Path, out: &Path, range: FrameRange) -> Result<Exported> {
     let shown = &infos[range.start as usize..range.end as usize];
     let width = shown.iter().map(|i| i.width).max().unwrap_or(1).max(1);
     let height = shown.iter().map(|i| i.height).max().unwrap_or(1).max(1);
+    if u64::from(width) * u64::from(height) > crate::pixels::MAX_PIXELS {
+        return Err(CliError::Usage {
+            what: "--apng canvas (the largest frame)",
+            expected: format!("at most {} pixels", crate::pixels::MAX_PIXELS),
+            found: format!("{width}x{height}"),
+        });
+    }
     // Frame i is shown for the interval recorded before frame i + 1.
     let delays: Vec<u64> = (range.start..range.end)
         .map(|i| {

@@ -195,9 +195,15 @@ fn demosaic(w: usize, h: usize, data: &[u8], cfa: [u8; 4]) -> Vec<u8> {
     out
 }
 
+/// The most pixels a decoded picture may have (an APNG canvas, a JPEG):
+/// 64 Mpixel, 192 MiB as RGB. A corrupt size field then gives an error
+/// instead of exhausting memory.
+pub const MAX_PIXELS: u64 = 64 << 20;
+
 /// A JPEG payload to pixels.
 pub fn jpeg(data: &[u8]) -> Result<Picture, String> {
     let mut dec = jpeg_decoder::Decoder::new(data);
+    dec.set_max_decoding_buffer_size(MAX_PIXELS as usize * 4);
     let pixels = dec.decode().map_err(|e| format!("JPEG: {e}"))?;
     let info = dec.info().ok_or("JPEG: no frame header")?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));

@@ -153,6 +153,18 @@ fn bad_input_is_an_error_with_exit_1() {
     let out = dir.path().join("png");
     let r = omvstream(&["export", s(&empty), "--png", s(&out)]);
     fails_with(&r, "at byte 0: data ends inside the file header");
+    // A JPEG frame whose header claims 30000x30000: refused, not allocated.
+    let mut huge = stream(&[spec(48, 32, PixFormat::Jpeg, 10)]);
+    huge[16 + 4..16 + 12].copy_from_slice(&[0x30, 0x75, 0, 0, 0x30, 0x75, 0, 0]);
+    let huge_path = dir.path().join("huge.bin");
+    std::fs::write(&huge_path, huge).unwrap();
+    let r = omvstream(&[
+        "export",
+        s(&huge_path),
+        "--apng",
+        s(&dir.path().join("h.png")),
+    ]);
+    fails_with(&r, "expected at most 67108864 pixels, found 30000x30000");
     // A stream without frames has nothing to export.
     let none = write_stream(dir.path(), "none.bin", &[]);
     let r = omvstream(&[
