@@ -1,14 +1,136 @@
-//! Issue 3 item 8: 60 s of 30 fps QVGA RGB565 recording through FAT to the
-//! simulated card, timed on the wall clock. Prints the ratio of wall time
-//! to virtual time and the process's peak memory.
+//! Issue 13 item 5: recording through the stream path against an ideal raw
+//! writer on the same card model and seed, for every card profile; a small
+//! power-cut sweep; and (issue 3 item 8) the simulator's speed on a 60 s
+//! recording with the process's peak memory.
 //!
 //! Run: `cargo bench -p imageio-sim --bench record`.
+//!
+//! The stream path is the sim board's: `omv-imageio` `FileStream` on
+//! `omv-fatstore` on `SimCard`. The ideal writer sends each frame (32-byte
+//! chunk header and payload, padded to whole blocks) as one multi-block
+//! command at consecutive blocks — no file system — on a card of the same
+//! profile and seed, behind the same sensor.
 
 use std::time::Instant;
 
-use imageio_sim::{BoardConfig, CardProfile, SimBoard};
+use embedded_sdmmc::{Block, BlockDevice, BlockIdx};
+use imageio_sim::sweep::{power_cut_sweep, SweepConfig};
+use imageio_sim::{BoardConfig, CardProfile, FrameSink, SensorConfig, SimBoard, SimCard};
+use omv_imageio::{Error as IoError, ErrorKind, Image, IoOp};
 
-const VIRTUAL_US: u64 = 60_000_000;
+/// Sensor time of each comparison run (µs).
+const RUN_US: u64 = 10_000_000;
+/// The card's seed, the same for both writers.
+const SEED: u64 = 1;
+/// Bytes of a V2 chunk header.
+const HEADER: usize = 32;
+/// The ideal writer starts here: the first block of an AU, 32 MiB in.
+const RAW_START: u32 = 0x1_0000;
+
+const PROFILES: [CardProfile; 5] = [
+    CardProfile::CLASS4,
+    CardProfile::CLASS10,
+    CardProfile::UHS1_A1,
+    CardProfile::WORN,
+    CardProfile::REAL_CLASS10,
+];
+
+/// One multi-block write per frame, straight to the card.
+struct RawWriter {
+    card: SimCard,
+    next: u32,
+    blocks: Vec<Block>,
+}
+
+impl FrameSink for RawWriter {
+    fn write_frame(&mut self, img: &Image<'_>) -> Result<(), IoError> {
+        let n = (HEADER + img.data.len()).div_ceil(512);
+        self.blocks.resize_with(n, Block::new);
+        let mut bytes = img.data.iter().copied();
+        for (i, b) in self.blocks.iter_mut().enumerate() {
+            for (j, x) in b.contents.iter_mut().enumerate() {
+                *x = if i * 512 + j < HEADER {
+                    0
+                } else {
+                    bytes.next().unwrap_or(0)
+                };
+            }
+        }
+        self.card
+            .write(&self.blocks, BlockIdx(self.next))
+            .map_err(|_| IoError::new(ErrorKind::Io(IoOp::Write, embedded_io::ErrorKind::Other)))?;
+        self.next += n as u32;
+        Ok(())
+    }
+}
+
+fn config(card: CardProfile, fps: u32) -> BoardConfig {
+    BoardConfig {
+        sensor: SensorConfig {
+            fps,
+            ..SensorConfig::default()
+        },
+        card,
+        card_seed: SEED,
+        ..BoardConfig::default()
+    }
+}
+
+/// The stream path's figures.
+struct Stream {
+    fps: f64,
+    cmds_per_mib: f64,
+    random_per_frame: f64,
+}
+
+fn stream(card: CardProfile, fps: u32) -> Result<Stream, Box<dyn std::error::Error>> {
+    let mut board = SimBoard::new(config(card, fps))?;
+    let mut fb = vec![0u8; board.sensor().max_frame_len()];
+    let mut s = board.open_file("/sdcard/stream.bin", "w")?;
+    board.card().reset_stats();
+    let rep = board.record_for(&mut s, RUN_US, &mut fb);
+    if let Some(e) = rep.error {
+        return Err(format!("{}: stream recording failed: {e}", card.name).into());
+    }
+    let st = board.card().stats();
+    let frames = f64::from(rep.written.max(1));
+    let payload = omv_pattern::payload_len(320, 240, omv_imageio::PixFormat::Rgb565)? as f64;
+    let mib = frames * (HEADER as f64 + payload) / f64::from(1u32 << 20);
+    Ok(Stream {
+        fps: f64::from(rep.written) / (RUN_US as f64 / 1e6),
+        cmds_per_mib: st.write_cmds as f64 / mib,
+        random_per_frame: st.random_writes as f64 / frames,
+    })
+}
+
+fn ideal(card: CardProfile, fps: u32) -> Result<f64, Box<dyn std::error::Error>> {
+    let mut board = SimBoard::new(config(card, fps))?;
+    let mut fb = vec![0u8; board.sensor().max_frame_len()];
+    let mut raw = RawWriter {
+        card: board.card().clone(),
+        next: RAW_START,
+        blocks: Vec::new(),
+    };
+    let rep = board.record_for(&mut raw, RUN_US, &mut fb);
+    if let Some(e) = rep.error {
+        return Err(format!("{}: ideal recording failed: {e}", card.name).into());
+    }
+    Ok(f64::from(rep.written) / (RUN_US as f64 / 1e6))
+}
+
+/// Mean µs of one single-block write continuing the previous one, over
+/// 100 blocks inside one AU (below the first volume stall).
+fn single_block_us(card: CardProfile) -> Result<f64, Box<dyn std::error::Error>> {
+    let clock = imageio_sim::SimClock::new();
+    let sim = SimCard::new_memory(card, 64 << 20, clock.clone(), SEED)?;
+    let b = [Block::new()];
+    sim.write(&b, BlockIdx(1000))?;
+    let t0 = clock.now();
+    for i in 1..=100 {
+        sim.write(&b, BlockIdx(1000 + i))?;
+    }
+    Ok((clock.now() - t0) as f64 / 100.0)
+}
 
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -16,56 +138,63 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn run(profile: CardProfile) -> Result<(), Box<dyn std::error::Error>> {
+/// 60 s of 30 fps QVGA RGB565 on class10, timed on the wall clock.
+fn real_time_factor() -> Result<(), Box<dyn std::error::Error>> {
     let wall = Instant::now();
-    let mut board = SimBoard::new(BoardConfig {
-        card: profile,
-        ..BoardConfig::default()
-    })?;
+    let mut board = SimBoard::new(config(CardProfile::CLASS10, 30))?;
     let mut fb = vec![0u8; board.sensor().max_frame_len()];
     let mut s = board.open_file("/sdcard/stream.bin", "w")?;
-    let rep = board.record_for(&mut s, VIRTUAL_US, &mut fb);
+    let rep = board.record_for(&mut s, 60_000_000, &mut fb);
     s.close()?;
     drop(s);
     let secs = wall.elapsed().as_secs_f64();
     let virt = (rep.end_us - rep.start_us) as f64 / 1e6;
-    let st = board.card().stats();
     println!(
-        "{:>8}: {virt:.2} s virtual in {secs:.3} s wall: ratio {:.4} ({:.0}x real time); \
-         {} frames kept ({:.1}/s), {} dropped; {} blocks written, {} read, longest stall {} us; \
-         card data in memory {} KiB",
-        profile.name,
-        secs / virt,
-        virt / secs,
+        "simulator: 60 s of 30 fps QVGA RGB565 on class10 ({virt:.2} s virtual, {} frames kept) in {secs:.3} s wall: {:.0}x real time",
         rep.written,
-        f64::from(rep.written) / virt,
-        rep.dropped,
-        st.blocks_written,
-        st.blocks_read,
-        st.longest_stall_us,
-        board.card().resident_bytes() / 1024,
+        virt / secs
     );
     if let Some(k) = peak_rss_kib() {
         println!(
-            "          peak memory of the process so far (VmHWM): {:.1} MiB",
+            "simulator: peak memory of the process (VmHWM): {:.1} MiB",
             k as f64 / 1024.0
         );
-    }
-    if let Some(e) = rep.error {
-        return Err(format!("recording failed: {e}").into());
     }
     Ok(())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    println!("60 s of 30 fps QVGA RGB565 through FAT32 (4 GiB card, 32 KiB clusters):");
-    for p in [
-        CardProfile::CLASS10,
-        CardProfile::CLASS4,
-        CardProfile::UHS1_A1,
-        CardProfile::WORN,
-    ] {
-        run(p)?;
+    println!(
+        "# {} s of QVGA RGB565 per run, stream path (FileStream on omv-fatstore on SimCard) vs ideal raw writer (one multi-block command per frame), same card model, seed {SEED}",
+        RUN_US / 1_000_000
+    );
+    for p in PROFILES {
+        let s = stream(p, 30)?;
+        let i = ideal(p, 30)?;
+        println!(
+            "profile {}: kept {:.2} fps of 30; ideal {:.2} fps; ratio {:.3}; write commands/MiB {:.1}; random writes/frame {:.2}; single-block write {:.0} us",
+            p.name,
+            s.fps,
+            i,
+            s.fps / i,
+            s.cmds_per_mib,
+            s.random_per_frame,
+            single_block_us(p)?
+        );
     }
-    Ok(())
+    for p in PROFILES {
+        let s = stream(p, 0)?;
+        let i = ideal(p, 0)?;
+        println!(
+            "profile {} unpaced: stream {:.2} fps; ideal {:.2} fps; ratio {:.3}",
+            p.name,
+            s.fps,
+            i,
+            s.fps / i
+        );
+    }
+    let scratch = tempfile::tempdir()?;
+    let sweep = power_cut_sweep(&SweepConfig::small(12, 3, 7, scratch.path().to_path_buf()))?;
+    println!("{}", sweep.line());
+    real_time_factor()
 }

@@ -47,6 +47,7 @@ mod error;
 mod frame_size;
 pub mod sensor;
 mod source;
+pub mod sweep;
 
 pub use board::{BoardConfig, FrameSink, RecordReport, SimBoard, SimFile, SimFileStream, SimStore};
 pub use card::{BlockFault, CardError, CardProfile, CardStats, Faults, SimCard};

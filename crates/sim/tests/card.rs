@@ -309,3 +309,24 @@ fn after_a_power_cut_fsck_finds_the_unsynced_clusters_as_on_a_real_card() {
         "{report}"
     );
 }
+
+#[test]
+fn the_power_cut_sweep_recovers_every_synced_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = imageio_sim::sweep::SweepConfig::small(6, 2, 25, dir.path().to_path_buf());
+    let rep = imageio_sim::sweep::power_cut_sweep(&cfg).unwrap();
+    // A cut at 0, 25, 50, … of the reference run's block writes.
+    assert_eq!(rep.cuts.len() as u64, rep.reference_writes.div_ceil(25));
+    assert!(rep.cuts.len() > 5, "{}", rep.cuts.len());
+    assert_eq!(rep.synced_recovered(), rep.cuts.len(), "{rep:?}");
+    // The first cut comes before anything was synced; later ones after.
+    assert_eq!(rep.cuts[0].synced, 0);
+    assert!(rep.cuts.iter().any(|c| c.synced >= 2));
+    assert!(rep.between_syncs() > 0);
+    assert!(rep.line().starts_with(&format!(
+        "power-cut sweep: {} cuts, synced frames recovered at {}/{}",
+        rep.cuts.len(),
+        rep.cuts.len(),
+        rep.cuts.len()
+    )));
+}
