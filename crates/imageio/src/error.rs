@@ -10,6 +10,18 @@ pub struct Error {
     pub kind: ErrorKind,
     /// Byte offset of the fault in the stream, if it is tied to one.
     pub offset: Option<u64>,
+    /// Frames the failed operation cut from the stream, if any: a failed
+    /// write before the end loses the frames it was to replace.
+    pub discarded: Option<Discarded>,
+}
+
+/// Frames `first..end` (end exclusive) that are no longer in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Discarded {
+    /// The first frame lost.
+    pub first: u32,
+    /// One past the last frame lost.
+    pub end: u32,
 }
 
 /// The reasons an operation fails. OpenMV's exception for each is in the
@@ -121,7 +133,11 @@ pub enum IoOp {
 impl Error {
     /// An error with no byte offset.
     pub const fn new(kind: ErrorKind) -> Self {
-        Error { kind, offset: None }
+        Error {
+            kind,
+            offset: None,
+            discarded: None,
+        }
     }
 
     /// An error found at byte `offset`.
@@ -129,7 +145,17 @@ impl Error {
         Error {
             kind,
             offset: Some(offset),
+            discarded: None,
         }
+    }
+
+    /// The same error, saying that frames `first..end` were lost with it
+    /// (nothing is added when the range is empty).
+    pub const fn discarding(mut self, first: u32, end: u32) -> Self {
+        if first < end {
+            self.discarded = Some(Discarded { first, end });
+        }
+        self
     }
 
     /// A storage failure during `op`.
@@ -205,8 +231,12 @@ impl fmt::Display for ErrorKind {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.offset {
-            Some(o) => write!(f, "at byte {o}: {}", self.kind),
-            None => write!(f, "{}", self.kind),
+            Some(o) => write!(f, "at byte {o}: {}", self.kind)?,
+            None => write!(f, "{}", self.kind)?,
+        }
+        match self.discarded {
+            Some(Discarded { first, end }) => write!(f, "; frames {first}..{end} truncated"),
+            None => Ok(()),
         }
     }
 }

@@ -1,14 +1,13 @@
 //! File streams: the OMV IMG STR container on any [`Storage`].
 
-use embedded_io::{Read, Seek, SeekFrom};
-
 use crate::container::{padding, ChunkHeader, Version, FILE_HEADER_LEN, MAX_CHUNK_HEADER_LEN};
-use crate::error::{Error, ErrorKind, Field, IoOp, Result};
+use crate::error::{Error, ErrorKind, Field, Result};
 use crate::frame::{FrameInfo, Image, ReadOptions};
 use crate::index::FrameIndex;
 use crate::schedule::Schedule;
 use crate::storage::Storage;
 use crate::time::Wait;
+use crate::tracked::{Tracked, WriteFailure};
 
 /// How a file stream is opened: the seed's `"r"` and `"w"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +55,7 @@ impl Default for FileOptions {
 /// of `N` entries for seeking.
 #[derive(Debug)]
 pub struct FileStream<F, T, const N: usize = 256> {
-    file: F,
+    file: Tracked<F>,
     time: T,
     mode: Mode,
     version: Version,
@@ -84,12 +83,11 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
     }
 
     /// Parse the header of an existing stream (`"r"`).
-    pub fn open_read(mut file: F, mut time: T, opts: FileOptions) -> Result<Self> {
-        let len = file
-            .seek(SeekFrom::End(0))
-            .map_err(|e| Error::io(IoOp::Seek, e, 0))?;
+    pub fn open_read(file: F, mut time: T, opts: FileOptions) -> Result<Self> {
+        let mut file = Tracked::new(file);
+        let len = file.seek_end()?;
         let mut magic = [0u8; 16];
-        read_at(&mut file, 0, &mut magic, len, Field::Magic)?;
+        file.read_at(0, &mut magic, len, Field::Magic)?;
         let version = Version::parse_magic(&magic).map_err(|k| Error::at(k, 0))?;
         let now = time.now_us();
         Ok(FileStream {
@@ -109,20 +107,20 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
         })
     }
 
-    /// Create a stream (`"w"`): whatever `file` held is replaced by the header.
-    pub fn create(mut file: F, mut time: T, opts: FileOptions) -> Result<Self> {
+    /// Create a stream (`"w"`): whatever `file` held is replaced by the
+    /// header. An empty file is not truncated (one seek to learn its length).
+    pub fn create(file: F, mut time: T, opts: FileOptions) -> Result<Self> {
         let version = opts.write_version;
         if matches!(version, Version::V1_0 | Version::V1_1) {
             return Err(Error::new(ErrorKind::Unsupported(
                 "writing V1.x streams (OpenMV firmware writes V2.0)",
             )));
         }
-        file.seek(SeekFrom::Start(0))
-            .map_err(|e| Error::io(IoOp::Seek, e, 0))?;
-        file.write_all(&version.magic())
-            .map_err(|e| Error::io(IoOp::Write, e, 0))?;
-        file.truncate()
-            .map_err(|e| Error::io(IoOp::Truncate, e, FILE_HEADER_LEN))?;
+        let mut file = Tracked::new(file);
+        if file.seek_end()? > 0 {
+            file.truncate_at(0)?;
+        }
+        file.write_at(0, &[&version.magic()]).map_err(|f| f.error)?;
         let now = time.now_us();
         Ok(FileStream {
             file,
@@ -196,7 +194,7 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
     /// Give back the storage, closing the stream.
     pub fn into_inner(mut self) -> F {
         let _ = self.close();
-        self.file
+        self.file.into_inner()
     }
 
     /// Read the chunk header at `pos`. `Ok(None)` at the end of the file;
@@ -208,7 +206,7 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
         let hlen = self.version.chunk_header_len();
         let mut buf = [0u8; MAX_CHUNK_HEADER_LEN];
         let hbuf = &mut buf[..hlen as usize];
-        read_at(&mut self.file, pos, hbuf, self.len, Field::ChunkHeader)?;
+        self.file.read_at(pos, hbuf, self.len, Field::ChunkHeader)?;
         let hdr = ChunkHeader::decode(self.version, hbuf).map_err(|k| Error::at(k, pos))?;
         let payload_at = pos + hlen;
         let have = self.len - payload_at;
@@ -275,13 +273,8 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
         let elapsed_us = u64::from(hdr.elapsed) * self.version.elapsed_unit_us();
         let step = self.schedule.next(&mut self.time, elapsed_us, opts.pause)?;
         let payload_at = pos + self.version.chunk_header_len();
-        read_at(
-            &mut self.file,
-            payload_at,
-            &mut fb[..n],
-            self.len,
-            Field::Payload,
-        )?;
+        self.file
+            .read_at(payload_at, &mut fb[..n], self.len, Field::Payload)?;
         if self.version == Version::V1_0 && hdr.pixformat == crate::PixFormat::Rgb565 {
             for px in fb[..n].chunks_exact_mut(2) {
                 px.swap(0, 1);
@@ -328,10 +321,21 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
     }
 
     /// Append `img` at the current frame (the seed's `write`). Writing before
-    /// the end discards every later frame (the file is truncated after the
-    /// new chunk) and `count` becomes `offset + 1`. The elapsed field is the
-    /// time since the previous successful write, or since the stream was
-    /// created; a failed write does not move that reference (Q8 fixed).
+    /// the end discards every later frame (the file is cut at the current
+    /// frame, then the new chunk is appended) and `count` becomes
+    /// `offset + 1`. The elapsed field is the time since the previous
+    /// successful write, or since the stream was created; a failed write does
+    /// not move that reference (Q8 fixed).
+    ///
+    /// After a failed write, `count()`, the index, `size()` and the file
+    /// agree (issue 10): if the cut failed nothing changed; if the append
+    /// failed, the frames from `offset` on are gone (the error's
+    /// [`discarded`](Error::discarded) names them), `count() == offset()`,
+    /// and whatever part of the new chunk reached the storage is a truncated
+    /// tail, as a reopened reader sees it (Q7). One exception: if the
+    /// storage failed in the padding and the whole chunk cannot be cut off
+    /// either, the frame is readable and so counted, and the error is still
+    /// returned.
     pub fn write(&mut self, img: &Image<'_>) -> Result<()> {
         self.check_open()?;
         if self.mode == Mode::Read {
@@ -348,43 +352,67 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
             size_field: 0,
             payload_len,
         };
-        let pos = self.pos;
+        let (pos, offset) = (self.pos, self.offset);
         let end = pos + hdr.chunk_len(self.version);
-        self.file
-            .seek(SeekFrom::Start(pos))
-            .map_err(|e| Error::io(IoOp::Seek, e, pos))?;
+        // Frames (or a partial chunk) after `pos` are cut first: a write that
+        // then fails cannot leave old chunks behind a partly written new one.
+        let lost_end = self.count;
+        if self.len > pos {
+            self.file.truncate_at(pos)?;
+            self.len = pos;
+            self.tail = None;
+            self.index.truncate_after(offset);
+            self.count = offset;
+        }
         let pad = [0u8; 16];
         let header = hdr.encode_v2();
         let pad_len = padding(u64::from(payload_len)) as usize;
-        for part in [&header[..], img.data, &pad[..pad_len]] {
-            self.file
-                .write_all(part)
-                .map_err(|e| Error::io(IoOp::Write, e, pos))?;
+        let parts: [&[u8]; 3] = [&header, img.data, &pad[..pad_len]];
+        match self.file.write_at(pos, &parts) {
+            Ok(()) => {
+                self.len = end;
+                self.commit_write(end, tick);
+                Ok(())
+            }
+            Err(WriteFailure { written, error }) => {
+                let error = error.discarding(offset, lost_end);
+                let whole = self.version.chunk_header_len() + u64::from(payload_len);
+                self.write_failed(pos + written, written >= whole, end, tick);
+                Err(error)
+            }
         }
-        if end < self.len {
-            self.file
-                .truncate()
-                .map_err(|e| Error::io(IoOp::Truncate, e, end))?;
-        }
-        // Nothing after the new chunk remains, including a truncated tail.
-        self.len = end;
-        self.tail = None;
-        self.index.truncate_after(self.offset);
+    }
+
+    /// The chunk ending at `end` is in the file: it is the current frame.
+    fn commit_write(&mut self, end: u64, tick: u64) {
         self.index.record(self.offset + 1, end);
         self.last_tick = tick;
         self.pos = end;
         self.offset += 1;
         self.count = self.offset;
-        Ok(())
     }
 
-    /// Flush buffered data to the storage (the seed's `sync`).
+    /// The write of the chunk at `self.pos` failed with the file now `len`
+    /// bytes long. A part of a chunk is a truncated tail (Q7), found and
+    /// reported when a read gets there, as a reopened reader would. But if
+    /// only padding is missing (`readable`), a reader takes the chunk as a
+    /// whole last frame: it is cut off, or, if the cut fails too, counted.
+    fn write_failed(&mut self, len: u64, readable: bool, end: u64, tick: u64) {
+        self.len = len;
+        if readable {
+            if self.file.truncate_at(self.pos).is_ok() {
+                self.len = self.pos;
+            } else {
+                self.commit_write(end, tick);
+            }
+        }
+    }
+
+    /// Flush buffered data to the storage (the seed's `sync`). A stream
+    /// opened with `"r"` has written nothing: nothing is flushed.
     pub fn sync(&mut self) -> Result<()> {
         self.check_open()?;
-        let pos = self.pos;
-        self.file
-            .flush()
-            .map_err(|e| Error::io(IoOp::Flush, e, pos))
+        self.flush()
     }
 
     /// Flush and close. Closing again does nothing (idempotent, as OpenMV ≥ 4.8).
@@ -393,10 +421,14 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
             return Ok(());
         }
         self.closed = true;
-        let pos = self.pos;
-        self.file
-            .flush()
-            .map_err(|e| Error::io(IoOp::Flush, e, pos))
+        self.flush()
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        match self.mode {
+            Mode::Read => Ok(()),
+            Mode::Write => self.file.flush(self.pos),
+        }
     }
 }
 
@@ -419,45 +451,4 @@ fn frame_info(
         size_field: hdr.size_field,
         wait_clamped: clamped,
     }
-}
-
-/// Read exactly `buf.len()` bytes at `pos` of a file of `len` bytes.
-fn read_at<F: Read + Seek>(
-    file: &mut F,
-    pos: u64,
-    buf: &mut [u8],
-    len: u64,
-    field: Field,
-) -> Result<()> {
-    let have = len.saturating_sub(pos);
-    if (buf.len() as u64) > have {
-        return Err(Error::at(
-            ErrorKind::Truncated {
-                field,
-                expected: buf.len() as u64,
-                found: have,
-            },
-            pos,
-        ));
-    }
-    file.seek(SeekFrom::Start(pos))
-        .map_err(|e| Error::io(IoOp::Seek, e, pos))?;
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read(&mut buf[done..]) {
-            Ok(0) => {
-                return Err(Error::at(
-                    ErrorKind::Truncated {
-                        field,
-                        expected: buf.len() as u64,
-                        found: done as u64,
-                    },
-                    pos,
-                ))
-            }
-            Ok(k) => done += k,
-            Err(e) => return Err(Error::io(IoOp::Read, e, pos + done as u64)),
-        }
-    }
-    Ok(())
 }

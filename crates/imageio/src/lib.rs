@@ -9,7 +9,10 @@
 //!
 //! There is no allocator: storage is any `embedded-io` `Read + Write + Seek`
 //! that can [`Truncate`]; time is injected through [`Clock`] and [`Wait`].
-//! The `std` feature adds [`StdIo`](storage::StdIo) and `StdClock`.
+//! The `std` feature adds [`StdIo`](storage::StdIo) (a `File` or `Cursor`,
+//! plain or behind a `BufWriter`/`BufReader`) and `StdClock`. A file stream
+//! seeks only when the next access is elsewhere, so frames read or written
+//! in order cost the calls plain sequential `std::io` code makes.
 //!
 //! # Decisions on OpenMV's quirks (spec §6)
 //!
@@ -20,7 +23,7 @@
 //! | Q3 `seek` sets count from the old offset | **Fixed**: count = max(count, frames proven to exist); never shrinks. |
 //! | Q4 memory write checked against the slot, overflows | **Fixed**: payload must fit `buffer_size()`. |
 //! | Q5 `pause=false` and seek push the schedule ahead of real time | **Fixed**: an unpaced read or a seek moves the schedule to now; paced reads keep `ms += elapsed`. |
-//! | Q6 mid-file write truncates via a missing `truncate()` | **Fixed**: the file is truncated after the written chunk; count = offset + 1. |
+//! | Q6 mid-file write truncates via a missing `truncate()` | **Fixed**: the file is cut at the current frame, then the chunk is appended; count = offset + 1. A write that fails leaves count, index, `size()` and the file agreeing: the frames from offset on are gone and named by [`Error::discarded`]; what reached the storage is a truncated tail (Q7). |
 //! | Q7 short read closes the file, stream left broken | **Fixed**: a truncated last chunk ends the stream like EOF and is reported by `truncated_tail()`; earlier frames intact. Other I/O errors leave the stream where it was. |
 //! | Q8 a failed write still moves the time reference | **Fixed**: the reference moves only on success. |
 //! | Q9 unwritten memory slots read garbage | **Fixed**: `EmptySlot` error. |
@@ -51,19 +54,22 @@ pub mod index;
 pub mod memory;
 pub mod pixformat;
 pub mod schedule;
+#[cfg(feature = "std")]
+mod std_io;
 pub mod storage;
 pub mod stream;
 pub mod time;
+mod tracked;
 
 pub use container::{ChunkHeader, Version};
-pub use error::{Error, ErrorKind, Field, IoOp, Result};
+pub use error::{Discarded, Error, ErrorKind, Field, IoOp, Result};
 pub use file::{FileOptions, FileStream, Mode};
 pub use frame::{Frame, FrameInfo, Image, ReadOptions};
 pub use memory::{memory_stream_bytes, MemoryLayout, MemoryStream};
 pub use pixformat::PixFormat;
 pub use storage::{SliceFile, Storage, Truncate};
 #[cfg(feature = "std")]
-pub use storage::{StdIo, StdIoError};
+pub use storage::{StdFile, StdIo, StdIoError};
 pub use stream::{ImageIo, StreamType};
 #[cfg(feature = "std")]
 pub use time::StdClock;

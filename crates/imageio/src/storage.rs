@@ -2,8 +2,9 @@
 //! that can also be cut short ([`Truncate`]).
 //!
 //! [`SliceFile`] keeps a "file" in a caller-provided byte buffer (no
-//! allocator); with the `std` feature, [`StdIo`] adapts `std::fs::File` and
-//! `std::io::Cursor<Vec<u8>>`.
+//! allocator); with the `std` feature, [`StdIo`] adapts `std::fs::File`,
+//! `std::io::Cursor<Vec<u8>>` and either of them behind a `BufWriter` or
+//! `BufReader`.
 
 use embedded_io::{ErrorKind, ErrorType, Read, Seek, SeekFrom, Write};
 
@@ -160,92 +161,4 @@ impl Truncate for SliceFile<'_> {
 }
 
 #[cfg(feature = "std")]
-pub use std_io::{StdIo, StdIoError};
-
-#[cfg(feature = "std")]
-mod std_io {
-    use super::Truncate;
-    use embedded_io::{ErrorType, Read, Seek, SeekFrom, Write};
-
-    /// A `std::io` error carried through `embedded-io`.
-    #[derive(Debug)]
-    pub struct StdIoError(pub std::io::Error);
-
-    impl embedded_io::Error for StdIoError {
-        fn kind(&self) -> embedded_io::ErrorKind {
-            use embedded_io::ErrorKind as E;
-            use std::io::ErrorKind as S;
-            match self.0.kind() {
-                S::NotFound => E::NotFound,
-                S::PermissionDenied => E::PermissionDenied,
-                S::InvalidInput => E::InvalidInput,
-                S::InvalidData => E::InvalidData,
-                S::TimedOut => E::TimedOut,
-                S::Interrupted => E::Interrupted,
-                S::Unsupported => E::Unsupported,
-                S::OutOfMemory | S::StorageFull => E::OutOfMemory,
-                S::WriteZero => E::WriteZero,
-                _ => E::Other,
-            }
-        }
-    }
-
-    impl std::error::Error for StdIoError {}
-
-    impl core::fmt::Display for StdIoError {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-
-    /// Adapts a `std::io` object (a `File`, a `Cursor<Vec<u8>>`) to the
-    /// `embedded-io` traits file streams use.
-    #[derive(Debug)]
-    pub struct StdIo<T>(pub T);
-
-    impl<T> ErrorType for StdIo<T> {
-        type Error = StdIoError;
-    }
-
-    impl<T: std::io::Read> Read for StdIo<T> {
-        fn read(&mut self, buf: &mut [u8]) -> Result<usize, StdIoError> {
-            self.0.read(buf).map_err(StdIoError)
-        }
-    }
-
-    impl<T: std::io::Write> Write for StdIo<T> {
-        fn write(&mut self, buf: &[u8]) -> Result<usize, StdIoError> {
-            self.0.write(buf).map_err(StdIoError)
-        }
-        fn flush(&mut self) -> Result<(), StdIoError> {
-            self.0.flush().map_err(StdIoError)
-        }
-    }
-
-    impl<T: std::io::Seek> Seek for StdIo<T> {
-        fn seek(&mut self, pos: SeekFrom) -> Result<u64, StdIoError> {
-            let pos = match pos {
-                SeekFrom::Start(p) => std::io::SeekFrom::Start(p),
-                SeekFrom::End(p) => std::io::SeekFrom::End(p),
-                SeekFrom::Current(p) => std::io::SeekFrom::Current(p),
-            };
-            self.0.seek(pos).map_err(StdIoError)
-        }
-    }
-
-    impl Truncate for StdIo<std::fs::File> {
-        fn truncate(&mut self) -> Result<(), StdIoError> {
-            use std::io::Seek as _;
-            let pos = self.0.stream_position().map_err(StdIoError)?;
-            self.0.set_len(pos).map_err(StdIoError)
-        }
-    }
-
-    impl Truncate for StdIo<std::io::Cursor<Vec<u8>>> {
-        fn truncate(&mut self) -> Result<(), StdIoError> {
-            let pos = usize::try_from(self.0.position()).unwrap_or(usize::MAX);
-            self.0.get_mut().truncate(pos);
-            Ok(())
-        }
-    }
-}
+pub use crate::std_io::{StdFile, StdIo, StdIoError};
