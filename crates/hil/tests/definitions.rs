@@ -88,7 +88,12 @@ fn the_base_text_parses_with_typed_capabilities() {
 #[case::unknown_card_profile(
     "profile = \"class10\"",
     "profile = \"class11\"",
-    "bad.toml:11:11: card.profile: unknown card profile \"class11\"; did you mean \"class10\"? (expected one of class4, class10, uhs1_a1, worn, ideal:<bytes per second>)"
+    "bad.toml:11:11: card.profile: unknown card profile \"class11\"; did you mean \"class10\"? (expected one of class4, class10, uhs1_a1, worn"
+)]
+#[case::misspelled_real_card(
+    "profile = \"class10\"",
+    "profile = \"real_clas10\"",
+    "bad.toml:11:11: card.profile: unknown card profile \"real_clas10\"; did you mean \"real_class10\"?"
 )]
 #[case::zero_rate_ideal_card(
     "profile = \"class10\"",

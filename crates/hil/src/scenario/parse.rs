@@ -355,7 +355,7 @@ fn card(cx: &Ctx<'_>, raw: Option<RawCard>) -> Result<Card, ScenarioError> {
     };
     let profile = match raw.profile {
         Some(p) if imageio_sim::CardProfile::by_name(p.get_ref()).is_none() => {
-            let named = ["class4", "class10", "uhs1_a1", "worn"];
+            let named = imageio_sim::card::profile::NAMED.map(|c| c.name);
             let hint = names::closest(p.get_ref(), named)
                 .map(|c| format!("; did you mean {c:?}?"))
                 .unwrap_or_default();
