@@ -168,10 +168,33 @@ const STEPS: &[Step] = &[
         program: "cargo",
         args: &["xtask", "hil", "--board", "qemu"],
     },
+    // Both h7 flash plans from the agent-h7 ELF built above: each refuses
+    // an image over the OpenMV bootloader (below 0x0804_0000).
     Step {
-        name: "h7 flash plan (dry run: no probe, nothing flashed)",
+        name: "h7 probe flash plan from the built ELF (dry run: sectors, bootloader kept)",
         program: "cargo",
-        args: &["xtask", "hil", "--board", "h7", "--dry-run"],
+        args: &[
+            "xtask",
+            "hil",
+            "--board",
+            "h7",
+            "--flash",
+            "probe",
+            "--dry-run",
+        ],
+    },
+    Step {
+        name: "h7 DFU flash plan from the built ELF (dry run: dfu-util, address, file)",
+        program: "cargo",
+        args: &[
+            "xtask",
+            "hil",
+            "--board",
+            "h7",
+            "--flash",
+            "dfu",
+            "--dry-run",
+        ],
     },
 ];
 

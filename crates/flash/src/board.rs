@@ -31,6 +31,9 @@ pub struct ProbeBoard {
     pub timing: TimingSection,
     /// Which captured content is deterministic (hashed in snapshots).
     pub content: ContentSection,
+    /// Flashing without a probe through the board's USB DFU bootloader.
+    #[serde(default)]
+    pub dfu: Option<crate::dfu::DfuSection>,
 }
 
 /// `[flash]`: the chip and the probe.
@@ -55,6 +58,10 @@ pub struct FlashSection {
     /// Where the readout protection level is, checked before erasing.
     #[serde(default)]
     pub readout_protection: Option<RdpCheck>,
+    /// Flash that is never erased unless `--erase-bootloader` is given
+    /// (the OpenMV bootloader).
+    #[serde(default)]
+    pub keep: Option<crate::sectors::KeepArea>,
 }
 
 /// A chip-identity check: `(read32(address) & mask) == expect`.

@@ -4,8 +4,10 @@
 
 use omv_imageio::Wait;
 
+use crate::dfu;
+use crate::dfu_plan::{DfuPlan, DFU_UTIL};
 use crate::error::Error;
-use crate::flasher::{flash, FlashReport};
+use crate::flasher::flash;
 use crate::plan::Plan;
 use crate::port::{find_port, wait_for_port, PortLister};
 use crate::probe::SystemProbes;
@@ -14,8 +16,10 @@ use crate::progress::FlashObserver;
 /// A flashed, running board and its serial port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ready {
-    /// What was flashed.
-    pub flashed: FlashReport,
+    /// Bytes flashed (and verified, on the probe path).
+    pub bytes: u64,
+    /// How: the probe, or the DFU device.
+    pub via: String,
     /// The agent's serial port path, ready to open.
     pub port: String,
 }
@@ -35,7 +39,39 @@ pub fn bring_up(
     let present_before = find_port(ports, &plan.port)?.is_some();
     let flashed = flash(&plan.request(), probes, observer)?;
     let port = wait_for_port(ports, clock, &plan.port, plan.wait, present_before)?;
-    Ok(Ready { flashed, port })
+    Ok(Ready {
+        bytes: flashed.bytes,
+        via: format!("probe {}", flashed.probe),
+        port,
+    })
+}
+
+/// Write the plan's binary, run `dfu-util` (bounded), then wait for the
+/// agent's port. `program` is `dfu-util` ([`DFU_UTIL`]) outside tests.
+pub fn bring_up_dfu(
+    plan: &DfuPlan,
+    program: &str,
+    ports: &mut dyn PortLister,
+    clock: &mut dyn Wait,
+    observer: &mut dyn FlashObserver,
+) -> Result<Ready, Error> {
+    let present_before = find_port(ports, &plan.port)?.is_some();
+    std::fs::write(&plan.binary_path, &plan.binary).map_err(|e| dfu::DfuError::Io {
+        path: plan.binary_path.clone(),
+        reason: e.to_string(),
+    })?;
+    observer.event(crate::progress::FlashEvent::Message(format!(
+        "{program} {}: plug the camera in now (or replug it) so that the OpenMV bootloader appears as USB {}",
+        plan.arguments().join(" "),
+        plan.dfu.device()
+    )));
+    dfu::run(program, &plan.arguments(), &plan.dfu)?;
+    let port = wait_for_port(ports, clock, &plan.port, plan.wait, present_before)?;
+    Ok(Ready {
+        bytes: plan.binary.len() as u64,
+        via: format!("{DFU_UTIL} (USB {})", plan.dfu.device()),
+        port,
+    })
 }
 
 #[cfg(test)]
@@ -72,7 +108,7 @@ mod tests {
         let elf = dir.path().join("agent");
         std::fs::write(
             &elf,
-            crate::elf::test_elf(0x0800_0101, &[(0x0800_0000, &[0; 64])]),
+            crate::elf::test_elf(0x0804_0101, &[(0x0804_0000, &[0; 64])]),
         )
         .unwrap();
         let board = ProbeBoard::load(
@@ -98,5 +134,45 @@ mod tests {
         // One look for an existing port, no waiting.
         assert_eq!(ports.0, 1);
         assert_eq!(clock.waited_us, 0);
+    }
+
+    #[test]
+    fn without_a_camera_dfu_bring_up_fails_with_the_how_to_message_before_waiting_for_the_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let elf = dir.path().join("agent");
+        std::fs::write(
+            &elf,
+            crate::elf::test_elf(0x0804_0101, &[(0x0804_0000, &[0; 64])]),
+        )
+        .unwrap();
+        let mut board = ProbeBoard::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards/h7.toml"),
+        )
+        .unwrap();
+        // An id that is never attached, and no waiting for it.
+        if let Some(d) = board.dfu.as_mut() {
+            d.vid = 0x1209;
+            d.pid = 0x0002;
+            d.wait_for_device_s = 0;
+        }
+        let plan = crate::dfu_plan::dfu_plan(
+            &board,
+            &FlashArgs {
+                elf,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut ports = CountingPorts(0);
+        let mut clock = ManualClock::new(0);
+        let mut log = Vec::new();
+        let err = bring_up_dfu(&plan, DFU_UTIL, &mut ports, &mut clock, &mut log).unwrap_err();
+        assert!(
+            matches!(err, Error::Dfu(dfu::DfuError::NoDevice { .. })),
+            "{err:?} (is dfu-util installed?)"
+        );
+        assert_eq!(std::fs::read(&plan.binary_path).unwrap(), plan.binary);
+        assert_eq!((ports.0, clock.waited_us), (1, 0));
+        assert_eq!(log.len(), 1);
     }
 }

@@ -6,9 +6,25 @@ use std::path::PathBuf;
 use crate::plan::FlashArgs;
 use crate::selector::UsbSelector;
 
-/// `--probe`, `--port`, `--elf`, `--dry-run`.
+/// How the agent gets onto the board.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlashPath {
+    /// probe-rs over SWD (a debug probe wired to the board).
+    #[default]
+    Probe,
+    /// dfu-util over USB through the board's bootloader (no probe).
+    Dfu,
+}
+
+/// `--flash`, `--erase-bootloader`, `--probe`, `--port`, `--elf`, `--dry-run`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct ProbeArgs {
+    /// How to flash: `probe` (SWD) or `dfu` (USB, through the OpenMV bootloader).
+    #[arg(long, value_enum, default_value_t = FlashPath::Probe)]
+    pub flash: FlashPath,
+    /// Allow the probe to erase the OpenMV bootloader's sectors (0x0800_0000-0x0803_FFFF).
+    #[arg(long)]
+    pub erase_bootloader: bool,
     /// Debug probe to use, as VID:PID[:SERIAL] (needed when several are attached).
     #[arg(long, value_name = "VID:PID[:SERIAL]")]
     pub probe: Option<UsbSelector>,
@@ -30,6 +46,7 @@ impl ProbeArgs {
             elf: self.elf.clone().unwrap_or(default_elf),
             probe: self.probe.clone(),
             port: self.port.clone(),
+            erase_bootloader: self.erase_bootloader,
         }
     }
 }
@@ -60,8 +77,13 @@ mod tests {
             "--elf",
             "fw.elf",
             "--dry-run",
+            "--flash",
+            "dfu",
+            "--erase-bootloader",
         ])
         .unwrap();
+        assert_eq!(a.flash, FlashPath::Dfu);
+        assert!(a.erase_bootloader);
         assert_eq!(
             a.probe,
             Some(UsbSelector {
@@ -75,12 +97,14 @@ mod tests {
         let f = a.flash_args(PathBuf::from("default.elf"));
         assert_eq!(f.elf, PathBuf::from("fw.elf"));
         assert_eq!(f.probe, a.probe);
+        assert!(f.erase_bootloader);
     }
 
     #[test]
     fn nothing_given_means_defaults() {
         let a = parse(&[]).unwrap();
         assert_eq!(a, ProbeArgs::default());
+        assert_eq!((a.flash, a.erase_bootloader), (FlashPath::Probe, false));
         assert_eq!(
             a.flash_args(PathBuf::from("agent")).elf,
             PathBuf::from("agent")
@@ -98,5 +122,8 @@ mod tests {
         );
         let err = parse(&["--probe", "xyz:374f"]).unwrap_err();
         assert!(err.to_string().contains("vendor id `xyz`"), "{err}");
+        let err = parse(&["--flash", "jtag"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
+        assert!(err.to_string().contains("probe, dfu"), "{err}");
     }
 }

@@ -14,6 +14,8 @@ pub struct LoadSegment {
     pub address: u64,
     /// Bytes in the file (`p_filesz`).
     pub size: u64,
+    /// Where those bytes are in the file (`p_offset`).
+    pub offset: u64,
 }
 
 /// A parsed firmware image.
@@ -128,6 +130,7 @@ impl ElfImage {
             segments.push(LoadSegment {
                 address: u64::from(ph.p_paddr(endian)),
                 size,
+                offset: start,
             });
         }
         if segments.is_empty() {
@@ -146,6 +149,20 @@ impl ElfImage {
     /// Bytes that will be written to the chip.
     pub fn load_bytes(&self) -> u64 {
         self.segments.iter().map(|s| s.size).sum()
+    }
+
+    /// The lowest load address.
+    pub fn lowest_address(&self) -> u64 {
+        self.segments.iter().map(|s| s.address).min().unwrap_or(0)
+    }
+
+    /// One past the highest loaded byte.
+    pub fn end_address(&self) -> u64 {
+        self.segments
+            .iter()
+            .map(|s| s.address.saturating_add(s.size))
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -215,11 +232,13 @@ mod tests {
             vec![
                 LoadSegment {
                     address: 0x0800_0000,
-                    size: 400
+                    size: 400,
+                    offset: 52 + 2 * 32,
                 },
                 LoadSegment {
                     address: 0x0800_0190,
-                    size: 24
+                    size: 24,
+                    offset: 52 + 2 * 32 + 400,
                 }
             ]
         );

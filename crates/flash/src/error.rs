@@ -30,6 +30,12 @@ pub enum Error {
     /// Attaching, checking, flashing or resetting failed.
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// The image would erase the area to keep (the bootloader).
+    #[error(transparent)]
+    Keep(#[from] crate::sectors::KeepError),
+    /// The DFU path failed.
+    #[error(transparent)]
+    Dfu(#[from] crate::dfu::DfuError),
     /// The agent's serial port did not show up.
     #[error(transparent)]
     Port(#[from] PortError),

@@ -17,6 +17,7 @@ use crate::elf::ElfImage;
 use crate::error::{chain, Error};
 use crate::probe::{classify_open_error, select_probe, ProbeEntry, ProbeLister, SystemProbes};
 use crate::progress::{FlashEvent, FlashObserver};
+use crate::sectors::{self, KeepArea};
 use crate::selector::UsbSelector;
 use crate::target;
 
@@ -37,6 +38,10 @@ pub struct FlashRequest {
     pub idcode: Option<IdCheck>,
     /// Readout protection check.
     pub readout_protection: Option<RdpCheck>,
+    /// Flash never erased unless `erase_bootloader` (the OpenMV bootloader).
+    pub keep: Option<KeepArea>,
+    /// `--erase-bootloader` was given.
+    pub erase_bootloader: bool,
 }
 
 /// What was flashed.
@@ -211,6 +216,10 @@ pub fn flash(
     let target = target::lookup(&req.chip)?;
     let image = ElfImage::load(&req.elf)?;
     target::check_fits(&target, &image)?;
+    // Checked again here, on the file actually flashed: probe-rs erases
+    // every sector the image touches, and only those (no chip erase).
+    let erase = sectors::touched(&sectors::chip_sectors(&target), &image);
+    sectors::check_keep(&erase, req.keep.as_ref(), &image, req.erase_bootloader)?;
     let entry = select_probe(&probes.probes(), req.probe.as_ref())?;
     observer.event(FlashEvent::Message(format!("probe {entry}")));
     let mut probe = probes
@@ -447,7 +456,7 @@ mod tests {
         let elf = dir.path().join("agent.elf");
         std::fs::write(
             &elf,
-            crate::elf::test_elf(0x0800_0101, &[(0x0800_0000, &[0; 256])]),
+            crate::elf::test_elf(0x0804_0101, &[(0x0804_0000, &[0; 256])]),
         )
         .unwrap();
         let req = FlashRequest {
@@ -458,6 +467,12 @@ mod tests {
             connect_under_reset: false,
             idcode: Some(ID),
             readout_protection: Some(RDP),
+            keep: Some(KeepArea {
+                start: 0x0800_0000,
+                end: 0x0804_0000,
+                name: "the bootloader".into(),
+            }),
+            erase_bootloader: false,
         };
         let mut log: Vec<FlashEvent> = vec![];
         let err = flash(&req, &probes, &mut log).unwrap_err();
@@ -473,5 +488,20 @@ mod tests {
         };
         let err = flash(&bad, &probes, &mut log).unwrap_err();
         assert!(matches!(err, Error::Target(_)), "{err:?}");
+        // And so is an image over the bootloader.
+        let dir2 = tempfile::tempdir().unwrap();
+        let low = dir2.path().join("low.elf");
+        std::fs::write(
+            &low,
+            crate::elf::test_elf(0x0800_0101, &[(0x0800_0000, &[0; 256])]),
+        )
+        .unwrap();
+        let low_req = FlashRequest {
+            elf: low,
+            chip: "STM32H743VITx".into(),
+            ..bad
+        };
+        let err = flash(&low_req, &probes, &mut log).unwrap_err();
+        assert!(matches!(err, Error::Keep(_)), "{err:?}");
     }
 }

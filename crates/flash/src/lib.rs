@@ -7,7 +7,12 @@
 //!    `[timing]` and `[content]` sections;
 //! 2. [`plan()`] parses the agent ELF, looks the chip up in probe-rs'
 //!    registry (a typo gets suggestions) and checks that the image lies in
-//!    the chip's flash. The [`Plan`] prints as the `--dry-run` output;
+//!    the chip's flash. The [`Plan`] prints as the `--dry-run` output.
+//!    It lists the sectors that would be erased, and refuses any inside
+//!    the board's `flash.keep` area (the OpenMV bootloader) unless
+//!    `--erase-bootloader` is given. [`dfu_plan()`] is the probe-less path:
+//!    the image as a flat binary for `dfu-util` through the OpenMV
+//!    bootloader ([`dfu`]);
 //! 3. [`bring_up`] flashes it ([`flash`]: choose the probe, attach, check the
 //!    chip's id register and readout protection, erase/program/verify with
 //!    `indicatif` bars, reset and run) and waits, bounded, for the agent's
@@ -21,6 +26,8 @@
 pub mod board;
 pub mod bringup;
 pub mod cli;
+pub mod dfu;
+pub mod dfu_plan;
 pub mod elf;
 pub mod error;
 pub mod flasher;
@@ -28,12 +35,15 @@ pub mod plan;
 pub mod port;
 pub mod probe;
 pub mod progress;
+pub mod sectors;
 pub mod selector;
 pub mod target;
 
 pub use board::{BoardFileError, ProbeBoard};
-pub use bringup::{bring_up, Ready};
-pub use cli::ProbeArgs;
+pub use bringup::{bring_up, bring_up_dfu, Ready};
+pub use cli::{FlashPath, ProbeArgs};
+pub use dfu::{DfuError, DfuSection};
+pub use dfu_plan::{dfu_plan, DfuPlan};
 pub use elf::{ElfError, ElfImage, LoadSegment};
 pub use error::Error;
 pub use flasher::{flash, FlashReport, FlashRequest, SessionError};
@@ -43,5 +53,6 @@ pub use port::{
 };
 pub use probe::{select_probe, ProbeEntry, ProbeError, ProbeLister, SystemProbes};
 pub use progress::{FlashEvent, FlashObserver, Operation, ProgressBars};
+pub use sectors::{KeepArea, KeepError, Sector};
 pub use selector::{SelectorError, UsbSelector};
 pub use target::TargetError;

@@ -11,6 +11,7 @@ use crate::elf::ElfImage;
 use crate::error::Error;
 use crate::flasher::FlashRequest;
 use crate::port::{PortChoice, WaitPolicy};
+use crate::sectors::{self, KeepArea, Sector};
 use crate::selector::UsbSelector;
 use crate::target;
 
@@ -23,6 +24,8 @@ pub struct FlashArgs {
     pub probe: Option<UsbSelector>,
     /// `--port PATH`, instead of finding the port by USB ids.
     pub port: Option<String>,
+    /// `--erase-bootloader`: the board's `flash.keep` area may be erased.
+    pub erase_bootloader: bool,
 }
 
 /// A checked plan.
@@ -50,14 +53,25 @@ pub struct Plan {
     pub port: PortChoice,
     /// How long to wait for it.
     pub wait: WaitPolicy,
+    /// The sectors programming erases, in address order.
+    pub erase: Vec<Sector>,
+    /// The area left alone (unless `erase_bootloader`).
+    pub keep: Option<KeepArea>,
+    /// `--erase-bootloader` was given.
+    pub erase_bootloader: bool,
 }
 
 /// Work out and check the plan: the ELF parses and fits the chip's flash,
-/// the chip is known to probe-rs. No probe or port is touched.
+/// the chip is known to probe-rs, and the sectors it erases leave the
+/// board's `flash.keep` area alone (unless `--erase-bootloader`). No probe
+/// or port is touched.
 pub fn plan(board: &ProbeBoard, args: &FlashArgs) -> Result<Plan, Error> {
     let image = ElfImage::load(&args.elf)?;
     let target = target::lookup(&board.flash.chip)?;
     target::check_fits(&target, &image)?;
+    let erase = sectors::touched(&sectors::chip_sectors(&target), &image);
+    let keep = board.flash.keep.clone();
+    sectors::check_keep(&erase, keep.as_ref(), &image, args.erase_bootloader)?;
     Ok(Plan {
         board: board.name.clone(),
         image,
@@ -73,6 +87,9 @@ pub fn plan(board: &ProbeBoard, args: &FlashArgs) -> Result<Plan, Error> {
             None => PortChoice::Usb(board.usb.selector()),
         },
         wait: WaitPolicy::from_board(&board.usb),
+        erase,
+        keep,
+        erase_bootloader: args.erase_bootloader,
     })
 }
 
@@ -87,6 +104,8 @@ impl Plan {
             connect_under_reset: self.connect_under_reset,
             idcode: self.idcode,
             readout_protection: self.readout_protection,
+            keep: self.keep.clone(),
+            erase_bootloader: self.erase_bootloader,
         }
     }
 }
@@ -145,6 +164,26 @@ impl fmt::Display for Plan {
         )?;
         writeln!(
             f,
+            "  erases    {} sector(s), nothing else:",
+            self.erase.len()
+        )?;
+        for s in &self.erase {
+            writeln!(f, "            {s}")?;
+        }
+        if let Some(k) = &self.keep {
+            let how = if self.erase_bootloader {
+                "MAY be erased (--erase-bootloader)"
+            } else {
+                "kept"
+            };
+            writeln!(
+                f,
+                "  keeps     {:#010x}..{:#010x} {}: {how}",
+                k.start, k.end, k.name
+            )?;
+        }
+        writeln!(
+            f,
             "  port      {}, waited for up to {} ms after reset",
             self.port,
             self.wait.timeout_us / 1000
@@ -167,7 +206,7 @@ mod tests {
 
     fn elf(dir: &Path, segments: &[(u32, &[u8])]) -> PathBuf {
         let p = dir.join("agent");
-        std::fs::write(&p, test_elf(0x0800_0299, segments)).unwrap();
+        std::fs::write(&p, test_elf(0x0804_0299, segments)).unwrap();
         p
     }
 
@@ -176,12 +215,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = elf(
             dir.path(),
-            &[(0x0800_0000, &[1; 0x298]), (0x0800_0298, &[2; 100])],
+            &[(0x0804_0000, &[1; 0x298]), (0x0804_0298, &[2; 100])],
         );
         let args = FlashArgs {
             elf: path.clone(),
             probe: Some("0483:374f:ABC".parse().unwrap()),
             port: None,
+            erase_bootloader: false,
         };
         let p = plan(&board(), &args).unwrap();
         assert_eq!(p.chip, "STM32H743VITx");
@@ -194,8 +234,10 @@ mod tests {
         for needle in [
             "board h7",
             &format!("firmware  {}", path.display()),
-            "764 bytes to flash in 2 segment(s), entry 0x08000299",
-            "0x08000298  100 bytes",
+            "764 bytes to flash in 2 segment(s), entry 0x08040299",
+            "0x08040298  100 bytes",
+            "erases    1 sector(s), nothing else:\n            bank 1 sector 2 (0x08040000..0x08060000)\n",
+            "keeps     0x08000000..0x08040000 the OpenMV bootloader",
             "chip      STM32H743VITx (flash 0x08000000..0x08200000)",
             "check id: [0x5c001000] & 0xfff == 0x450",
             "probe     0483:374f:ABC",
@@ -211,9 +253,10 @@ mod tests {
     fn an_explicit_port_and_no_probe_selector_show_as_such() {
         let dir = tempfile::tempdir().unwrap();
         let args = FlashArgs {
-            elf: elf(dir.path(), &[(0x0800_0000, &[0; 8])]),
+            elf: elf(dir.path(), &[(0x0804_0000, &[0; 8])]),
             probe: None,
             port: Some("/dev/ttyACM4".into()),
+            erase_bootloader: false,
         };
         let p = plan(&board(), &args).unwrap();
         assert_eq!(p.probe, None);
@@ -247,13 +290,48 @@ mod tests {
         let mut b = board();
         b.flash.chip = "STM32H734VITx".into();
         let args = FlashArgs {
-            elf: elf(dir.path(), &[(0x0800_0000, &[0; 8])]),
+            elf: elf(dir.path(), &[(0x0804_0000, &[0; 8])]),
             ..Default::default()
         };
         let err = plan(&b, &args).unwrap_err();
         assert!(
             err.to_string().contains("did you mean STM32H743VITx"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn the_bootloader_sectors_are_refused_unless_erase_bootloader_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = FlashArgs {
+            elf: elf(
+                dir.path(),
+                &[(0x0800_0000, &[0; 0x300]), (0x0804_0000, &[0; 8])],
+            ),
+            ..Default::default()
+        };
+        let err = plan(&board(), &args).unwrap_err();
+        assert!(matches!(err, Error::Keep(_)), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("bank 1 sector 0 (0x08000000..0x08020000)")
+                && msg.contains("OpenMV bootloader")
+                && msg.contains("--erase-bootloader"),
+            "{msg}"
+        );
+        args.erase_bootloader = true;
+        let p = plan(&board(), &args).unwrap();
+        let names: Vec<u64> = p.erase.iter().map(|s| s.index).collect();
+        assert_eq!(names, [0, 2]);
+        assert!(p.request().erase_bootloader);
+        let text = p.to_string();
+        assert!(
+            text.contains("bank 1 sector 0 (0x08000000..0x08020000)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("MAY be erased (--erase-bootloader)"),
+            "{text}"
         );
     }
 }

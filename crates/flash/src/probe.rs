@@ -98,7 +98,7 @@ const UDEV_HINT: &str = "install probe-rs' udev rules (69-probe-rs.rules in /etc
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProbeError {
     /// Nothing attached.
-    #[error("no debug probe found: connect an SWD probe (ST-LINK, J-Link or CMSIS-DAP) to this host and to the board's SWD pins (SWDIO, SWCLK, GND, NRST), and check that `lsusb` shows it")]
+    #[error("no debug probe found: connect an SWD probe (ST-LINK, J-Link or CMSIS-DAP) to this host and to the board's SWD pins (SWDIO, SWCLK, GND, NRST), and check that `lsusb` shows it; without a probe, flash over USB through the OpenMV bootloader with --flash dfu")]
     NoProbe,
     /// The selector matches no attached probe.
     #[error("no attached probe matches --probe {selector}; attached:{}\npass one of these with --probe", list(.attached))]

@@ -1,11 +1,14 @@
 //! The `h7` board: an OpenMV Cam H7 (STM32H743VI) flashed with the agent
-//! through an SWD probe (`hil-flash`, probe-rs as a library), then driven
-//! over the agent's USB CDC-ACM port with the same protocol as `qemu`.
+//! into OpenMV's firmware slot (the OpenMV bootloader is kept), either
+//! through an SWD probe (`--flash probe`: `hil-flash`, probe-rs as a
+//! library) or through the OpenMV bootloader over USB (`--flash dfu`:
+//! `dfu-util`), then driven over the agent's USB CDC-ACM port with the same
+//! protocol as `qemu`.
 //!
 //! `open` builds the agent (`firmware/h7`, package `agent-h7`) unless
-//! `--elf` is given, checks the flash plan, flashes, verifies, resets, waits
+//! `--elf` is given, checks the flash plan, flashes, resets, waits
 //! (bounded) for the port to re-enumerate, then speaks `omv-proto`.
-//! `dry_run` shows all of that without touching a probe or a port.
+//! `dry_run` shows all of that without touching a probe, a device or a port.
 
 pub mod agent;
 pub mod config;
@@ -14,7 +17,11 @@ pub mod timing;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use hil_flash::{bring_up, plan, Plan, ProgressBars, Ready, SystemPorts, SystemProbes};
+use hil_flash::dfu_plan::DFU_UTIL;
+use hil_flash::{
+    bring_up, bring_up_dfu, dfu_plan, plan, FlashPath, Plan, ProgressBars, Ready, SystemPorts,
+    SystemProbes,
+};
 use omv_imageio::StdClock;
 
 use omv_link::Link;
@@ -53,30 +60,49 @@ fn firmware(opts: &BoardOptions, config: &H7Config) -> (Option<FirmwareBuild>, P
     }
 }
 
-/// Build (if needed), then work out and check the flash plan.
-pub fn prepare(opts: &BoardOptions, config: &H7Config) -> Result<Plan, BoardError> {
-    let (spec, default_elf) = firmware(opts, config);
-    let elf = match spec {
-        Some(spec) => build(&spec).map_err(setup_error)?,
-        None => default_elf,
-    };
-    plan(&config.probe, &opts.probe.flash_args(elf))
-        .map_err(|e| setup_error(hil_flash::error::chain(&e)))
+fn flash_error(e: hil_flash::Error) -> BoardError {
+    setup_error(hil_flash::error::chain(&e))
 }
 
-/// Flash the agent and wait for its port: the board is then ready for the
-/// serial protocol.
+/// Build (if needed): the ELF to flash.
+fn built_elf(opts: &BoardOptions, config: &H7Config) -> Result<PathBuf, BoardError> {
+    let (spec, default_elf) = firmware(opts, config);
+    match spec {
+        Some(spec) => build(&spec).map_err(setup_error),
+        None => Ok(default_elf),
+    }
+}
+
+/// Build (if needed), then work out and check the probe flash plan.
+pub fn prepare(opts: &BoardOptions, config: &H7Config) -> Result<Plan, BoardError> {
+    let elf = built_elf(opts, config)?;
+    plan(&config.probe, &opts.probe.flash_args(elf)).map_err(flash_error)
+}
+
+/// Flash the agent (`--flash probe` or `dfu`) and wait for its port: the
+/// board is then ready for the serial protocol.
 pub fn flash_and_find_port(opts: &BoardOptions, config: &H7Config) -> Result<Ready, BoardError> {
-    let plan = prepare(opts, config)?;
     let mut bars = ProgressBars::default();
-    bring_up(
-        &plan,
-        &SystemProbes::new(),
-        &mut SystemPorts,
-        &mut StdClock::new(),
-        &mut bars,
-    )
-    .map_err(|e| setup_error(hil_flash::error::chain(&e)))
+    let mut clock = StdClock::new();
+    match opts.probe.flash {
+        FlashPath::Probe => {
+            let plan = prepare(opts, config)?;
+            bring_up(
+                &plan,
+                &SystemProbes::new(),
+                &mut SystemPorts,
+                &mut clock,
+                &mut bars,
+            )
+            .map_err(flash_error)
+        }
+        FlashPath::Dfu => {
+            let elf = built_elf(opts, config)?;
+            let plan = dfu_plan(&config.probe, &opts.probe.flash_args(elf)).map_err(flash_error)?;
+            bring_up_dfu(&plan, DFU_UTIL, &mut SystemPorts, &mut clock, &mut bars)
+                .map_err(flash_error)
+        }
+    }
 }
 
 /// The line rate asked for; a USB CDC-ACM port ignores it.
@@ -88,8 +114,8 @@ pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
     let ready = flash_and_find_port(opts, &config)?;
     let link = Link::open_serial(&ready.port, BAUD).map_err(|e| {
         setup_error(format!(
-            "flashed {} bytes, but cannot open {}: {e} (is the runner's user in group `dialout`?)",
-            ready.flashed.bytes, ready.port
+            "flashed {} bytes with {}, but cannot open {}: {e} (is the runner's user in group `dialout`?)",
+            ready.bytes, ready.via, ready.port
         ))
     })?;
     let board = AgentBoard::connect(
@@ -118,15 +144,36 @@ pub fn dry_run(opts: &BoardOptions) -> Result<String, BoardError> {
         None => line(&mut out, format!("build:  none (--elf {})", elf.display())),
     }
     if elf.is_file() {
-        let plan = plan(&config.probe, &opts.probe.flash_args(elf))
-            .map_err(|e| setup_error(hil_flash::error::chain(&e)))?;
+        let args = opts.probe.flash_args(elf);
+        let text = match opts.probe.flash {
+            FlashPath::Probe => plan(&config.probe, &args).map_err(flash_error)?.to_string(),
+            FlashPath::Dfu => dfu_plan(&config.probe, &args)
+                .map_err(flash_error)?
+                .to_string(),
+        };
         // The plan's own closing "dry run" line is said once, below.
-        let text = plan.to_string();
         let text: Vec<&str> = text
             .lines()
             .filter(|l| !l.starts_with("dry run:"))
             .collect();
         line(&mut out, format!("flash:  {}", indent(&text.join("\n"))));
+    } else if opts.probe.flash == FlashPath::Dfu {
+        let dfu = config
+            .probe
+            .dfu
+            .as_ref()
+            .ok_or_else(|| setup_error("the board file has no [dfu] section"))?;
+        line(
+            &mut out,
+            format!(
+                "flash:  {} (not built yet: checked against the DFU partition after the build)\n        \
+                 as a flat binary from {:#010x} with {DFU_UTIL} -d {} -a {} (the OpenMV bootloader)",
+                elf.display(),
+                dfu.start,
+                dfu.device(),
+                dfu.alt
+            ),
+        );
     } else {
         let probe = config
             .probe
@@ -232,7 +279,7 @@ mod tests {
     fn dry_run_with_an_elf_shows_the_checked_flash_plan() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agent.elf");
-        std::fs::write(&path, elf(0x0800_0000, &[0xAA; 300])).unwrap();
+        std::fs::write(&path, elf(0x0804_0000, &[0xAA; 300])).unwrap();
         let mut o = opts(dir.path());
         o.probe.elf = Some(path.clone());
         o.probe.port = Some("/dev/ttyACM7".into());
@@ -240,7 +287,8 @@ mod tests {
         let text = dry_run(&o).unwrap();
         for needle in [
             format!("build:  none (--elf {})", path.display()),
-            "300 bytes to flash in 1 segment(s), entry 0x08000001".to_owned(),
+            "300 bytes to flash in 1 segment(s), entry 0x08040001".to_owned(),
+            "erases    1 sector(s), nothing else:\n                    bank 1 sector 2 (0x08040000..0x08060000)".to_owned(),
             "chip      STM32H743VITx (flash 0x08000000..0x08200000)".to_owned(),
             "probe     0483:374f:ABC".to_owned(),
             "on /dev/ttyACM7".to_owned(),
@@ -267,5 +315,50 @@ mod tests {
         o.board_file = dir.path().join("nope.toml");
         let err = dry_run(&o).unwrap_err().to_string();
         assert!(err.contains("nope.toml"), "{err}");
+    }
+
+    #[test]
+    fn dfu_dry_run_names_dfu_util_the_device_and_the_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut o = opts(dir.path());
+        o.probe.flash = FlashPath::Dfu;
+        let text = dry_run(&o).unwrap();
+        assert!(
+            text.contains(
+                "as a flat binary from 0x08040000 with dfu-util -d 37c5:9204 -a FIRMWARE"
+            ),
+            "{text}"
+        );
+        let path = dir.path().join("agent.elf");
+        std::fs::write(&path, elf(0x0804_0000, &[0xAA; 300])).unwrap();
+        o.probe.elf = Some(path);
+        let text = dry_run(&o).unwrap();
+        for needle in [
+            "writes    0x08040000..0x0804012c through alt setting FIRMWARE",
+            "command   dfu-util -w -d 37c5:9204 -a FIRMWARE -D ",
+            "bank 1 sector 2 (0x08040000..0x08060000)",
+        ] {
+            assert!(text.contains(needle), "dry run lacks {needle:?}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn the_probe_dry_run_refuses_the_bootloader_area_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stock-layout.elf");
+        std::fs::write(&path, elf(0x0800_0000, &[0; 64])).unwrap();
+        let mut o = opts(dir.path());
+        o.probe.elf = Some(path);
+        let err = dry_run(&o).unwrap_err().to_string();
+        assert!(
+            err.contains("OpenMV bootloader") && err.contains("--erase-bootloader"),
+            "{err}"
+        );
+        o.probe.erase_bootloader = true;
+        let text = dry_run(&o).unwrap();
+        assert!(
+            text.contains("bank 1 sector 0 (0x08000000..0x08020000)"),
+            "{text}"
+        );
     }
 }

@@ -1,0 +1,210 @@
+//! The probe-less flash plan: what `dfu-util` would be asked to write
+//! where, worked out and checked without a device. `--dry-run --flash dfu`
+//! prints it; a real run executes it ([`crate::bring_up_dfu`]).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::board::ProbeBoard;
+use crate::dfu::{self, DfuError, DfuSection};
+use crate::elf::ElfImage;
+use crate::error::Error;
+use crate::plan::FlashArgs;
+use crate::port::{PortChoice, WaitPolicy};
+use crate::sectors::{self, Sector};
+use crate::target;
+
+/// The program run.
+pub const DFU_UTIL: &str = "dfu-util";
+
+/// A checked DFU plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DfuPlan {
+    /// Board name.
+    pub board: String,
+    /// The image, parsed.
+    pub image: ElfImage,
+    /// The flat binary sent (from the partition start).
+    pub binary: Vec<u8>,
+    /// Where the binary is written before dfu-util runs.
+    pub binary_path: PathBuf,
+    /// The bootloader and its partition.
+    pub dfu: DfuSection,
+    /// Sectors the bootloader erases on the way, in address order.
+    pub erase: Vec<Sector>,
+    /// The agent's port after the bootloader has started it.
+    pub port: PortChoice,
+    /// How long to wait for it.
+    pub wait: WaitPolicy,
+}
+
+/// Work out and check the DFU plan: the ELF parses, lies inside the
+/// bootloader's firmware partition, and becomes a flat binary from the
+/// partition start. No device is touched and no file is written.
+pub fn dfu_plan(board: &ProbeBoard, args: &FlashArgs) -> Result<DfuPlan, Error> {
+    let dfu = board.dfu.clone().ok_or_else(|| DfuError::NotSupported {
+        board: board.name.clone(),
+    })?;
+    let bytes = std::fs::read(&args.elf).map_err(|source| crate::elf::ElfError::Io {
+        path: args.elf.clone(),
+        source,
+    })?;
+    let image = ElfImage::parse(&bytes, &args.elf)?;
+    let target = target::lookup(&board.flash.chip)?;
+    target::check_fits(&target, &image)?;
+    let binary = dfu::binary(&bytes, &image, &dfu)?;
+    let erase = sectors::touched(&sectors::chip_sectors(&target), &image);
+    Ok(DfuPlan {
+        board: board.name.clone(),
+        binary_path: dfu::binary_path(&args.elf),
+        image,
+        binary,
+        dfu,
+        erase,
+        port: match &args.port {
+            Some(p) => PortChoice::Path(p.clone()),
+            None => PortChoice::Usb(board.usb.selector()),
+        },
+        wait: WaitPolicy::from_board(&board.usb),
+    })
+}
+
+impl DfuPlan {
+    /// dfu-util's arguments.
+    pub fn arguments(&self) -> Vec<String> {
+        dfu::arguments(&self.dfu, &self.binary_path)
+    }
+
+    /// The address range written.
+    pub fn range(&self) -> std::ops::Range<u64> {
+        self.dfu.start..self.dfu.start + self.binary.len() as u64
+    }
+}
+
+impl fmt::Display for DfuPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let img = &self.image;
+        let d = &self.dfu;
+        let r = self.range();
+        writeln!(
+            f,
+            "board {} (USB DFU through the OpenMV bootloader, no probe)",
+            self.board
+        )?;
+        writeln!(f, "  firmware  {}", img.path.display())?;
+        writeln!(
+            f,
+            "            {} bytes in {} segment(s), entry {:#010x}",
+            img.load_bytes(),
+            img.segments.len(),
+            img.entry
+        )?;
+        writeln!(
+            f,
+            "  binary    {} ({} bytes, gaps 0xff)",
+            self.binary_path.display(),
+            self.binary.len()
+        )?;
+        writeln!(
+            f,
+            "  writes    {:#010x}..{:#010x} through alt setting {} ({:#010x}..{:#010x}) of USB {}",
+            r.start,
+            r.end,
+            d.alt,
+            d.start,
+            d.end,
+            d.device()
+        )?;
+        writeln!(
+            f,
+            "  erases    {} sector(s), nothing else:",
+            self.erase.len()
+        )?;
+        for s in &self.erase {
+            writeln!(f, "            {s}")?;
+        }
+        writeln!(f, "  command   {DFU_UTIL} {}", self.arguments().join(" "))?;
+        writeln!(
+            f,
+            "            waits up to {} s for a camera in bootloader mode, then {} s for the download",
+            d.wait_for_device_s, d.transfer_timeout_s
+        )?;
+        writeln!(
+            f,
+            "  port      {}, waited for up to {} ms after the bootloader starts the agent",
+            self.port,
+            self.wait.timeout_us / 1000
+        )?;
+        write!(f, "dry run: no device or port was touched, no file written")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::elf::test_elf;
+    use std::path::Path;
+
+    fn board() -> ProbeBoard {
+        ProbeBoard::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards/h7.toml"))
+            .unwrap()
+    }
+
+    fn args(dir: &Path, segments: &[(u32, &[u8])]) -> FlashArgs {
+        let p = dir.join("agent-h7");
+        std::fs::write(&p, test_elf(0x0804_0299, segments)).unwrap();
+        FlashArgs {
+            elf: p,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_dfu_plan_names_dfu_util_the_device_the_address_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = args(
+            dir.path(),
+            &[(0x0804_0000, &[5; 0x298]), (0x0806_0000, &[6; 4])],
+        );
+        let p = dfu_plan(&board(), &a).unwrap();
+        assert_eq!(p.range(), 0x0804_0000..0x0806_0004);
+        assert_eq!(p.binary.len(), 0x2_0004);
+        assert_eq!(p.binary[0x298], 0xFF);
+        assert_eq!(p.binary[0x2_0000], 6);
+        let bin = dir.path().join("agent-h7.bin");
+        let text = p.to_string();
+        for needle in [
+            format!("binary    {} (131076 bytes, gaps 0xff)", bin.display()),
+            "writes    0x08040000..0x08060004 through alt setting FIRMWARE (0x08040000..0x081e0000) of USB 37c5:9204".into(),
+            "erases    2 sector(s), nothing else:\n            bank 1 sector 2 (0x08040000..0x08060000)\n            bank 1 sector 3".into(),
+            format!("command   dfu-util -w -d 37c5:9204 -a FIRMWARE -D {} -R", bin.display()),
+            "waits up to 30 s for a camera in bootloader mode, then 120 s".into(),
+            "port      USB 1209:0001 (any serial)".into(),
+        ] {
+            assert!(text.contains(&needle), "plan lacks {needle:?}:\n{text}");
+        }
+        assert!(!text.contains("sector 0 "), "{text}");
+        assert!(!bin.exists(), "a plan writes no file");
+    }
+
+    #[test]
+    fn the_dfu_plan_refuses_an_image_over_the_bootloader() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = args(dir.path(), &[(0x0800_0000, &[0; 64])]);
+        let err = dfu_plan(&board(), &a).unwrap_err();
+        assert!(
+            matches!(err, Error::Dfu(DfuError::BelowPartition { .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_board_without_dfu_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = board();
+        b.dfu = None;
+        let err = dfu_plan(&b, &args(dir.path(), &[(0x0804_0000, &[0; 8])])).unwrap_err();
+        assert!(err.to_string().contains("no [dfu] section"), "{err}");
+    }
+}
