@@ -10,6 +10,7 @@ use omv_imageio::{
     Discarded, ErrorKind, FileOptions, FileStream, Image, IoOp, ManualClock, PixFormat,
     ReadOptions, SliceFile, StdIo, StdIoError, Truncate,
 };
+use proptest::prelude::*;
 use std::cell::Cell;
 use std::io::Cursor;
 use std::rc::Rc;
@@ -244,4 +245,82 @@ fn a_failure_in_the_padding_cuts_the_frame_off() {
     assert!(r.s.write(&one(9)).is_err());
     r.budget.set(None);
     assert_agree(r.s, &[1, 2]);
+}
+
+/// A step of the model test.
+#[derive(Debug, Clone)]
+enum Op {
+    /// Write a frame of `len` bytes of `value`, the storage taking at most
+    /// `budget` bytes (then failing).
+    Write {
+        len: usize,
+        value: u8,
+        budget: Option<u64>,
+    },
+    Seek(u32),
+    Read,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (1usize..40, any::<u8>(), proptest::option::weighted(0.4, 0u64..90))
+            .prop_map(|(len, value, budget)| Op::Write { len, value, budget }),
+        1 => (0u32..8).prop_map(Op::Seek),
+        1 => Just(Op::Read),
+    ]
+}
+
+proptest! {
+    /// Writes (some failing after any number of bytes), seeks and reads
+    /// against a model: after every step the stream's count and offset are
+    /// the model's, and at the end a reopened reader finds the model's frames.
+    #[test]
+    fn the_writer_agrees_with_a_model_whatever_fails(ops in proptest::collection::vec(op(), 1..40)) {
+        let mut r = rig(0);
+        let mut model: Vec<Vec<u8>> = Vec::new();
+        let mut at = 0usize;
+        let mut fb = [0u8; 64];
+        for op in ops {
+            match op {
+                Op::Write { len, value, budget } => {
+                    let data = vec![value; len];
+                    r.budget.set(budget);
+                    let res = r.s.write(&Image::new(len as u32, 1, PixFormat::Grayscale, &data));
+                    r.budget.set(None);
+                    model.truncate(at);
+                    match res {
+                        Ok(()) => {
+                            model.push(data);
+                            at += 1;
+                        }
+                        Err(e) => prop_assert!(matches!(e.kind, ErrorKind::Io(IoOp::Write, _)), "{e:?}"),
+                    }
+                }
+                Op::Seek(k) => {
+                    let res = r.s.seek(k);
+                    prop_assert_eq!(res.is_ok(), k as usize <= model.len(), "seek({})", k);
+                    if res.is_ok() {
+                        at = k as usize;
+                    }
+                }
+                Op::Read => {
+                    let got = r.s.read(&mut fb, ReadOptions::FAST_ONCE).unwrap();
+                    match model.get(at) {
+                        Some(want) => {
+                            let f = got.expect("a frame");
+                            prop_assert_eq!(&fb[..f.payload_len as usize], &want[..]);
+                            at += 1;
+                        }
+                        None => prop_assert!(got.is_none()),
+                    }
+                }
+            }
+            prop_assert_eq!(r.s.count().unwrap() as usize, model.len());
+            prop_assert_eq!(r.s.offset().unwrap() as usize, at);
+        }
+        let size = r.s.size().unwrap();
+        let bytes = r.s.into_inner().inner.0.into_inner();
+        prop_assert_eq!(bytes.len() as u64, size);
+        prop_assert_eq!(reopen(bytes).0, model);
+    }
 }
