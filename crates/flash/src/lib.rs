@@ -38,6 +38,7 @@ pub mod progress;
 pub mod sectors;
 pub mod selector;
 pub mod target;
+pub mod vectors;
 
 pub use board::{BoardFileError, ProbeBoard};
 pub use bringup::{bring_up, bring_up_dfu, Ready};
