@@ -26,8 +26,8 @@
 //! | DCMI HSYNC, VSYNC, PIXCLK | PA4, PB7, PA6 | 13 | |
 //! | Sensor XCLK | PA8 | 0 (MCO1) | OpenMV drives it from TIM1 CH1 at 12 MHz; we output HSE (12 MHz) on MCO1, same pin, same frequency |
 //! | Sensor SCCB (I²C1) SCL / SDA | PB8 / PB9 | 4 | OV7725 at 7-bit address 0x21 |
-//! | Sensor RESET (active low) | PA10 | output | |
-//! | Sensor PWDN (active high) | PD7 | output | held low |
+//! | Sensor RESET | PA10 | output | polarity probed, both tried as OpenMV does (`camera.rs`) |
+//! | Sensor PWDN | PD7 | output | polarity probed likewise |
 //! | LEDs red, green, blue | PC0, PC1, PC2 | output | active low |
 //!
 //! SWD (PA13 SWDIO, PA14 SWCLK, NRST) stays in its reset function: the

@@ -2,21 +2,22 @@
 //! no sensor answers, [`Camera`] says so and the agent's sensor
 //! (`sensor.rs`) uses the software pattern generator instead.
 //!
-//! OV7725 facts (OmniVision OV7725 datasheet, register table; OpenMV's
-//! `ov7725_regs.h` names the same bits): SCCB address 0x42/0x43 (7-bit
-//! 0x21); PID 0x0A = 0x77, VER 0x0B = 0x21; COM7 0x12 bit 7 = soft reset,
-//! bit 6 = QVGA, bits 3:2 = 01 RGB565, bits 1:0 = 10 RGB; COM3 0x0C bit 0 =
-//! sensor colour-bar test pattern; COM8 0x13 bits 2:0 = AGC/AWB/AEC enable;
-//! CLKRC 0x11 = internal clock prescaler; COM4 0x0D = PLL (OpenMV uses 0x41,
-//! ×4, with its 12 MHz XCLK); HOUTSIZE 0x29 / VOUTSIZE 0x2C / EXHCH 0x2A =
-//! output size (width/4 and height/2, low bits in EXHCH). The sensor
-//! window itself follows COM7's QVGA bit (COM6 auto-window, on at reset).
+//! The OV7725 is brought up as OpenMV's driver does (register facts and
+//! sources in [`regs`]): both power-down and reset polarities are probed in
+//! OpenMV's order until the sensor answers on SCCB, its product id
+//! (PID/VER) is checked, a soft reset is followed by 2 ms of settling, the
+//! QVGA RGB565 set-up is written (window registers HSTART/HSIZE/VSTART/
+//! VSIZE/HREF, output size, DSPAUTO), the colour bar is enabled in both
+//! COM3 bit 0 and DSP_CTRL3 bit 5 (OpenMV's `set_colorbar`), and the
+//! sensor settles for 300 ms before the first frame.
 //!
-//! The colour bars are generated before the sensor's gain and white
-//! balance stages, so AGC/AWB/AEC are switched off to keep the payload
-//! identical frame to frame. Whether they are byte-identical across boards
-//! has NOT been checked on hardware; golden/h7 keeps their hashes only
-//! after a run on a real board has been reviewed.
+//! One deliberate difference: OpenMV leaves AGC/AWB/AEC on (COM8 = 0xFF);
+//! we switch them off so the bars are the same bytes frame to frame.
+//! Whether they are byte-identical across boards has NOT been checked on
+//! hardware; golden/h7 keeps their hashes only after a run on a real board
+//! has been reviewed.
+
+mod regs;
 
 use embassy_futures::block_on;
 use embassy_stm32::dcmi::{self, Dcmi};
@@ -47,29 +48,10 @@ pub const FRAME_BYTES: usize = WIDTH as usize * HEIGHT as usize * 2;
 /// plus margin).
 pub const FRAME_TIMEOUT: Duration = Duration::from_millis(500);
 
-const ADDR: u8 = 0x21;
-const REG_COM3: u8 = 0x0C;
-const REG_COM4: u8 = 0x0D;
-const REG_PID: u8 = 0x0A;
-const REG_VER: u8 = 0x0B;
-const REG_CLKRC: u8 = 0x11;
-const REG_COM7: u8 = 0x12;
-const REG_COM8: u8 = 0x13;
-/// Output width / 4 (2 LSBs in EXHCH[1:0]).
-const REG_HOUTSIZE: u8 = 0x29;
-/// Output height / 2 (LSB in EXHCH[2]).
-const REG_VOUTSIZE: u8 = 0x2C;
-const REG_EXHCH: u8 = 0x2A;
-const PID_OV7725: u8 = 0x77;
-const COM7_RESET: u8 = 0x80;
-const COM7_QVGA_RGB565: u8 = 0x46;
-const COM3_COLOR_BAR: u8 = 0x01;
-const COM8_AUTO_MASK: u8 = 0x07;
-
 /// Why the camera could not deliver a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CameraError {
-    /// No sensor answered on SCCB.
+    /// No sensor answered on SCCB with any power-down/reset polarity.
     NoSensor(i2c::Error),
     /// A sensor answered with another product id.
     WrongSensor {
@@ -105,13 +87,15 @@ pub enum CameraError {
 impl core::fmt::Display for CameraError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            CameraError::NoSensor(e) => write!(f, "no OV7725 on SCCB: {e:?}"),
-            CameraError::WrongSensor { pid, ver } => {
-                write!(
-                    f,
-                    "sensor id {pid:#04x}/{ver:#04x} is not an OV7725 (0x77/0x21)"
-                )
+            CameraError::NoSensor(e) => {
+                write!(f, "no OV7725 on SCCB with either reset polarity: {e:?}")
             }
+            CameraError::WrongSensor { pid, ver } => write!(
+                f,
+                "sensor id {pid:#04x}/{ver:#04x} is not an OV7725 ({:#04x}/{:#04x})",
+                regs::PID_OV7725,
+                regs::VER_OV7725
+            ),
             CameraError::Sccb { reg, error } => write!(f, "SCCB write to {reg:#04x}: {error:?}"),
             CameraError::FrameTimeout => f.write_str("no frame from the sensor within 500 ms"),
             CameraError::Capture(e) => write!(f, "DCMI capture failed: {e:?}"),
@@ -185,63 +169,103 @@ fn write_reg(
     reg: u8,
     value: u8,
 ) -> Result<(), CameraError> {
-    bus.blocking_write(ADDR, &[reg, value])
+    bus.blocking_write(regs::ADDR, &[reg, value])
         .map_err(|error| CameraError::Sccb { reg, error })
 }
 
 /// SCCB reads are a write of the register address, a stop, then a read
 /// (no repeated start).
 fn read_reg(bus: &mut I2c<'static, Blocking, i2c::Master>, reg: u8) -> Result<u8, i2c::Error> {
-    bus.blocking_write(ADDR, &[reg])?;
+    bus.blocking_write(regs::ADDR, &[reg])?;
     let mut v = [0u8];
-    bus.blocking_read(ADDR, &mut v)?;
+    bus.blocking_read(regs::ADDR, &mut v)?;
     Ok(v[0])
 }
 
+fn read_for_write(
+    bus: &mut I2c<'static, Blocking, i2c::Master>,
+    reg: u8,
+) -> Result<u8, CameraError> {
+    read_reg(bus, reg).map_err(|error| CameraError::Sccb { reg, error })
+}
+
+fn ms(n: u64) {
+    block_for(Duration::from_millis(n));
+}
+
+/// OpenMV's `omv_csi_probe` order of (power-down, reset) active levels.
+const POLARITIES: [(Level, Level); 4] = [
+    (Level::High, Level::High),
+    (Level::High, Level::Low),
+    (Level::Low, Level::High),
+    (Level::Low, Level::Low),
+];
+
+fn inverse(l: Level) -> Level {
+    match l {
+        Level::High => Level::Low,
+        Level::Low => Level::High,
+    }
+}
+
+/// Pulse power-down, then reset, with each polarity in turn until the
+/// sensor answers; returns its (PID, VER). The pins are left released.
+fn probe(
+    bus: &mut I2c<'static, Blocking, i2c::Master>,
+    pwdn: &mut Output<'static>,
+    reset: &mut Output<'static>,
+) -> Result<(u8, u8), CameraError> {
+    let mut last = i2c::Error::Timeout;
+    for (pwdn_active, reset_active) in POLARITIES {
+        pwdn.set_level(pwdn_active);
+        ms(regs::PULSE_MS);
+        pwdn.set_level(inverse(pwdn_active));
+        ms(regs::PULSE_MS);
+        reset.set_level(reset_active);
+        ms(regs::PULSE_MS);
+        reset.set_level(inverse(reset_active));
+        ms(regs::PULSE_MS);
+        match read_reg(bus, regs::PID).and_then(|pid| Ok((pid, read_reg(bus, regs::VER)?))) {
+            Ok(id) => return Ok(id),
+            Err(e) => last = e,
+        }
+    }
+    Err(CameraError::NoSensor(last))
+}
+
 impl Ov7725 {
-    /// Power the sensor up, check its id, put it in QVGA RGB565 colour-bar
-    /// mode with automatic exposure, gain and white balance off.
+    /// Power the sensor up (probing both polarities), check its id, put
+    /// it in QVGA RGB565 colour-bar mode with automatic exposure, gain and
+    /// white balance off, and let it settle.
     pub fn init(pins: CameraPins) -> Result<Ov7725, CameraError> {
-        let mut pwdn = Output::new(pins.pwdn, Level::Low, Speed::Low);
-        let mut reset = Output::new(pins.reset, Level::Low, Speed::Low);
+        // XCLK first: the sensor answers SCCB only with its clock running.
         let mut mco_config = McoConfig::default();
         mco_config.prescaler = McoPrescaler::DIV1;
         let xclk = Mco::new(pins.mco, pins.xclk, Mco1Source::HSE, mco_config);
-        pwdn.set_low();
-        block_for(Duration::from_millis(10));
-        reset.set_high();
-        block_for(Duration::from_millis(10));
+        let mut pwdn = Output::new(pins.pwdn, Level::Low, Speed::Low);
+        let mut reset = Output::new(pins.reset, Level::High, Speed::Low);
 
         let mut i2c_config = i2c::Config::default();
         i2c_config.frequency = Hertz::khz(100);
         i2c_config.timeout = Duration::from_millis(20);
         let mut bus = I2c::new_blocking(pins.i2c, pins.scl, pins.sda, i2c_config);
 
-        let pid = read_reg(&mut bus, REG_PID).map_err(CameraError::NoSensor)?;
-        let ver = read_reg(&mut bus, REG_VER).map_err(CameraError::NoSensor)?;
-        if pid != PID_OV7725 {
+        let (pid, ver) = probe(&mut bus, &mut pwdn, &mut reset)?;
+        if (pid, ver) != (regs::PID_OV7725, regs::VER_OV7725) {
             return Err(CameraError::WrongSensor { pid, ver });
         }
-        write_reg(&mut bus, REG_COM7, COM7_RESET)?;
-        block_for(Duration::from_millis(10));
-        write_reg(&mut bus, REG_COM7, COM7_QVGA_RGB565)?;
-        // 320 = 0x50 << 2, 240 = 0x78 << 1: no low bits in EXHCH.
-        write_reg(&mut bus, REG_HOUTSIZE, (WIDTH >> 2) as u8)?;
-        write_reg(&mut bus, REG_VOUTSIZE, (HEIGHT >> 1) as u8)?;
-        write_reg(&mut bus, REG_EXHCH, 0x00)?;
-        // PLL ×4 on the 12 MHz XCLK, internal clock = PLL / 2: ~30 fps QVGA.
-        write_reg(&mut bus, REG_COM4, 0x41)?;
-        write_reg(&mut bus, REG_CLKRC, 0x01)?;
-        let com8 = read_reg(&mut bus, REG_COM8).map_err(|error| CameraError::Sccb {
-            reg: REG_COM8,
-            error,
-        })?;
-        write_reg(&mut bus, REG_COM8, com8 & !COM8_AUTO_MASK)?;
-        let com3 = read_reg(&mut bus, REG_COM3).map_err(|error| CameraError::Sccb {
-            reg: REG_COM3,
-            error,
-        })?;
-        write_reg(&mut bus, REG_COM3, com3 | COM3_COLOR_BAR)?;
+        write_reg(&mut bus, regs::COM7, regs::COM7_RESET)?;
+        ms(regs::RESET_SETTLE_MS);
+        for &(reg, value) in regs::INIT {
+            write_reg(&mut bus, reg, value)?;
+        }
+        let com3 = read_for_write(&mut bus, regs::COM3)?;
+        write_reg(&mut bus, regs::COM3, com3 | regs::COM3_COLOR_BAR)?;
+        let dsp3 = read_for_write(&mut bus, regs::DSP_CTRL3)?;
+        write_reg(&mut bus, regs::DSP_CTRL3, dsp3 | regs::DSP_CTRL3_CBAR)?;
+        let com8 = read_for_write(&mut bus, regs::COM8)?;
+        write_reg(&mut bus, regs::COM8, com8 & !regs::COM8_AUTO)?;
+        ms(regs::INIT_SETTLE_MS);
 
         let (d0, d1, d2, d3, d4, d5, d6, d7) = pins.d;
         let dcmi = Dcmi::new_8bit(
