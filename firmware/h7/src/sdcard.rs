@@ -9,6 +9,8 @@
 //! the bounce buffer is a static (AXI SRAM) because IDMA cannot reach the
 //! DTCM that holds the stack.
 
+mod powerup;
+
 use core::cell::RefCell;
 
 use embassy_futures::block_on;
@@ -31,7 +33,9 @@ bind_interrupts!(struct SdIrqs {
 /// Longest a single block read or write may take (SD cards may be busy for
 /// up to 250 ms on a write, SD spec "Physical Layer" §4.6.2.2).
 pub const BLOCK_TIMEOUT: Duration = Duration::from_millis(500);
-/// Longest card initialisation may take.
+/// Longest card initialisation may take, awaited parts included (the
+/// blocking ACMD41 power-up loop inside it has its own deadline,
+/// [`powerup::POWER_UP_TIMEOUT`]).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What went wrong with the card.
@@ -60,6 +64,12 @@ pub enum SdError {
     },
     /// The device was used re-entrantly (a bug in the caller).
     Busy,
+    /// The card did not finish powering up (ACMD41) within the SD spec's
+    /// 1 s (see `sdcard/powerup.rs`).
+    PowerUpTimeout {
+        /// The deadline, in milliseconds.
+        ms: u64,
+    },
 }
 
 impl core::fmt::Display for SdError {
@@ -72,6 +82,9 @@ impl core::fmt::Display for SdError {
                 write!(f, "block {block} is past the card's {blocks} blocks")
             }
             SdError::Busy => f.write_str("SD card driver used re-entrantly"),
+            SdError::PowerUpTimeout { ms } => {
+                write!(f, "SD card did not finish powering up within {ms} ms")
+            }
         }
     }
 }
@@ -140,12 +153,19 @@ impl SdCard {
         let (Some(cmd), Some(bounce)) = (CMD.try_take(), BOUNCE.try_take()) else {
             return Err(SdError::Busy);
         };
-        let device = block_on(with_timeout(
+        let deadline = powerup::arm().map_err(|_| SdError::Busy)?;
+        let result = block_on(with_timeout(
             INIT_TIMEOUT,
             StorageDevice::new_sd_card(sdmmc, cmd, Hertz(SD_CARD_HZ)),
-        ))
-        .map_err(|_| SdError::Timeout { block: INIT })?
-        .map_err(|error| SdError::Bus { block: INIT, error })?;
+        ));
+        if !deadline.disarm() {
+            return Err(SdError::PowerUpTimeout {
+                ms: powerup::POWER_UP_TIMEOUT.as_millis(),
+            });
+        }
+        let device = result
+            .map_err(|_| SdError::Timeout { block: INIT })?
+            .map_err(|error| SdError::Bus { block: INIT, error })?;
         let bytes = embassy_stm32::sdmmc::sd::Addressable::size(&device.card());
         let blocks = u32::try_from(bytes / 512).unwrap_or(u32::MAX);
         Ok(SdCard {
