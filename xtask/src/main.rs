@@ -3,6 +3,7 @@
 
 mod hil;
 mod out;
+mod stack;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ enum Command {
     Hil(hil::HilArgs),
     /// Review changed golden snapshots (golden/<board>/*.snap.new).
     Golden(hil::GoldenArgs),
+    /// Worst-case stack depth of a firmware ELF (fails above the budget).
+    Stack(stack::StackArgs),
     /// Run every check CI runs: fmt, clippy, tests, firmware builds, scenarios.
     Test {
         /// Only list the checks, do not run them.
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Test { list, keep_going } => test::run(list, keep_going),
         Command::Hil(args) => hil::run(args),
         Command::Golden(args) => hil::golden(args),
+        Command::Stack(args) => stack::run(&args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -151,6 +151,33 @@ const STEPS: &[Step] = &[
             "agent-qemu",
         ],
     },
+    // Worst-case stack depth from the built ELFs (64 KiB budget: half of
+    // the H7's 128 KiB DTCM stack); agent-qemu must also have agent-h7's
+    // stack and buffer sizes (it is the H7's double).
+    Step {
+        name: "stack budget (agent-h7): worst case from the ELF's call graph",
+        program: "cargo",
+        args: &[
+            "xtask",
+            "stack",
+            "firmware/target/thumbv7em-none-eabihf/release/agent-h7",
+            "--budget",
+            "65536",
+        ],
+    },
+    Step {
+        name: "stack budget and H7 memory (agent-qemu): worst case, same stack and buffers as agent-h7",
+        program: "cargo",
+        args: &[
+            "xtask",
+            "stack",
+            "firmware/target/thumbv7em-none-eabihf/release/agent-qemu",
+            "--budget",
+            "65536",
+            "--same-memory-as",
+            "firmware/target/thumbv7em-none-eabihf/release/agent-h7",
+        ],
+    },
     Step {
         name: "the main job: every scenario on the sim board (golden/sim/, JUnit report)",
         program: "cargo",

@@ -18,11 +18,19 @@ pub struct EventLog<'a, const N: usize> {
     total: u32,
 }
 
-/// A placeholder event for filling storage.
+/// A placeholder event for filling storage. Every field is zero (the
+/// first variant, zero payload), so a `static` array of them is
+/// zero-initialised: it lands in `.bss`, not in flash-backed `.data`.
 pub const EMPTY_EVENT: Event = Event {
     t_us: 0,
     step: 0,
-    kind: EventKind::StepFailed { index: 0 },
+    kind: EventKind::FrameWritten {
+        index: 0,
+        seq: 0,
+        captured_us: 0,
+        payload_len: 0,
+        crc32: 0,
+    },
 };
 
 impl<const N: usize> Default for EventLog<'_, N> {

@@ -124,6 +124,13 @@ pub trait Board {
         &[]
     }
 
+    /// The frame buffer and memory-stream region of the board's agent, if
+    /// it has fixed ones (the firmware boards; `sim` has none): scenarios
+    /// that need more are skipped ([`crate::limits`]).
+    fn limits(&self) -> Option<crate::limits::Limits> {
+        None
+    }
+
     /// Prepare a fresh run: a newly formatted card, a reset clock and
     /// sensor, no open stream, an empty trace.
     fn begin(&mut self, setup: &Setup) -> Result<(), BoardError>;

@@ -12,6 +12,7 @@ pub mod capture;
 pub mod exit;
 pub mod golden;
 pub mod junit;
+pub mod limits;
 pub mod runner;
 pub mod scenario;
 pub mod select;

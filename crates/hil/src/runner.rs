@@ -312,11 +312,11 @@ pub fn skip_reason_on(name: &str, caps: Option<&[&str]>, scenario: &Scenario) ->
         .map(|c| c.name())
         .filter(|n| !caps.contains(n))
         .collect();
-    if missing.is_empty() {
-        None
-    } else {
-        Some(format!("board lacks {}", missing.join(", ")))
+    if !missing.is_empty() {
+        return Some(format!("board lacks {}", missing.join(", ")));
     }
+    let lim = board.limits()?;
+    crate::limits::too_large(scenario, &lim).map(|why| format!("too large for this board: {why}"))
 }
 
 /// Run one scenario end to end: capture, save, summarise, compare.

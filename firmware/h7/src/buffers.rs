@@ -1,34 +1,59 @@
-//! The executor's memory, as zero-initialised statics in AXI SRAM: the
-//! frame buffer and the differencing buffer (both word-aligned: DCMI's DMA
-//! writes snapshots into either), and the region memory streams are
-//! created in.
+//! The executor's memory, as zero-initialised statics in AXI SRAM (`.bss`,
+//! never on the stack): the frame buffer and the differencing buffer (both
+//! word-aligned: DCMI's DMA writes snapshots into either), the region
+//! memory streams are created in, and the trace.
 //!
 //! Sizes: one QVGA RGB565 frame each for the frame and differencing
-//! buffers; what is left of the 512 KiB for memory streams after the card
-//! cache, USB pipes and the trace (see the firmware's `size` output).
+//! buffers; [`EVENTS`] trace events; what is left of the 512 KiB for memory
+//! streams after those, the card cache and the USB pipes (see the
+//! firmware's `size` output: the linker refuses a `.bss` that does not
+//! fit). agent-qemu has statics of the same names and sizes; `cargo xtask
+//! stack --same-memory-as` compares them in the two ELFs.
 
+use omv_agent::EMPTY_EVENT;
+use omv_proto::Event;
 use static_cell::ConstStaticCell;
 
 use crate::camera::FRAME_BYTES;
 
 /// Memory-stream region bytes.
-pub const MEMORY: usize = 184 * 1024;
+pub const MEMORY: usize = 160 * 1024;
+
+/// Trace events kept between two `events` requests (48 bytes each). The
+/// harness fetches the trace after every step; the longest step it sends
+/// makes two events per frame.
+pub const EVENTS: usize = 512;
 
 static FRAME: ConstStaticCell<[u32; FRAME_BYTES / 4]> = ConstStaticCell::new([0; FRAME_BYTES / 4]);
 // Word-aligned too: frame differencing takes its snapshot into it.
 static AUX: ConstStaticCell<[u32; FRAME_BYTES / 4]> = ConstStaticCell::new([0; FRAME_BYTES / 4]);
 static REGION: ConstStaticCell<[u8; MEMORY]> = ConstStaticCell::new([0; MEMORY]);
+static TRACE: ConstStaticCell<[Event; EVENTS]> = ConstStaticCell::new([EMPTY_EVENT; EVENTS]);
 
-/// The three buffers; `None` after the first call.
-pub fn take() -> Option<omv_agent::Buffers<'static>> {
-    let (Some(frame), Some(aux), Some(memory)) =
-        (FRAME.try_take(), AUX.try_take(), REGION.try_take())
-    else {
+/// The executor's buffers and its trace storage.
+pub struct Memory {
+    /// Frame, differencing and memory-stream buffers.
+    pub buffers: omv_agent::Buffers<'static>,
+    /// Storage for the trace (`Executor::with_trace`).
+    pub trace: &'static mut [Event],
+}
+
+/// The buffers; `None` after the first call.
+pub fn take() -> Option<Memory> {
+    let (Some(frame), Some(aux), Some(memory), Some(trace)) = (
+        FRAME.try_take(),
+        AUX.try_take(),
+        REGION.try_take(),
+        TRACE.try_take(),
+    ) else {
         return None;
     };
-    Some(omv_agent::Buffers {
-        frame: bytemuck::cast_slice_mut(&mut frame[..]),
-        aux: bytemuck::cast_slice_mut(&mut aux[..]),
-        memory: &mut memory[..],
+    Some(Memory {
+        buffers: omv_agent::Buffers {
+            frame: bytemuck::cast_slice_mut(&mut frame[..]),
+            aux: bytemuck::cast_slice_mut(&mut aux[..]),
+            memory: &mut memory[..],
+        },
+        trace: &mut trace[..],
     })
 }

@@ -21,8 +21,9 @@ const INFO: BoardInfo<'static> = BoardInfo {
     firmware: concat!("agent-h7 ", env!("CARGO_PKG_VERSION")),
 };
 
-/// Trace events kept between two `events` requests.
-const EVENTS: usize = 1024;
+/// The executor: a static, so neither it nor its stream lives on the
+/// stack (the trace it keeps is [`buffers::take`]'s, also a static).
+type Exec = Executor<'static, SdCard, BoardClock, H7Sensor, 0>;
 
 /// The RGB LED (active low).
 pub struct Leds {
@@ -77,25 +78,35 @@ fn mount(card: Result<SdCard, SdError>) -> Option<&'static Card<SdCard>> {
     CARD.try_init(mounted).map(|c| &*c)
 }
 
+/// The buffers or the executor were already taken (a bug): red LED, halt.
+fn setup_failed(leds: &mut Leds) -> ! {
+    leds.set(true, false, false);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
 /// Serve the host for ever. LEDs (steady): green = card mounted, blue =
 /// no sensor (software patterns), red = USB or memory setup failed.
 pub fn run(mut p: Platform) -> ! {
     let card = mount(p.card);
     let sensor = H7Sensor::new(p.camera);
     let has_sensor = sensor.has_camera();
-    let Some(bufs) = buffers::take() else {
-        p.leds.set(true, false, false);
-        loop {
-            cortex_m::asm::wfi();
-        }
+    static EXEC: StaticCell<Exec> = StaticCell::new();
+    let Some(mem) = buffers::take() else {
+        setup_failed(&mut p.leds)
+    };
+    let clock = p.clock;
+    let Some(exec) = EXEC
+        .try_init_with(move || Executor::with_trace(clock, sensor, card, mem.buffers, mem.trace))
+    else {
+        setup_failed(&mut p.leds)
     };
     p.leds.set(p.usb.is_err(), card.is_some(), !has_sensor);
-    let mut exec: Executor<'static, SdCard, BoardClock, H7Sensor, EVENTS> =
-        Executor::new(p.clock, sensor, card, bufs);
     loop {
         // `serve` returns when the host stops reading (our writes time
         // out); the next host session resynchronises on frame delimiters.
-        match omv_agent::serve(&mut p.link, &mut exec, &INFO) {
+        match omv_agent::serve(&mut p.link, exec, &INFO) {
             Ok(()) | Err(ServeError::Link(_)) => {}
         }
     }

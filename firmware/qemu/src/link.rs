@@ -9,9 +9,8 @@
 use crate::semihost::{self, StdoutClosed, StdoutTx};
 use crate::uart::Uart;
 
-/// Where responses go. There is one, so its size does not matter.
+/// Where responses go.
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
 enum Tx {
     Uart,
     Stdout(StdoutTx),

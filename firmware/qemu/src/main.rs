@@ -2,16 +2,20 @@
 //!
 //! UART0 is the host link (a PTY with `-serial pty`), TIMER0 the clock, the
 //! first 8 MiB of the PSRAM a RAM disk holding the card image the host
-//! loaded with `-device loader,file=card.img,addr=0x60000000`, the other
-//! 8 MiB the memory-stream region. The command loop is
-//! `omv_agent::serve` with the shared executor: the same code that runs
-//! in-process for the `sim` board.
+//! loaded with `-device loader,file=card.img,addr=0x60000000`. The command
+//! loop is `omv_agent::serve` with the shared executor: the same code that
+//! runs in-process for the `sim` board.
+//!
+//! Memory is the OpenMV Cam H7's, not the emulator's (`memory.x`): a
+//! 128 KiB stack guarded by the MPU ([`guard`]), 512 KiB of statics, and
+//! agent-h7's frame-buffer, memory-stream and trace sizes ([`buffers`]).
 #![no_std]
 #![no_main]
 
 mod buffers;
 mod clock;
 mod exit;
+mod guard;
 mod link;
 mod panic;
 mod ramdisk;
@@ -21,6 +25,7 @@ mod uart;
 
 use cortex_m_rt::{entry, exception};
 use omv_agent::{BoardInfo, Card, Executor, PatternSensor};
+use static_cell::StaticCell;
 
 /// Leave QEMU when the host has sent nothing for this many TIMER0 wraps
 /// (171.8 s each: between 8.6 and 11.5 minutes), so an emulator whose host
@@ -34,9 +39,8 @@ const EXIT_SETUP: u32 = 4;
 /// Exit code when QEMU's stdout (the fast response path) closed.
 const EXIT_LINK: u32 = 5;
 
-/// Trace events kept, as on the `sim` board (a 30 s recording at 30 fps
-/// makes about 1 800).
-const EVENTS: usize = 16_384;
+/// The executor: a static (see [`buffers`] for the trace it keeps).
+type Exec = Executor<'static, ramdisk::RamDisk, clock::TimerClock, PatternSensor, 0>;
 
 /// Who we are in the handshake.
 const INFO: BoardInfo<'static> = BoardInfo {
@@ -46,20 +50,31 @@ const INFO: BoardInfo<'static> = BoardInfo {
 
 #[entry]
 fn main() -> ! {
-    let clock = clock::TimerClock::start();
-    let mut link = link::Link::new(uart::Uart::init(clock::TIMER_HZ, 115_200));
-    let Some((card_mem, memory)) = ramdisk::psram() else {
+    static CARD: StaticCell<Card<ramdisk::RamDisk>> = StaticCell::new();
+    static EXEC: StaticCell<Exec> = StaticCell::new();
+    let Some(mut core) = cortex_m::Peripherals::take() else {
         exit::exit(EXIT_SETUP)
     };
-    let Some(bufs) = buffers::take(memory) else {
+    if !guard::enable(&mut core.MPU) {
+        exit::exit(EXIT_SETUP)
+    }
+    let clock = clock::TimerClock::start();
+    let mut link = link::Link::new(uart::Uart::init(clock::TIMER_HZ, 115_200));
+    let (Some((card_mem, _)), Some(mem)) = (ramdisk::psram(), buffers::take()) else {
         exit::exit(EXIT_SETUP)
     };
     // No card image loaded (or not FAT): run without files; the handshake's
     // capabilities tell the host.
-    let card = Card::mount(ramdisk::RamDisk::new(card_mem)).ok();
-    let mut exec: Executor<'_, _, _, _, EVENTS> =
-        Executor::new(clock, PatternSensor::new(), card.as_ref(), bufs);
-    match omv_agent::serve(&mut link, &mut exec, &INFO) {
+    let card = match Card::mount(ramdisk::RamDisk::new(card_mem)) {
+        Ok(c) => CARD.try_init(c).map(|c| &*c),
+        Err(_) => None,
+    };
+    let Some(exec) = EXEC.try_init_with(move || {
+        Executor::with_trace(clock, PatternSensor::new(), card, mem.buffers, mem.trace)
+    }) else {
+        exit::exit(EXIT_SETUP)
+    };
+    match omv_agent::serve(&mut link, exec, &INFO) {
         Ok(()) => exit::exit(0),
         // The host closed QEMU's stdout: nobody is listening any more.
         Err(omv_agent::ServeError::Link(link::LinkError)) => exit::exit(EXIT_LINK),

@@ -58,10 +58,12 @@ pub fn write_stderr(data: &[u8]) {
 /// Bytes batched per semihosting write.
 pub const TX_BATCH: usize = 16 * 1024;
 
-/// Buffered output to QEMU's stdout, the fast firmware-to-host path.
+/// Buffered output to QEMU's stdout, the fast firmware-to-host path. The
+/// batch buffer is a static (taken once), not part of the value: a
+/// 16 KiB field would put 16 KiB on the stack wherever the value is made.
 pub struct StdoutTx {
     handle: usize,
-    buf: [u8; TX_BATCH],
+    buf: &'static mut [u8; TX_BATCH],
     len: usize,
 }
 
@@ -78,11 +80,15 @@ impl core::fmt::Debug for StdoutTx {
 pub struct StdoutClosed;
 
 impl StdoutTx {
-    /// Opens QEMU's stdout; `None` without semihosting.
+    /// Opens QEMU's stdout; `None` without semihosting, or if it was
+    /// already opened (the batch buffer is taken).
     pub fn open() -> Option<Self> {
+        static BATCH: static_cell::ConstStaticCell<[u8; TX_BATCH]> =
+            static_cell::ConstStaticCell::new([0; TX_BATCH]);
+        let handle = open_console(MODE_W)?;
         Some(StdoutTx {
-            handle: open_console(MODE_W)?,
-            buf: [0; TX_BATCH],
+            handle,
+            buf: BATCH.try_take()?,
             len: 0,
         })
     }

@@ -195,6 +195,8 @@ pub struct QemuBoard {
     elf: PathBuf,
     out_dir: PathBuf,
     capabilities: Vec<&'static str>,
+    /// The agent's frame buffer and memory region (from its hello).
+    limits: crate::limits::Limits,
     session: Option<Session>,
     scenario: String,
     /// Files written into every card image from the next `begin` on.
@@ -219,11 +221,13 @@ impl QemuBoard {
         let kib = crate::scenario::Card::default().capacity_kib;
         let session = Session::start(&config, &elf, kib, &[], 0)?;
         let capabilities = capability_names(session.agent.hello().capabilities);
+        let limits = crate::limits::Limits::from_hello(session.agent.hello());
         Ok(QemuBoard {
             config,
             elf,
             out_dir,
             capabilities,
+            limits,
             session: Some(session),
             scenario: String::new(),
             files: Vec::new(),
@@ -306,6 +310,10 @@ impl Board for QemuBoard {
 
     fn capabilities(&self) -> &[&str] {
         &self.capabilities
+    }
+
+    fn limits(&self) -> Option<crate::limits::Limits> {
+        Some(self.limits)
     }
 
     /// Timing figures (redacted in snapshots) against `[timing]` in

@@ -211,6 +211,10 @@ impl<P: Read + Write> Board for AgentBoard<P> {
         &self.capabilities
     }
 
+    fn limits(&self) -> Option<crate::limits::Limits> {
+        Some(crate::limits::Limits::from_hello(&self.hello))
+    }
+
     /// Close any stream, clear the trace, default sensor. The card is the
     /// board's real card: it is not reformatted, and the setup's card
     /// profile and capacity do not apply (scenarios truncate what they
