@@ -290,8 +290,14 @@ fn repeat_for(board: &mut dyn Board, number: u32, op: &Op, us: u64) -> Result<Ou
 }
 
 /// Why `board` skips `scenario`, if it does.
+/// A scenario needing a larger frame buffer or memory region than the
+/// board's agent has is skipped too ([`crate::limits`]).
 pub fn skip_reason(board: &dyn Board, scenario: &Scenario) -> Option<String> {
-    skip_reason_on(board.name(), Some(board.capabilities()), scenario)
+    if let Some(why) = skip_reason_on(board.name(), Some(board.capabilities()), scenario) {
+        return Some(why);
+    }
+    let lim = board.limits()?;
+    crate::limits::too_large(scenario, &lim).map(|why| format!("too large for this board: {why}"))
 }
 
 /// Why board `name` with capabilities `caps` skips `scenario`, if it does.
@@ -312,11 +318,11 @@ pub fn skip_reason_on(name: &str, caps: Option<&[&str]>, scenario: &Scenario) ->
         .map(|c| c.name())
         .filter(|n| !caps.contains(n))
         .collect();
-    if !missing.is_empty() {
-        return Some(format!("board lacks {}", missing.join(", ")));
+    if missing.is_empty() {
+        None
+    } else {
+        Some(format!("board lacks {}", missing.join(", ")))
     }
-    let lim = board.limits()?;
-    crate::limits::too_large(scenario, &lim).map(|why| format!("too large for this board: {why}"))
 }
 
 /// Run one scenario end to end: capture, save, summarise, compare.
