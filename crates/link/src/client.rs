@@ -12,10 +12,27 @@ use omv_proto::{
 
 use crate::error::LinkError;
 
+mod download;
+
 /// Default deadline of a request that does no stream work.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Deadline between two chunks of a download.
+/// Deadline between two chunks of a download that carry data (an empty
+/// chunk is not progress).
 pub const CHUNK_TIMEOUT: Duration = Duration::from_secs(5);
+/// The link rate assumed for a download's overall deadline until one has
+/// been measured: a 115200-baud 8N1 UART carries 11 520 B/s, less framing
+/// (COBS, CRC, headers) — the slowest line the boards use.
+pub const ASSUMED_RATE: u64 = 10_000;
+/// The overall deadline of a download allows this many times the time its
+/// size takes at the link's rate (plus one [`CHUNK_TIMEOUT`]): a busy host
+/// or card slows a link down, a peer that never finishes is still caught.
+pub const RATE_SLACK: u32 = 4;
+/// The largest download accepted unless [`Link::set_max_download`] says
+/// otherwise: the whole file is held in memory.
+pub const DEFAULT_MAX_DOWNLOAD: u64 = 1 << 30;
+/// Downloads shorter than this do not update the measured rate (their time
+/// is mostly round-trip latency).
+const RATE_MIN_BYTES: usize = 4096;
 /// Download attempts (each resumes where the last valid chunk ended).
 pub const DOWNLOAD_ATTEMPTS: u32 = 4;
 /// Attempts of a request that may be repeated.
@@ -59,6 +76,10 @@ pub struct Link<P> {
     agent_reports: Vec<String>,
     stale: usize,
     hello: Option<Hello>,
+    chunk_timeout: Duration,
+    max_download: u64,
+    /// Bytes per second of the last download long enough to measure.
+    rate: Option<u64>,
 }
 
 impl Link<Box<dyn serialport::SerialPort>> {
@@ -90,6 +111,9 @@ impl<P: Read + Write> Link<P> {
             agent_reports: Vec::new(),
             stale: 0,
             hello: None,
+            chunk_timeout: CHUNK_TIMEOUT,
+            max_download: DEFAULT_MAX_DOWNLOAD,
+            rate: None,
         }
     }
 
@@ -254,94 +278,6 @@ impl<P: Read + Write> Link<P> {
         Ok(())
     }
 
-    /// Download a whole file. Chunks are checked for order and the total
-    /// CRC; a lost or damaged chunk makes the next attempt resume after
-    /// the last good byte.
-    pub fn download(&mut self, path: &str) -> Result<Vec<u8>, LinkError> {
-        let mut out = Vec::new();
-        let mut last_reason = String::new();
-        for _ in 0..DOWNLOAD_ATTEMPTS {
-            match self.download_from(path, &mut out) {
-                Ok(()) => return Ok(out),
-                Err(Attempt::Fatal(e)) => return Err(e),
-                Err(Attempt::Retry(reason)) => last_reason = reason,
-            }
-        }
-        Err(LinkError::Download {
-            path: path.to_owned(),
-            reason: format!("{DOWNLOAD_ATTEMPTS} attempts failed; last: {last_reason}"),
-        })
-    }
-
-    /// One download attempt from `out.len()`; appends good chunks to `out`.
-    fn download_from(&mut self, path: &str, out: &mut Vec<u8>) -> Result<(), Attempt> {
-        let start = out.len() as u64;
-        let id = self
-            .send(RequestBody::Download {
-                path: bounded(path),
-                offset: start,
-                max_len: None,
-            })
-            .map_err(Attempt::Fatal)?;
-        let what = format!("download of {path}");
-        let wait = |link: &mut Self| link.wait_for(id, Instant::now() + CHUNK_TIMEOUT, &what);
-        let (file_size, len) = match wait(self) {
-            Ok(ResponseBody::DownloadStart { file_size, len }) => (file_size, len),
-            Ok(other) => return Err(Attempt::Fatal(unexpected(&what, &other))),
-            Err(LinkError::Timeout { .. }) => return Err(Attempt::Retry("no answer".into())),
-            Err(e) => return Err(Attempt::Fatal(e)),
-        };
-        let end = start.saturating_add(len);
-        // CRC of this attempt's bytes.
-        let mut digest = omv_proto::CRC32.digest();
-        loop {
-            match wait(self) {
-                Ok(ResponseBody::Chunk { offset, data }) => {
-                    if offset != out.len() as u64 {
-                        return Err(Attempt::Retry(format!(
-                            "chunk at {offset}, expected {}",
-                            out.len()
-                        )));
-                    }
-                    if offset.saturating_add(data.len() as u64) > end {
-                        return Err(Attempt::Fatal(LinkError::Download {
-                            path: path.to_owned(),
-                            reason: format!("chunk past the announced end {end}"),
-                        }));
-                    }
-                    digest.update(&data);
-                    out.extend_from_slice(&data);
-                }
-                Ok(ResponseBody::DownloadEnd { crc32 }) => {
-                    let got = digest.finalize();
-                    if out.len() as u64 != end || out.len() as u64 != file_size {
-                        return Err(Attempt::Retry(format!(
-                            "ended at {} of {file_size} bytes",
-                            out.len()
-                        )));
-                    }
-                    if got != crc32 {
-                        // Every chunk decoded with a good frame CRC, so this
-                        // means a logic error: start over.
-                        out.clear();
-                        return Err(Attempt::Retry(format!(
-                            "CRC 0x{got:08X}, agent says 0x{crc32:08X}"
-                        )));
-                    }
-                    return Ok(());
-                }
-                Ok(other) => return Err(Attempt::Fatal(unexpected(&what, &other))),
-                Err(LinkError::Timeout { .. }) => {
-                    return Err(Attempt::Retry(format!(
-                        "stalled at {} of {file_size} bytes",
-                        out.len()
-                    )))
-                }
-                Err(e) => return Err(Attempt::Fatal(e)),
-            }
-        }
-    }
-
     fn ack(&mut self, body: RequestBody, what: &str) -> Result<(), LinkError> {
         let idempotent = matches!(body, RequestBody::ClearEvents | RequestBody::Reset);
         let answer = if idempotent {
@@ -364,9 +300,18 @@ impl<P: Read + Write> Link<P> {
         what: &str,
     ) -> Result<ResponseBody, LinkError> {
         let mut attempt = 1;
+        let started = Instant::now();
         loop {
             match self.request(body.clone(), what) {
                 Err(LinkError::Timeout { .. }) if attempt < REQUEST_ATTEMPTS => attempt += 1,
+                // The time waited over every attempt, not the last one's.
+                Err(LinkError::Timeout { damaged, .. }) if attempt > 1 => {
+                    return Err(LinkError::Timeout {
+                        what: format!("{what} ({attempt} attempts)"),
+                        waited: started.elapsed(),
+                        damaged,
+                    })
+                }
                 other => return other,
             }
         }
@@ -471,11 +416,6 @@ impl<P: Read + Write> Link<P> {
             }
         }
     }
-}
-
-enum Attempt {
-    Retry(String),
-    Fatal(LinkError),
 }
 
 fn unexpected(what: &str, got: &ResponseBody) -> LinkError {
