@@ -126,6 +126,12 @@ impl fmt::Display for Plan {
         for s in &img.segments {
             writeln!(f, "            {:#010x}  {} bytes", s.address, s.size)?;
         }
+        writeln!(
+            f,
+            "  writes    {:#010x}..{:#010x}",
+            img.lowest_address(),
+            img.end_address()
+        )?;
         let flash: Vec<String> = self
             .flash
             .iter()
@@ -236,6 +242,7 @@ mod tests {
             &format!("firmware  {}", path.display()),
             "764 bytes to flash in 2 segment(s), entry 0x08040299",
             "0x08040298  100 bytes",
+            "writes    0x08040000..0x080402fc",
             "erases    1 sector(s), nothing else:\n            bank 1 sector 2 (0x08040000..0x08060000)\n",
             "keeps     0x08000000..0x08040000 the OpenMV bootloader",
             "chip      STM32H743VITx (flash 0x08000000..0x08200000)",
