@@ -5,7 +5,8 @@
 //! corrupt chunk header, a chunk running past the end). From there the
 //! bytes are searched, one byte at a time, for the next place where a valid
 //! chunk header starts whose payload fits in the file and which is followed
-//! by another valid header or the end of the file; reading resumes there.
+//! by another valid header (of a chunk that may itself be cut) or the end of
+//! the file; reading resumes there.
 //! Each skipped byte range is reported with the fault that started it. The
 //! kept frames are written with `omv-imageio`'s writer to a new stream
 //! (V2.1 if the input was V2.1, else V2.0) with their recorded elapsed
@@ -43,27 +44,31 @@ pub struct Recovered {
     pub gaps: Vec<Gap>,
 }
 
-/// The end of the valid chunk starting at `pos`, if one starts there.
-fn chunk_at(bytes: &[u8], version: Version, pos: u64) -> Option<u64> {
-    let len = bytes.len() as u64;
-    let hlen = version.chunk_header_len();
+/// The chunk header at `pos`, if a valid one of a non-empty frame starts there.
+fn header_at(bytes: &[u8], version: Version, pos: u64) -> Option<ChunkHeader> {
+    let hlen = version.chunk_header_len() as usize;
     let start = usize::try_from(pos).ok()?;
-    let header = bytes.get(start..start + hlen as usize)?;
-    let h = ChunkHeader::decode(version, header).ok()?;
-    if h.width == 0 || h.height == 0 || pos + hlen + u64::from(h.payload_len) > len {
-        return None;
-    }
-    Some((pos + h.chunk_len(version)).min(len))
+    let h = ChunkHeader::decode(version, bytes.get(start..start + hlen)?).ok()?;
+    (h.width > 0 && h.height > 0).then_some(h)
 }
 
-/// The first position at or after `from` where a valid chunk starts that
-/// the end of the file or another valid chunk follows.
+/// The end of the valid chunk starting at `pos` (its payload in the file), if one starts there.
+fn chunk_at(bytes: &[u8], version: Version, pos: u64) -> Option<u64> {
+    let len = bytes.len() as u64;
+    let h = header_at(bytes, version, pos)?;
+    let payload_end = pos + version.chunk_header_len() + u64::from(h.payload_len);
+    (payload_end <= len).then(|| (pos + h.chunk_len(version)).min(len))
+}
+
+/// The first position at or after `from` where a valid chunk starts that is
+/// followed by the end of the file, a valid chunk header (its payload may be
+/// cut: a truncated tail), or less than a header's bytes.
 fn resync(bytes: &[u8], version: Version, from: u64) -> Option<u64> {
     let len = bytes.len() as u64;
-    (from..len).find(|&p| {
-        chunk_at(bytes, version, p)
-            .is_some_and(|end| end >= len || chunk_at(bytes, version, end).is_some())
-    })
+    let followed = |end: u64| {
+        end + version.chunk_header_len() > len || header_at(bytes, version, end).is_some()
+    };
+    (from..len).find(|&p| chunk_at(bytes, version, p).is_some_and(followed))
 }
 
 /// Recover the stream in `bytes` (named `input` in errors) into a new stream file `out`.

@@ -230,6 +230,40 @@ fn recover_skips_a_corrupt_chunk_and_keeps_the_frames_after_it() {
 }
 
 #[test]
+fn recover_resyncs_before_a_truncated_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs: Vec<Spec> = (0..4)
+        .map(|i| spec(16, 8, PixFormat::Grayscale, 10 + i))
+        .collect();
+    let full = write_stream(dir.path(), "full.bin", &specs);
+    let mut bytes = std::fs::read(&full).unwrap();
+    // Frame 1 corrupt, frame 3 cut: frames 0 and 2 survive.
+    bytes[16 + 160 + 12..16 + 160 + 16].copy_from_slice(&[0xFF; 4]);
+    bytes.truncate(16 + 3 * 160 + 40);
+    let bad = dir.path().join("bad.bin");
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = dir.path().join("rec.bin");
+    let r = omvstream(&["recover", s(&bad), "-o", s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let h = hashes(&full);
+    assert_eq!(hashes(&out), [h[0].clone(), h[2].clone()]);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", r.stdout);
+    assert!(
+        lines[1].starts_with("dropped bytes 176..336 (160 bytes): at byte 176: invalid pixformat"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines[2].starts_with(
+            "dropped bytes 496..536 (40 bytes): at byte 528: data ends inside the payload"
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn recover_bad_input_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.bin");
