@@ -1,5 +1,5 @@
 //! Every step of the executor on a mock platform (manual clock, in-memory
-//! FAT card): the seed's three examples, replay pacing, loop, seek, memory
+//! FAT card): OpenMV's three ImageIO examples (docs/api.md §1), replay pacing, loop, seek, memory
 //! limits, truncation, power cuts, a full card, every pixformat, frame
 //! differencing, queries and errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -141,7 +141,7 @@ pub fn step_text(op: &Op, for_us: Option<u64>) -> String {
     }
 }
 
-/// A step as text, in the seed's vocabulary.
+/// A step as text, in OpenMV's `image.ImageIO` vocabulary (docs/api.md §3).
 pub fn op_text(op: &Op) -> String {
     match op {
         Op::Sensor(s) => format!("sensor {}", sensor_text(s)),

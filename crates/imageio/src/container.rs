@@ -1,5 +1,5 @@
 //! The OMV IMG STR container: the 16-byte file header and the chunk headers
-//! (spec §2–§3), as pure functions over byte arrays.
+//! (docs/format.md §2, §3), as pure functions over byte arrays.
 
 use crate::error::ErrorKind;
 use crate::frame::check_dimensions;
@@ -148,7 +148,7 @@ impl ChunkHeader {
         })
     }
 
-    /// Encode as a V2.x header (spec §3.2): the size field is the payload
+    /// Encode as a V2.x header (docs/format.md §3.2): the size field is the payload
     /// length for JPEG/PNG and 0 otherwise; 12 zero bytes follow it.
     pub fn encode_v2(&self) -> [u8; 32] {
         let mut out = [0u8; 32];

@@ -25,7 +25,7 @@ pub struct Discarded {
 }
 
 /// The reasons an operation fails. OpenMV's exception for each is in the
-/// variant's docs (spec §5.5).
+/// variant's docs (docs/api.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {

@@ -9,7 +9,7 @@ use crate::storage::Storage;
 use crate::time::Wait;
 use crate::tracked::{Tracked, WriteFailure};
 
-/// How a file stream is opened: the seed's `"r"` and `"w"`.
+/// How a file stream is opened: OpenMV's `"r"` and `"w"` (docs/api.md §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// `"r"`: parse an existing stream; read-only.
@@ -320,7 +320,7 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
         Ok(())
     }
 
-    /// Append `img` at the current frame (the seed's `write`). Writing before
+    /// Append `img` at the current frame (`write`, docs/api.md §3). Writing before
     /// the end discards every later frame (the file is cut at the current
     /// frame, then the new chunk is appended) and `count` becomes
     /// `offset + 1`. The elapsed field is the time since the previous
@@ -408,7 +408,7 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
         }
     }
 
-    /// Flush buffered data to the storage (the seed's `sync`). A stream
+    /// Flush buffered data to the storage (`sync`, docs/api.md §3). A stream
     /// opened with `"r"` has written nothing: nothing is flushed.
     pub fn sync(&mut self) -> Result<()> {
         self.check_open()?;

@@ -111,7 +111,7 @@ impl Frame<'_> {
     }
 }
 
-/// Options of `read` (the seed's `read(copy_to_fb, *, loop, pause)`).
+/// Options of `read` (OpenMV's `read(copy_to_fb, *, loop, pause)`, docs/api.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadOptions {
     /// At the end of a file stream, rewind to the first frame instead of returning `None`.

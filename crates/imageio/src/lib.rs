@@ -5,7 +5,7 @@
 //!   writes V2.0 byte for byte as OpenMV does (V2.1 on request).
 //! * [`MemoryStream`] keeps frames in slots of a caller-provided buffer,
 //!   sized as OpenMV sizes them ([`memory_stream_bytes`]).
-//! * [`ImageIo`] is the seed's API over both.
+//! * [`ImageIo`] is OpenMV's `image.ImageIO` API over both (docs/api.md).
 //!
 //! There is no allocator: storage is any `embedded-io` `Read + Write + Seek`
 //! that can [`Truncate`]; time is injected through [`Clock`] and [`Wait`].
@@ -14,7 +14,7 @@
 //! seeks only when the next access is elsewhere, so frames read or written
 //! in order cost the calls plain sequential `std::io` code makes.
 //!
-//! # Decisions on OpenMV's quirks (spec §6)
+//! # Decisions on OpenMV's quirks (docs/format.md §6)
 //!
 //! | Quirk | Decision |
 //! |---|---|

@@ -1,5 +1,5 @@
 //! Memory streams: frames in fixed slots of a caller-provided buffer, with
-//! OpenMV's slot sizing (spec §5.2).
+//! OpenMV's slot sizing (docs/api.md §2.2).
 //!
 //! Slot layout (ours; OpenMV's is internal too and never persisted): 32
 //! header bytes — elapsed µs (u64), width, height, pixformat code, payload
@@ -94,7 +94,7 @@ pub struct MemoryStream<'a, T> {
 }
 
 impl<'a, T: Wait> MemoryStream<'a, T> {
-    /// The seed's `ImageIO((w, h, pixformat), count)` over `buf`, which must
+    /// OpenMV's `ImageIO((w, h, pixformat), count)` over `buf`, which must
     /// hold at least [`memory_stream_bytes`]. Slot headers are cleared, so a
     /// slot never written reads as an error, not garbage (Q9 fixed).
     pub fn new(
@@ -338,7 +338,7 @@ impl<'a, T: Wait> MemoryStream<'a, T> {
         Ok(())
     }
 
-    /// Nothing to flush (the seed: a no-op for memory streams).
+    /// Nothing to flush (a no-op for memory streams in OpenMV too).
     pub fn sync(&mut self) -> Result<()> {
         self.check_open()
     }

@@ -1,4 +1,4 @@
-//! `pixformat_t`: the 12 valid pixel formats, their 32-bit codes and payload sizes (spec §4).
+//! `pixformat_t`: the 12 valid pixel formats, their 32-bit codes and payload sizes (docs/format.md §4).
 
 /// A valid OpenMV pixel format. The discriminant is the exact 32-bit
 /// `pixformat_t` code written in V2.x chunk headers.
@@ -32,7 +32,7 @@ pub enum PixFormat {
 }
 
 impl PixFormat {
-    /// All valid formats, in the order of spec §4.2.
+    /// All valid formats, in the order of docs/format.md §4.2.
     pub const ALL: [PixFormat; 12] = [
         PixFormat::Binary,
         PixFormat::Grayscale,
@@ -108,7 +108,7 @@ impl PixFormat {
         self.code() & 0xFF
     }
 
-    /// OpenMV's `image_size()` for uncompressed formats (spec §4.3), in u64 so
+    /// OpenMV's `image_size()` for uncompressed formats (docs/format.md §4.3), in u64 so
     /// that it cannot overflow for any u32 dimensions. For JPEG/PNG the
     /// payload length is the size field and this returns `None`.
     pub fn raw_payload_len(self, width: u32, height: u32) -> Option<u64> {

@@ -1,4 +1,4 @@
-//! The replay schedule behind `read(pause=true)` (spec §5.4).
+//! The replay schedule behind `read(pause=true)` (docs/api.md §4).
 //!
 //! Frame *k* is due at `reference + Σ elapsed`: OpenMV's `ms += elapsed`
 //! model, kept in µs. A slow reader catches up without waiting and no frame

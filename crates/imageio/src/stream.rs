@@ -1,4 +1,4 @@
-//! [`ImageIo`]: the seed's `image.ImageIO`, one type over file and memory streams.
+//! [`ImageIo`]: OpenMV's `image.ImageIO` (docs/api.md), one type over file and memory streams.
 
 use crate::container::Version;
 use crate::error::Result;

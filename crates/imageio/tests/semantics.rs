@@ -1,5 +1,6 @@
-//! The expected behaviours of spec §10 (TV5 sequence, pacing, memory sizing
-//! and write acceptance) and the observable quirk decisions of spec §6.
+//! The expected behaviours of docs/api.md §2.2, §3 and §4 (TV5 sequence,
+//! pacing, memory sizing and write acceptance) and the observable quirk
+//! decisions of docs/format.md §6.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -1,4 +1,4 @@
-//! Every hand-computed vector of spec §10 is read, and written byte for byte
+//! Every hand-computed vector of docs/format.md §5 is read, and written byte for byte
 //! where the writer can produce it; the header edge cases.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

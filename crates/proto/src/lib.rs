@@ -1,6 +1,6 @@
 //! The host ↔ agent wire protocol of the ImageIO harness (`no_std`, no alloc).
 //!
-//! * [`Op`]: one scenario step (the seed's `image.ImageIO` API, sensor
+//! * [`Op`]: one scenario step (OpenMV's `image.ImageIO` API, sensor
 //!   settings, `record`, `replay`, frame differencing, faults).
 //! * [`Outcome`]: a step's result, a [`Value`] or an [`OpError`] with a
 //!   stable [`ErrorName`].

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{Content, ModeStr, Path, PixFormat};
 
-/// One step of a scenario: the seed's `image.ImageIO` API, the sensor's
+/// One step of a scenario: OpenMV's `image.ImageIO` API, the sensor's
 /// settings, and the harness's compound steps (record, replay, diff).
 ///
 /// At most one stream is open at a time: an `Open*` while a stream is open
@@ -80,7 +80,7 @@ pub enum Op {
     /// Take one snapshot without writing it (advances the sensor; the
     /// frame lands in the frame buffer). Result: the frame's summary.
     Snapshot,
-    /// Frame differencing (the seed's in-memory example): take a snapshot,
+    /// Frame differencing (OpenMV's in-memory example, docs/api.md §1): take a snapshot,
     /// read the stream's next frame with `args`, and compare them byte by
     /// byte. Result: [`Value::Diff`](crate::Value::Diff).
     Diff {
@@ -99,7 +99,7 @@ pub enum Op {
     Fault(Fault),
 }
 
-/// Options of a read: the seed's `read(copy_to_fb, *, loop, pause)`.
+/// Options of a read: OpenMV's `read(copy_to_fb, *, loop, pause)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadArgs {
     /// Load the frame into the frame buffer (always true on file streams:
@@ -112,7 +112,7 @@ pub struct ReadArgs {
 }
 
 impl Default for ReadArgs {
-    /// The seed's defaults: `copy_to_fb=True, loop=True, pause=True`.
+    /// OpenMV's defaults: `copy_to_fb=True, loop=True, pause=True`.
     fn default() -> Self {
         ReadArgs {
             copy_to_fb: true,
@@ -122,7 +122,7 @@ impl Default for ReadArgs {
     }
 }
 
-/// Queries of the open stream (the seed's accessors).
+/// Queries of the open stream (OpenMV's accessors, docs/api.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Query {
     /// `count()`: [`Value::Number`](crate::Value::Number).
@@ -155,7 +155,7 @@ impl Query {
         Query::IsClosed,
     ];
 
-    /// The seed's method name (`count`, `buffer_size`, `is_closed`, ...).
+    /// OpenMV's method name (`count`, `buffer_size`, `is_closed`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Query::Count => "count",

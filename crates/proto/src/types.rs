@@ -180,7 +180,7 @@ pub enum StreamKind {
 }
 
 impl StreamKind {
-    /// The seed's constant name: `FILE_STREAM` or `MEMORY_STREAM`.
+    /// OpenMV's constant name: `FILE_STREAM` or `MEMORY_STREAM`.
     pub fn name(self) -> &'static str {
         match self {
             StreamKind::File => "FILE_STREAM",

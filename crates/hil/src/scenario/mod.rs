@@ -1,7 +1,7 @@
 //! Scenarios as data: `hil/scenarios/<name>.toml` parsed into [`Scenario`].
 //!
 //! A scenario sets up the board (`[sensor]`, `[card]`) and lists steps, one
-//! `[[step]]` table each, named after the seed's `image.ImageIO` API:
+//! `[[step]]` table each, named after OpenMV's `image.ImageIO` API (every key: docs/scenarios.md):
 //!
 //! ```toml
 //! description = "Record 30 frames to the SD card"
