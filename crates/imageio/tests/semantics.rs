@@ -342,7 +342,7 @@ fn v21_writing_is_an_explicit_option() {
 // ---- memory streams -------------------------------------------------------
 
 #[test]
-fn memory_sizing_table_of_spec_10() {
+fn memory_sizing_table_matches_openmv() {
     use PixFormat::*;
     let rows: [(u32, u32, PixFormat, u32, u64, u64, u64); 8] = [
         (320, 240, Rgb565, 10, 153600, 153632, 1536320),
