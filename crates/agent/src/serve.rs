@@ -173,6 +173,18 @@ where
             exec.reset();
             ResponseBody::Ack
         }
+        RequestBody::CardTiming { profile, seed } => {
+            if exec.set_card_timing(&profile, seed) {
+                ResponseBody::Ack
+            } else {
+                ResponseBody::Error(ProtoError {
+                    kind: ProtoErrorKind::Unsupported,
+                    message: format_bounded(format_args!(
+                        "card timing profile {profile:?} is not available on this board"
+                    )),
+                })
+            }
+        }
     };
     send(link, &Response { id, body })
 }

@@ -251,3 +251,61 @@ fn a_truncated_request_does_not_stop_the_loop() {
     assert!(matches!(&resp[0].body, ResponseBody::Error(e) if e.kind == ProtoErrorKind::BadFrame));
     assert_eq!(resp[1].id, 2);
 }
+
+/// The card-timing hook of the test below: knows `class10` with seed 7.
+fn class10_only(profile: &str, seed: u64) -> bool {
+    profile == "class10" && seed == 7
+}
+
+#[test]
+fn card_timing_needs_a_hook_and_a_known_profile() {
+    let timing = |profile: &str| RequestBody::CardTiming {
+        profile: bounded(profile),
+        seed: 7,
+    };
+    let input = wire(&[
+        req(
+            1,
+            RequestBody::Hello {
+                protocol: PROTOCOL_VERSION,
+            },
+        ),
+        req(2, timing("class10")),
+    ]);
+    let info = BoardInfo {
+        board: "test",
+        firmware: "omv-agent tests",
+    };
+    // Without a hook (a real card): no capability, the request is refused.
+    let mut rig = Rig::new();
+    let out = run(&mut rig, input.clone());
+    let ResponseBody::Hello(h) = &out[0].body else {
+        panic!("{out:?}")
+    };
+    assert!(!h.capabilities.has(omv_proto::Capabilities::CARD_PROFILE));
+    assert!(
+        matches!(&out[1].body, ResponseBody::Error(e) if e.kind == ProtoErrorKind::Unsupported),
+        "{out:?}"
+    );
+    // With one: the capability, Ack for a known profile, an error otherwise.
+    let mut rig = Rig::new();
+    let mut ex = rig.exec();
+    ex.enable_card_timing(class10_only);
+    let mut pipe = Pipe {
+        input: [input, wire(&[req(3, timing("turbo"))])].concat(),
+        pos: 0,
+        output: vec![],
+    };
+    serve(&mut pipe, &mut ex, &info).unwrap();
+    let out = responses(&pipe.output);
+    let ResponseBody::Hello(h) = &out[0].body else {
+        panic!("{out:?}")
+    };
+    assert!(h.capabilities.has(omv_proto::Capabilities::CARD_PROFILE));
+    assert_eq!(out[1].body, ResponseBody::Ack);
+    assert!(
+        matches!(&out[2].body, ResponseBody::Error(e) if e.kind == ProtoErrorKind::Unsupported
+            && e.message.contains("turbo")),
+        "{out:?}"
+    );
+}

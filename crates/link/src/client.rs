@@ -233,6 +233,18 @@ impl<P: Read + Write> Link<P> {
         self.ack(RequestBody::Reset, "reset")
     }
 
+    /// Time the agent's card by `profile` (an `omv-sdtiming` name) seeded
+    /// with `seed`; agents with `Capabilities::CARD_PROFILE` accept it.
+    pub fn card_timing(&mut self, profile: &str, seed: u64) -> Result<(), LinkError> {
+        self.ack(
+            RequestBody::CardTiming {
+                profile: bounded(profile),
+                seed,
+            },
+            "card timing",
+        )
+    }
+
     /// The size of a file on the agent's card.
     pub fn stat(&mut self, path: &str) -> Result<u64, LinkError> {
         match self.request_retrying(

@@ -84,6 +84,17 @@ pub enum RequestBody {
     /// Close any stream (without error), forget events, restore the default
     /// sensor settings. Files on the card stay. Answered by `Ack`.
     Reset,
+    /// Time the card's commands by an `omv-sdtiming` profile (`class10`,
+    /// `ideal:<B/s>`, ...) seeded with `seed`, from now on. Only agents
+    /// whose card is a stand-in with a timing model accept it
+    /// ([`Capabilities::CARD_PROFILE`]). Answered by `Ack`, or an
+    /// `Unsupported` error for an unknown profile or a real card.
+    CardTiming {
+        /// Profile name.
+        profile: Name,
+        /// Seed of the card's random figures (latency spread, stalls).
+        seed: u64,
+    },
 }
 
 /// A response from the agent.
@@ -182,6 +193,9 @@ impl Capabilities {
     pub const UPLOAD: u32 = 1 << 4;
     /// JPEG snapshots.
     pub const JPEG: u32 = 1 << 5;
+    /// The card's timing follows a profile the host sets with
+    /// [`RequestBody::CardTiming`] (a stand-in card, e.g. qemu's RAM disk).
+    pub const CARD_PROFILE: u32 = 1 << 6;
 
     /// True if every bit of `flag` is set.
     pub fn has(self, flag: u32) -> bool {

@@ -4,10 +4,62 @@
 //!
 //! Time is read from the counter, never by counting tick interrupts, so a
 //! busy firmware loses no time.
+//!
+//! The agent's time is the timer's, plus the card's modelled time, minus
+//! the host's: repeatable run after run, as on the simulator.
+//!
+//! * The card's modelled time ([`charge_ns`], from the RAM disk's
+//!   `omv-sdtiming` model) moves the clock forward at once, as the
+//!   simulator's card moves its virtual clock. A busy wait would cost a host
+//!   instruction per guest ns under `-icount shift=0` (30 s of card time ≈
+//!   3·10¹⁰ instructions); a WFI wait would carry host lateness (below).
+//! * Under `-icount shift=0,sleep=on` guest time runs with the host's real
+//!   time while the CPU sleeps, and a WFI wait ends when QEMU's host timer
+//!   fires — late by the host's scheduling. So a wait's overshoot past its
+//!   deadline is taken out of the clock (the wait ends exactly at its
+//!   deadline), and so is the time spent waiting for the host's next request
+//!   ([`frozen`]): between steps the agent's clock stands still, as the
+//!   simulator's does. The firmware's own instructions still take guest
+//!   time (1 ns each), so the agent is never faster than its code.
 
 use crate::regs::{self, Irq, TIMER0, TIMER1};
+use core::cell::Cell;
 use core::sync::atomic::{AtomicU32, Ordering};
+use critical_section::Mutex;
 use omv_imageio::{Cancelled, Clock, Wait};
+
+/// Card time charged so far (ns), added to the timer's time.
+static CHARGED_NS: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
+/// Host time taken out so far (ns): wait overshoots and request waits.
+static REMOVED_NS: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
+
+const NS_PER_TICK: u64 = 1_000_000_000 / TIMER_HZ as u64;
+
+fn add(counter: &'static Mutex<Cell<u64>>, ns: u64) {
+    critical_section::with(|cs| {
+        let c = counter.borrow(cs);
+        c.set(c.get().saturating_add(ns));
+    });
+}
+
+/// Move the clock forward by `ns` of card time (see the module docs).
+pub fn charge_ns(ns: u64) {
+    add(&CHARGED_NS, ns);
+}
+
+/// Run `f` (a wait for the host) with the agent's clock standing still.
+pub fn frozen<T>(f: impl FnOnce() -> T) -> T {
+    let clock = TimerClock { _private: () };
+    let t0 = clock.now_ns();
+    let r = f();
+    add(&REMOVED_NS, clock.now_ns().saturating_sub(t0));
+    r
+}
+
+/// (charged, removed) in ns.
+fn adjustments() -> (u64, u64) {
+    critical_section::with(|cs| (CHARGED_NS.borrow(cs).get(), REMOVED_NS.borrow(cs).get()))
+}
 
 const CTRL: usize = 0x00;
 const VALUE: usize = 0x04;
@@ -18,7 +70,6 @@ const CTRL_IRQ: u32 = 1 << 3;
 
 /// The timers' clock on mps2-an500 (QEMU's SYSCLK_FRQ).
 pub const TIMER_HZ: u32 = 25_000_000;
-const TICKS_PER_US: u64 = (TIMER_HZ / 1_000_000) as u64;
 
 static WRAPS: AtomicU32 = AtomicU32::new(0);
 
@@ -59,6 +110,18 @@ impl TimerClock {
         })
     }
 
+    /// The agent's time (ns): timer + charged card time − removed host time.
+    fn now_ns(&self) -> u64 {
+        let (charged, removed) = adjustments();
+        (self.ticks() * NS_PER_TICK + charged).saturating_sub(removed)
+    }
+
+    /// The timer tick at which the agent's clock reads `ns`.
+    fn ticks_at(ns: u64) -> u64 {
+        let (charged, removed) = adjustments();
+        (ns + removed).saturating_sub(charged) / NS_PER_TICK
+    }
+
     /// Arms TIMER1 to fire after `ticks` (at most `u32::MAX`).
     fn arm_alarm(ticks: u32) {
         regs::write(TIMER1, CTRL, 0);
@@ -71,7 +134,7 @@ impl TimerClock {
 
 impl Clock for TimerClock {
     fn now_us(&mut self) -> u64 {
-        self.ticks() / TICKS_PER_US
+        self.now_ns() / 1000
     }
 }
 
@@ -81,15 +144,22 @@ impl Wait for TimerClock {
     /// deadline passed), so waiting bytes cancel the wait and the step ends
     /// with `Cancelled`, as on the h7 agent.
     fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled> {
+        let mut slept = false;
         loop {
             if crate::uart::host_bytes_waiting() {
                 regs::write(TIMER1, CTRL, 0);
                 return Err(Cancelled);
             }
             let now = self.ticks();
-            let target = deadline_us.saturating_mul(TICKS_PER_US);
+            let deadline_ns = deadline_us.saturating_mul(1000);
+            let target = Self::ticks_at(deadline_ns);
             if now >= target {
                 regs::write(TIMER1, CTRL, 0);
+                if slept {
+                    // End exactly at the deadline: the overshoot is the
+                    // host's (a wait entered late keeps its lateness).
+                    add(&REMOVED_NS, self.now_ns().saturating_sub(deadline_ns));
+                }
                 return Ok(());
             }
             let left = u32::try_from(target - now).unwrap_or(u32::MAX);
@@ -98,6 +168,7 @@ impl Wait for TimerClock {
             regs::sleep_unless(|| {
                 regs::read(TIMER1, INTSTATUS) & 1 != 0 || crate::uart::host_bytes_waiting()
             });
+            slept = true;
         }
     }
 }

@@ -89,8 +89,13 @@ impl embedded_io::Read for Link {
                 return Ok(n);
             }
             // About to wait for the host: it must have every answer first.
-            self.push_out()?;
-            self.uart.wait_readable();
+            // The agent's clock stands still while answers go out and the
+            // host is away (see `clock`).
+            crate::clock::frozen(|| {
+                self.push_out()?;
+                self.uart.wait_readable();
+                Ok::<(), LinkError>(())
+            })?;
         }
     }
 }

@@ -74,6 +74,7 @@ fn main() -> ! {
     }) else {
         exit::exit(EXIT_SETUP)
     };
+    exec.enable_card_timing(ramdisk::set_card_timing);
     match omv_agent::serve(&mut link, exec, &INFO) {
         Ok(()) => exit::exit(0),
         // The host closed QEMU's stdout: nobody is listening any more.

@@ -1,5 +1,6 @@
 //! Semihosting calls the firmware uses besides exit: the command line
-//! (`-semihosting-config arg=...`) and writes to QEMU's stdout/stderr.
+//! (`-semihosting-config arg=...`), writes to QEMU's stdout/stderr and the
+//! card image file on the host (the part of the card beyond the PSRAM).
 //!
 //! Writes to the semihosting console cost ~0.8 ms per call under QEMU 7.2,
 //! whatever their size, so [`StdoutTx`] batches up to 16 KiB per call:
@@ -8,6 +9,8 @@
 
 const SYS_OPEN: usize = 0x01;
 const SYS_WRITE: usize = 0x05;
+const SYS_READ: usize = 0x06;
+const SYS_SEEK: usize = 0x0A;
 const SYS_GET_CMDLINE: usize = 0x15;
 /// `fopen` mode index of "w": `:tt` opened with it is stdout.
 const MODE_W: usize = 4;
@@ -46,6 +49,62 @@ fn write_handle(handle: usize, data: &[u8]) -> bool {
     // SAFETY: SYS_WRITE takes [handle, buffer, length] and only reads the buffer.
     let not_written = unsafe { cortex_m_semihosting::syscall(SYS_WRITE, &args) };
     not_written == 0
+}
+
+/// `fopen` mode index of "r+b": read and write an existing file.
+const MODE_RPLUS_B: usize = 3;
+
+/// A host file opened through semihosting (paths relative to QEMU's
+/// working directory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostFile {
+    handle: usize,
+}
+
+impl HostFile {
+    /// Opens an existing file for reading and writing; `None` on failure.
+    pub fn open_rw(path: &str) -> Option<Self> {
+        let mut name = [0u8; 128];
+        let bytes = path.as_bytes();
+        if bytes.len() >= name.len() {
+            return None;
+        }
+        name[..bytes.len()].copy_from_slice(bytes);
+        let args = [name.as_ptr() as usize, MODE_RPLUS_B, bytes.len()];
+        // SAFETY: SYS_OPEN takes [NUL-terminated path, mode, path length];
+        // `name` is NUL-terminated (zeroed past the path).
+        let handle = unsafe { cortex_m_semihosting::syscall(SYS_OPEN, &args) };
+        (handle != usize::MAX).then_some(HostFile { handle })
+    }
+
+    fn seek(&self, offset: u32) -> bool {
+        let args = [self.handle, offset as usize];
+        // SAFETY: SYS_SEEK takes [handle, absolute offset]; 0 on success.
+        unsafe { cortex_m_semihosting::syscall(SYS_SEEK, &args) == 0 }
+    }
+
+    /// Writes `data` at `offset`; false unless all of it was written.
+    pub fn write_at(&self, offset: u32, data: &[u8]) -> bool {
+        self.seek(offset) && write_handle(self.handle, data)
+    }
+
+    /// Reads into `buf` from `offset`; bytes past the end of the file read
+    /// as zeros. False if the host failed.
+    pub fn read_at(&self, offset: u32, buf: &mut [u8]) -> bool {
+        if !self.seek(offset) {
+            return false;
+        }
+        let args = [self.handle, buf.as_mut_ptr() as usize, buf.len()];
+        // SAFETY: SYS_READ takes [handle, buffer, length], writes at most
+        // `length` bytes into the buffer and returns how many it did not.
+        let not_read = unsafe { cortex_m_semihosting::syscall(SYS_READ, &args) };
+        if not_read > buf.len() {
+            return false;
+        }
+        let got = buf.len() - not_read;
+        buf[got..].fill(0);
+        true
+    }
 }
 
 /// Writes a message to QEMU's stderr (for the panic handler).

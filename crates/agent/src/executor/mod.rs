@@ -83,7 +83,14 @@ where
     sched: Option<u64>,
     events: EventLog<'a, E>,
     step: u32,
+    /// Sets the card's timing profile and seed (`RequestBody::CardTiming`);
+    /// `None` for a real card.
+    card_timing: Option<CardTimingFn>,
 }
+
+/// A board's hook that times its card by a named `omv-sdtiming` profile
+/// and a seed; `false` if the profile is unknown.
+pub type CardTimingFn = fn(profile: &str, seed: u64) -> bool;
 
 impl<D, C, S, const E: usize> core::fmt::Debug for Executor<'_, D, C, S, E>
 where
@@ -186,6 +193,7 @@ where
             sched: None,
             events,
             step: 0,
+            card_timing: None,
         };
         let cfg = ex.cfg;
         let _ = ex.sensor.configure(&cfg, &mut ex.clock);
@@ -250,6 +258,19 @@ where
         self.stream.as_ref()
     }
 
+    /// Let the host time the card by a profile: `set` applies a named
+    /// `omv-sdtiming` profile and seed to the board's card (a stand-in such
+    /// as qemu's RAM disk); the handshake then says `CARD_PROFILE`.
+    pub fn enable_card_timing(&mut self, set: CardTimingFn) {
+        self.card_timing = Some(set);
+    }
+
+    /// Apply a card timing profile through the board's hook; `false` if
+    /// the board has none or does not know the profile.
+    pub fn set_card_timing(&mut self, profile: &str, seed: u64) -> bool {
+        self.card.is_some() && self.card_timing.is_some_and(|set| set(profile, seed))
+    }
+
     /// What this executor can do (for the handshake).
     pub fn capabilities(&self) -> Capabilities {
         let mut c = 0;
@@ -261,6 +282,9 @@ where
         }
         if self.memory_len > 0 {
             c |= Capabilities::MEMORY;
+        }
+        if self.card.is_some() && self.card_timing.is_some() {
+            c |= Capabilities::CARD_PROFILE;
         }
         Capabilities(c)
     }

@@ -3,7 +3,11 @@
 //! exposed as a PTY.
 //!
 //! Per scenario the board formats a fresh card image (`omv-fatstore`, the
-//! simulator's geometry for the scenario's capacity, stored up to 8 MiB),
+//! simulator's geometry for the scenario's capacity; its first 8 MiB are
+//! loaded into PSRAM, the rest lives in the image file, which the firmware
+//! reads and writes through semihosting), sends the scenario's card timing
+//! profile (the agent's RAM disk applies the simulator's `omv-sdtiming`
+//! model on its clock),
 //! starts QEMU in a scratch directory with the image loaded into the first half of the PSRAM,
 //! finds the PTY on QEMU's output, opens it with `serialport` and speaks
 //! `omv-proto` to the agent through `omv-link` (the same [`AgentBoard`] as
@@ -47,6 +51,11 @@ pub const NAME: &str = "qemu";
 /// QEMU's stdout (`firmware/qemu/src/link.rs`).
 pub const SEMIHOSTING_RESPONSES_ARG: &str = "link=semihosting";
 
+/// The firmware's semihosting command-line word giving the card's size in
+/// blocks and its image file, `card=<blocks>@<file>`
+/// (`firmware/qemu/src/ramdisk.rs`): blocks past the PSRAM live in the file.
+pub const CARD_ARG: &str = "card=";
+
 fn setup_error(message: impl std::fmt::Display) -> BoardError {
     BoardError::Setup {
         board: NAME.into(),
@@ -84,7 +93,12 @@ impl Session {
         let card = scratch.path().join("card.img");
         std::fs::write(&card, image)
             .map_err(|e| setup_error(format!("cannot write {}: {e}", card.display())))?;
-        let command = config.command(elf, Some(&card), scratch.path());
+        let mut command = config.command(elf, Some(&card), scratch.path());
+        // The card's full size, and the image file holding what is past
+        // the PSRAM (firmware/qemu/src/ramdisk.rs).
+        command
+            .firmware_args
+            .push(format!("{CARD_ARG}{}@card.img", card_kib.saturating_mul(2)));
         let mut qemu = QemuProcess::spawn(&command).map_err(setup_error)?;
         let stdout = qemu.take_stdout();
         let port = QemuPort::open(qemu.pty(), config.serial.baud, stdout).map_err(|e| {

@@ -68,7 +68,8 @@ impl StepBudget {
 }
 
 /// The harness names of an agent's capabilities (`needs = [...]` in
-/// scenarios). A real card has no timing profile, so never `card-profile`.
+/// scenarios). `card-profile` only from agents whose card is a stand-in
+/// with the timing model (qemu's RAM disk); a real card has no profile.
 pub fn capability_names(c: Capabilities) -> Vec<&'static str> {
     let mut out = vec![];
     for (flag, name) in [
@@ -78,6 +79,7 @@ pub fn capability_names(c: Capabilities) -> Vec<&'static str> {
         (Capabilities::WRITE_LIMIT, "write-limit"),
         (Capabilities::UPLOAD, "upload"),
         (Capabilities::JPEG, "jpeg"),
+        (Capabilities::CARD_PROFILE, "card-profile"),
     ] {
         if c.has(flag) {
             out.push(name);
@@ -219,10 +221,18 @@ impl<P: Read + Write> Board for AgentBoard<P> {
     /// board's real card: it is not reformatted, and the setup's card
     /// profile and capacity do not apply (scenarios truncate what they
     /// write).
-    fn begin(&mut self, _setup: &Setup) -> Result<(), BoardError> {
+    /// Reset the agent; an agent with a timing model for its card gets
+    /// the scenario's profile and seed.
+    fn begin(&mut self, setup: &Setup) -> Result<(), BoardError> {
         self.budget.fps = 30;
         self.trace.clear();
-        self.link.reset().map_err(|e| self.err(&e))
+        self.link.reset().map_err(|e| self.err(&e))?;
+        if self.hello.capabilities.has(Capabilities::CARD_PROFILE) {
+            self.link
+                .card_timing(&setup.card.profile, setup.seed)
+                .map_err(|e| self.err(&e))?;
+        }
+        Ok(())
     }
 
     fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError> {

@@ -6,8 +6,9 @@
 //! A fresh FAT volume puts its MBR, FATs and root directory at the start
 //! and leaves the rest zero, so the image is cut there; if
 //! formatting writes anything beyond it, the card does not fit and the
-//! board says so. Writes the firmware makes past it fail as I/O
-//! errors, like a card that is full earlier than its FAT says.
+//! board says so. Blocks the firmware writes past it go to the image file
+//! on the host through semihosting (`card=<blocks>@card.img` on its
+//! command line), so the whole capacity is usable.
 
 use std::cell::RefCell;
 
