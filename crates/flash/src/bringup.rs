@@ -46,11 +46,12 @@ pub fn bring_up(
     })
 }
 
-/// Write the plan's binary, run `dfu-util` (bounded), then wait for the
-/// agent's port. `program` is `dfu-util` ([`DFU_UTIL`]) outside tests.
+/// Write the plan's binary, wait (bounded) for the bootloader on `usb`,
+/// run `dfu-util` (bounded), then wait for the agent's port. `program` is `dfu-util` ([`DFU_UTIL`]) outside tests.
 pub fn bring_up_dfu(
     plan: &DfuPlan,
     program: &str,
+    usb: &mut dyn dfu::UsbPresence,
     ports: &mut dyn PortLister,
     clock: &mut dyn Wait,
     observer: &mut dyn FlashObserver,
@@ -61,11 +62,12 @@ pub fn bring_up_dfu(
         reason: e.to_string(),
     })?;
     observer.event(crate::progress::FlashEvent::Message(format!(
-        "{program} {}: plug the camera in now (or replug it) so that the OpenMV bootloader appears as USB {}",
-        plan.arguments().join(" "),
-        plan.dfu.device()
+        "waiting up to {} s for the OpenMV bootloader (USB {}): plug the camera in now (or replug it); then {program} {}",
+        plan.dfu.wait_for_device_s,
+        plan.dfu.device(),
+        plan.arguments().join(" ")
     )));
-    dfu::run(program, &plan.arguments(), &plan.dfu)?;
+    dfu::run(program, &plan.arguments(), &plan.dfu, usb)?;
     let port = wait_for_port(ports, clock, &plan.port, plan.wait, present_before)?;
     Ok(Ready {
         bytes: plan.binary.len() as u64,
@@ -166,7 +168,15 @@ mod tests {
         let mut ports = CountingPorts(0);
         let mut clock = ManualClock::new(0);
         let mut log = Vec::new();
-        let err = bring_up_dfu(&plan, DFU_UTIL, &mut ports, &mut clock, &mut log).unwrap_err();
+        let err = bring_up_dfu(
+            &plan,
+            DFU_UTIL,
+            &mut dfu::SystemUsb,
+            &mut ports,
+            &mut clock,
+            &mut log,
+        )
+        .unwrap_err();
         assert!(
             matches!(err, Error::Dfu(dfu::DfuError::NoDevice { .. })),
             "{err:?} (is dfu-util installed?)"

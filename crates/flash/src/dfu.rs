@@ -13,9 +13,12 @@
 //!
 //! The bootloader listens for 1.5 s after it has enumerated
 //! (`OMV_BOOT_DFU_TIMEOUT`), then jumps to the firmware; a DFU request keeps
-//! it. `dfu-util -w` waits for the device, so the user starts the command
-//! and then plugs the camera in. Every wait is bounded here: the child is
-//! killed at the deadline and the output says what happened.
+//! it. So the user starts the command and then plugs the camera in: we poll
+//! the USB bus (nusb, every 100 ms) for the bootloader's id until
+//! `wait_for_device_s`, then start `dfu-util` at once, bounded by
+//! `transfer_timeout_s` (the child is killed at the deadline). Polling
+//! ourselves rather than `dfu-util -w` tells "no camera" from "stuck
+//! transfer" without relying on dfu-util's buffered stdout.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -182,14 +185,49 @@ pub fn binary_path(elf: &Path) -> PathBuf {
     elf.with_file_name(name)
 }
 
-/// dfu-util's arguments: wait for the device (when asked), the device, the
-/// partition by name, the file, and a USB reset afterwards (the bootloader
-/// leaves DFU when the bus resets, and jumps to the firmware).
+/// Is a USB device with this id attached?
+pub trait UsbPresence {
+    /// `true` when `vid:pid` is on the bus now.
+    fn present(&mut self, vid: u16, pid: u16) -> bool;
+}
+
+/// The host's USB bus, listed through nusb (sysfs on Linux: no device
+/// permissions needed).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemUsb;
+
+impl UsbPresence for SystemUsb {
+    fn present(&mut self, vid: u16, pid: u16) -> bool {
+        use nusb::MaybeFuture;
+        nusb::list_devices()
+            .wait()
+            .map(|mut list| list.any(|d| d.vendor_id() == vid && d.product_id() == pid))
+            .unwrap_or(false)
+    }
+}
+
+/// Poll `usb` for the bootloader until `dfu.wait_for_device_s`.
+pub fn wait_for_device(dfu: &DfuSection, usb: &mut dyn UsbPresence) -> Result<(), DfuError> {
+    let deadline = Instant::now() + Duration::from_secs(dfu.wait_for_device_s);
+    loop {
+        if usb.present(dfu.vid, dfu.pid) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(DfuError::NoDevice {
+                device: dfu.device(),
+                waited_s: dfu.wait_for_device_s,
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// dfu-util's arguments: the device, the partition by name, the file, and
+/// a USB reset afterwards (the bootloader leaves DFU when the bus resets,
+/// and jumps to the firmware).
 pub fn arguments(dfu: &DfuSection, bin: &Path) -> Vec<String> {
     let mut args = Vec::new();
-    if dfu.wait_for_device_s > 0 {
-        args.push("-w".to_owned());
-    }
     args.extend([
         "-d".to_owned(),
         dfu.device(),
@@ -202,9 +240,18 @@ pub fn arguments(dfu: &DfuSection, bin: &Path) -> Vec<String> {
     args
 }
 
-/// Run `program` (dfu-util) with `args`, bounded by `dfu`'s deadlines, and
-/// turn what it says into our error.
-pub fn run(program: &str, args: &[String], dfu: &DfuSection) -> Result<String, DfuError> {
+/// Wait for the bootloader ([`wait_for_device`], skipped when
+/// `wait_for_device_s` is 0), then run `program` (dfu-util) with `args`,
+/// bounded by `transfer_timeout_s`, and turn what it says into our error.
+pub fn run(
+    program: &str,
+    args: &[String],
+    dfu: &DfuSection,
+    usb: &mut dyn UsbPresence,
+) -> Result<String, DfuError> {
+    if dfu.wait_for_device_s > 0 {
+        wait_for_device(dfu, usb)?;
+    }
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -240,7 +287,7 @@ pub fn run(program: &str, args: &[String], dfu: &DfuSection) -> Result<String, D
         })
     })
     .collect();
-    let seconds = dfu.wait_for_device_s + dfu.transfer_timeout_s;
+    let seconds = dfu.transfer_timeout_s;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let status = loop {
         match child.try_wait() {
@@ -277,7 +324,6 @@ pub fn classify(
     dfu: &DfuSection,
     seconds: u64,
 ) -> Result<String, DfuError> {
-    let found = output.contains("Opening DFU capable USB device");
     let device = dfu.device();
     match exit {
         Some((true, _)) => Ok(output),
@@ -288,10 +334,6 @@ pub fn classify(
                 waited_s: 0,
             })
         }
-        None if !found => Err(DfuError::NoDevice {
-            device,
-            waited_s: seconds,
-        }),
         None => Err(DfuError::Timeout { seconds, output }),
         Some((false, status)) => Err(DfuError::Failed { status, output }),
     }

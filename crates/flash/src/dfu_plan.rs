@@ -126,7 +126,7 @@ impl fmt::Display for DfuPlan {
         writeln!(f, "  command   {DFU_UTIL} {}", self.arguments().join(" "))?;
         writeln!(
             f,
-            "            waits up to {} s for a camera in bootloader mode, then {} s for the download",
+            "            first waits up to {} s for a camera in bootloader mode (polling USB), then {} s for the download",
             d.wait_for_device_s, d.transfer_timeout_s
         )?;
         writeln!(
@@ -178,8 +178,8 @@ mod tests {
             format!("binary    {} (131076 bytes, gaps 0xff)", bin.display()),
             "writes    0x08040000..0x08060004 through alt setting FIRMWARE (0x08040000..0x081e0000) of USB 37c5:9204".into(),
             "erases    2 sector(s), nothing else:\n            bank 1 sector 2 (0x08040000..0x08060000)\n            bank 1 sector 3".into(),
-            format!("command   dfu-util -w -d 37c5:9204 -a FIRMWARE -D {} -R", bin.display()),
-            "waits up to 30 s for a camera in bootloader mode, then 120 s".into(),
+            format!("command   dfu-util -d 37c5:9204 -a FIRMWARE -D {} -R", bin.display()),
+            "first waits up to 30 s for a camera in bootloader mode (polling USB), then 120 s".into(),
             "port      USB 1209:0001 (any serial)".into(),
         ] {
             assert!(text.contains(&needle), "plan lacks {needle:?}:\n{text}");

@@ -80,8 +80,10 @@ fn dfu_util_is_asked_for_the_firmware_partition_of_the_openmv_bootloader() {
             "-R"
         ]
     );
+    // We wait for the device ourselves (not dfu-util -w): same command.
+    let without_wait = arguments(&s, bin);
     s.wait_for_device_s = 30;
-    assert_eq!(arguments(&s, bin)[0], "-w");
+    assert_eq!(arguments(&s, bin), without_wait);
     assert_eq!(
         binary_path(Path::new("t/agent-h7")),
         Path::new("t/agent-h7.bin")
@@ -97,7 +99,7 @@ fn the_real_dfu_util_without_a_camera_gives_the_how_to_enter_message() {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("a.bin");
     std::fs::write(&bin, [0u8; 64]).unwrap();
-    let err = run("dfu-util", &arguments(&s, &bin), &s).unwrap_err();
+    let err = run("dfu-util", &arguments(&s, &bin), &s, &mut Seen(true)).unwrap_err();
     assert_eq!(
         err,
         DfuError::NoDevice {
@@ -112,23 +114,54 @@ fn the_real_dfu_util_without_a_camera_gives_the_how_to_enter_message() {
             && msg.contains("plug the camera in"),
         "{msg}"
     );
-    // Waiting for it (-w) is stopped at the deadline and says the same.
+}
+
+/// A bus where the bootloader is (or is not) attached.
+struct Seen(bool);
+impl UsbPresence for Seen {
+    fn present(&mut self, _: u16, _: u16) -> bool {
+        self.0
+    }
+}
+
+#[test]
+fn waiting_for_a_camera_that_never_comes_stops_at_the_deadline_without_running_dfu_util() {
+    let mut s = section();
     s.wait_for_device_s = 1;
-    s.transfer_timeout_s = 0;
-    let err = run("dfu-util", &arguments(&s, &bin), &s).unwrap_err();
+    // The program does not exist: running it would be NotInstalled.
+    let err = run("dfu-util-not-installed-here", &[], &s, &mut Seen(false)).unwrap_err();
     assert_eq!(
         err,
         DfuError::NoDevice {
-            device: "1209:0002".into(),
+            device: "37c5:9204".into(),
             waited_s: 1
         }
     );
     assert!(err.to_string().contains("found within 1 s"), "{err}");
+    // The host's own bus has no OpenMV bootloader attached either.
+    assert!(!SystemUsb.present(0x1209, 0x0002));
+}
+
+#[test]
+fn a_transfer_that_does_not_finish_is_stopped_at_its_deadline() {
+    let mut s = section();
+    s.transfer_timeout_s = 1;
+    let err = run("sleep", &["30".into()], &s, &mut Seen(true)).unwrap_err();
+    assert!(
+        matches!(err, DfuError::Timeout { seconds: 1, .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn a_missing_dfu_util_says_how_to_install_it() {
-    let err = run("dfu-util-not-installed-here", &[], &section()).unwrap_err();
+    let err = run(
+        "dfu-util-not-installed-here",
+        &[],
+        &section(),
+        &mut Seen(true),
+    )
+    .unwrap_err();
     assert!(matches!(err, DfuError::NotInstalled { .. }), "{err:?}");
     assert!(
         err.to_string().contains("apt-get install dfu-util"),

@@ -99,8 +99,16 @@ pub fn flash_and_find_port(opts: &BoardOptions, config: &H7Config) -> Result<Rea
         FlashPath::Dfu => {
             let elf = built_elf(opts, config)?;
             let plan = dfu_plan(&config.probe, &opts.probe.flash_args(elf)).map_err(flash_error)?;
-            bring_up_dfu(&plan, DFU_UTIL, &mut SystemPorts, &mut clock, &mut bars)
-                .map_err(flash_error)
+            let mut usb = hil_flash::dfu::SystemUsb;
+            bring_up_dfu(
+                &plan,
+                DFU_UTIL,
+                &mut usb,
+                &mut SystemPorts,
+                &mut clock,
+                &mut bars,
+            )
+            .map_err(flash_error)
         }
     }
 }
@@ -335,7 +343,7 @@ mod tests {
         let text = dry_run(&o).unwrap();
         for needle in [
             "writes    0x08040000..0x0804012c through alt setting FIRMWARE",
-            "command   dfu-util -w -d 37c5:9204 -a FIRMWARE -D ",
+            "command   dfu-util -d 37c5:9204 -a FIRMWARE -D ",
             "bank 1 sector 2 (0x08040000..0x08060000)",
         ] {
             assert!(text.contains(needle), "dry run lacks {needle:?}:\n{text}");
