@@ -9,7 +9,9 @@
 //!   optional [`Card`] (a FAT volume through `omv-fatstore` on any
 //!   `embedded_sdmmc::BlockDevice`, with power-cut and write-limit faults)
 //!   and [`Buffers`] (frame buffer, diff buffer, memory-stream region).
-//! * [`serve`] is the command loop over any `embedded-io` byte link.
+//! * [`serve`] is the command loop over any `embedded-io` byte link;
+//!   [`serve_with`] adds the board's [`Diag`]: the reset report its
+//!   firmware recorded (fault, panic, watchdog) and a ring of log lines.
 //!
 //! ```
 //! use omv_agent::{Buffers, Card, Executor, NoCard, PatternSensor};
@@ -34,13 +36,15 @@
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 pub mod card;
+pub mod diag;
 pub mod events;
 pub mod executor;
 pub mod sensor;
 pub mod serve;
 
 pub use card::{Card, CardError, CardFile, CardOpenError, FaultDevice, FaultError, NoCard, Store};
+pub use diag::{CrashHook, Diag, DEFAULT_LOG_LINES};
 pub use events::{EventLog, EMPTY_EVENT};
 pub use executor::{Buffers, Executor, Stream, DEFAULT_EVENTS, MAX_SLEEP_US};
 pub use sensor::{check_config, pattern_content, PatternSensor, Sensor, SensorConfig, Snapshot};
-pub use serve::{handle, serve, BoardInfo, ServeError};
+pub use serve::{handle, serve, serve_with, BoardInfo, ServeError};

@@ -1,4 +1,5 @@
-//! [`serve`]: the agent's command loop over a serial byte link.
+//! [`serve`]: the agent's command loop over a serial byte link;
+//! [`serve_with`] also reports the board's [`Diag`] (reset report, log).
 
 use embedded_io::{Read, Write};
 use embedded_sdmmc::BlockDevice;
@@ -8,6 +9,7 @@ use omv_proto::{
     Request, RequestBody, Response, ResponseBody, MAX_CHUNK, MAX_FRAME_LEN, PROTOCOL_VERSION,
 };
 
+use crate::diag::Diag;
 use crate::executor::Executor;
 use crate::sensor::Sensor;
 
@@ -39,7 +41,7 @@ impl<E: core::fmt::Debug> core::fmt::Display for ServeError<E> {
 /// answer each with its id. Damaged frames are answered with a `BadFrame`
 /// error (id 0) and decoding resumes at the next delimiter. Returns
 /// `Ok(())` when the link reports end of input (a read of 0 bytes), or the
-/// link's error.
+/// link's error. No reset report; the log is kept for the session only.
 pub fn serve<L, D, C, S, const E: usize>(
     link: &mut L,
     exec: &mut Executor<'_, D, C, S, E>,
@@ -51,6 +53,32 @@ where
     C: Wait + Clone,
     S: Sensor<C>,
 {
+    serve_with(link, exec, info, &mut Diag::<8>::new(None))
+}
+
+/// [`serve`] with the board's diagnostics: if `diag` holds a reset report,
+/// an unasked `hello` (id 0) carrying it is sent first, so a host that was
+/// waiting for an answer when the board reset learns why at once; the
+/// report is then given in the answer to the next `hello` request and
+/// forgotten. Every request is logged in `diag` (`Logs` fetches it).
+pub fn serve_with<L, D, C, S, const E: usize, const N: usize>(
+    link: &mut L,
+    exec: &mut Executor<'_, D, C, S, E>,
+    info: &BoardInfo<'_>,
+    diag: &mut Diag<N>,
+) -> Result<(), ServeError<L::Error>>
+where
+    L: Read + Write,
+    D: BlockDevice,
+    C: Wait + Clone,
+    S: Sensor<C>,
+{
+    if let Some(report) = diag.pending_reset().cloned() {
+        let now = exec.clock().now_us();
+        diag.log(now, format_args!("restarted: {report}"));
+        let hello = hello(exec, info, Some(report));
+        send(link, &Response { id: 0, body: hello })?;
+    }
     let mut dec = FrameDecoder::<{ omv_proto::MAX_ENCODED_LEN }>::new();
     let mut rx = [0u8; 64];
     loop {
@@ -61,17 +89,21 @@ where
         for &b in &rx[..n] {
             match dec.push::<Request>(b) {
                 None => {}
-                Some(Ok(req)) => handle(link, exec, info, req)?,
-                Some(Err(e)) => send(
-                    link,
-                    &Response {
-                        id: 0,
-                        body: ResponseBody::Error(ProtoError {
-                            kind: ProtoErrorKind::BadFrame,
-                            message: format_bounded(format_args!("{e}")),
-                        }),
-                    },
-                )?,
+                Some(Ok(req)) => handle(link, exec, info, diag, req)?,
+                Some(Err(e)) => {
+                    let now = exec.clock().now_us();
+                    diag.log(now, format_args!("bad frame from host: {e}"));
+                    send(
+                        link,
+                        &Response {
+                            id: 0,
+                            body: ResponseBody::Error(ProtoError {
+                                kind: ProtoErrorKind::BadFrame,
+                                message: format_bounded(format_args!("{e}")),
+                            }),
+                        },
+                    )?
+                }
             }
         }
     }
@@ -114,11 +146,37 @@ fn file_error(id: u32, e: &OpError) -> Response {
     }
 }
 
-/// Answer one request.
-pub fn handle<L, D, C, S, const E: usize>(
+/// The handshake answer.
+fn hello<D, C, S, const E: usize>(
+    exec: &Executor<'_, D, C, S, E>,
+    info: &BoardInfo<'_>,
+    reset: Option<omv_proto::ResetReport>,
+) -> ResponseBody
+where
+    D: BlockDevice,
+    C: Wait + Clone,
+    S: Sensor<C>,
+{
+    ResponseBody::Hello(Hello {
+        protocol: PROTOCOL_VERSION,
+        board: bounded(info.board),
+        firmware: bounded(info.firmware),
+        capabilities: exec.capabilities(),
+        max_frame: MAX_FRAME_LEN as u32,
+        frame_buffer: u32::try_from(exec.frame_buffer_len()).unwrap_or(u32::MAX),
+        memory_buffer: u32::try_from(exec.memory_len()).unwrap_or(u32::MAX),
+        event_capacity: u32::try_from(exec.events().capacity()).unwrap_or(u32::MAX),
+        chunk: MAX_CHUNK as u32,
+        reset,
+    })
+}
+
+/// Answer one request (and log it in `diag`).
+pub fn handle<L, D, C, S, const E: usize, const N: usize>(
     link: &mut L,
     exec: &mut Executor<'_, D, C, S, E>,
     info: &BoardInfo<'_>,
+    diag: &mut Diag<N>,
     req: Request,
 ) -> Result<(), ServeError<L::Error>>
 where
@@ -129,21 +187,21 @@ where
 {
     let id = req.id;
     let body = match req.body {
-        RequestBody::Hello { .. } => ResponseBody::Hello(Hello {
-            protocol: PROTOCOL_VERSION,
-            board: bounded(info.board),
-            firmware: bounded(info.firmware),
-            capabilities: exec.capabilities(),
-            max_frame: MAX_FRAME_LEN as u32,
-            frame_buffer: u32::try_from(exec.frame_buffer_len()).unwrap_or(u32::MAX),
-            memory_buffer: u32::try_from(exec.memory_len()).unwrap_or(u32::MAX),
-            event_capacity: u32::try_from(exec.events().capacity()).unwrap_or(u32::MAX),
-            chunk: MAX_CHUNK as u32,
-        }),
+        RequestBody::Hello { protocol } => {
+            let now = exec.clock().now_us();
+            diag.log(now, format_args!("hello (host protocol {protocol})"));
+            hello(exec, info, diag.take_reset())
+        }
         RequestBody::Run { step, op } => {
             let t_start_us = exec.clock().now_us();
             let outcome = exec.run(step, &op);
             let t_end_us = exec.clock().now_us();
+            let verdict = if outcome.is_ok() { "ok" } else { "error" };
+            let ms = t_end_us.saturating_sub(t_start_us) / 1000;
+            diag.log(
+                t_end_us,
+                format_args!("step {step} {verdict} in {ms} ms: {op:?}"),
+            );
             ResponseBody::Done {
                 step,
                 outcome,
@@ -185,8 +243,28 @@ where
                 })
             }
         }
+        RequestBody::Logs { from } => ResponseBody::Logs(diag.page(from)),
+        RequestBody::CrashTest { kind } => match diag.crash_hook() {
+            Some(crash) => {
+                let now = exec.clock().now_us();
+                diag.log(now, format_args!("crashing on purpose: {kind:?}"));
+                crash(kind);
+                // A hook that returns did not crash.
+                unsupported(format_args!("crash test {kind:?} did not crash"))
+            }
+            None => unsupported(format_args!(
+                "crash tests need a firmware built with its test feature"
+            )),
+        },
     };
     send(link, &Response { id, body })
+}
+
+fn unsupported(why: core::fmt::Arguments<'_>) -> ResponseBody {
+    ResponseBody::Error(ProtoError {
+        kind: ProtoErrorKind::Unsupported,
+        message: format_bounded(why),
+    })
 }
 
 /// Stream a file: `DownloadStart`, `Chunk`s, `DownloadEnd` (all with `id`).

@@ -95,6 +95,15 @@ pub enum BoardError {
         /// How long.
         timeout: Duration,
     },
+    /// The firmware faulted, panicked or was reset by its watchdog: what it
+    /// recorded before the reset (`firmware fault: HardFault at PC ...`).
+    #[error("board `{board}`: {report}")]
+    Firmware {
+        /// The board's name.
+        board: String,
+        /// The firmware's report and what the host was waiting for.
+        report: String,
+    },
     /// The link to the board failed (serial error, protocol error, process gone).
     #[error("board `{board}`: link failed: {message}")]
     Link {
@@ -149,6 +158,13 @@ pub trait Board {
     /// against the tolerances in the board file (figures a snapshot
     /// redacts). Each returned line fails the scenario and is shown as is.
     fn check(&self, _scenario: &Scenario, _capture: &Capture) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The agent's log lines since the last call (`[seconds] text`, board
+    /// time), fetched over the link; saved beside the capture, and their
+    /// tail shown when a scenario fails. Boards without a log give none.
+    fn take_log(&mut self) -> Vec<String> {
         Vec::new()
     }
 

@@ -349,16 +349,19 @@ pub fn run_scenario(
         return result;
     }
     let seed = opts.seed.unwrap_or(scenario.seed);
-    let cap = match capture(board, scenario, seed) {
+    let dir = opts.out_dir.join(&scenario.name);
+    let captured = capture(board, scenario, seed);
+    let log = save_agent_log(&dir, &board.take_log());
+    let cap = match captured {
         Ok(c) => c,
         Err(e) => {
             result.verdict = Verdict::Error;
             result.failures.push(e.to_string());
+            result.failures.extend(log);
             result.duration = started.elapsed();
             return result;
         }
     };
-    let dir = opts.out_dir.join(&scenario.name);
     match cap.save(&dir) {
         Ok(_) => result.capture_dir = Some(dir),
         Err(e) => result.failures.push(format!(
@@ -375,6 +378,7 @@ pub fn run_scenario(
     result.verdict = if failures.is_empty() {
         Verdict::Pass
     } else {
+        failures.extend(log);
         Verdict::Fail
     };
     result.failures.extend(failures);
@@ -428,6 +432,29 @@ pub fn run_scenario(
     result.golden = check.ok();
     result.duration = started.elapsed();
     result
+}
+
+/// Agent log lines shown when a scenario fails.
+pub const LOG_TAIL: usize = 12;
+
+/// Writes the agent's log to `dir/agent.log` (if there is one) and
+/// returns its tail as a failure line for a failed scenario.
+fn save_agent_log(dir: &Path, lines: &[String]) -> Option<String> {
+    if lines.is_empty() {
+        return None;
+    }
+    let path = dir.join("agent.log");
+    let saved = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, lines.join("\n") + "\n"))
+        .map(|()| format!("saved in {}", path.display()))
+        .unwrap_or_else(|e| format!("could not save it to {}: {e}", path.display()));
+    let tail = &lines[lines.len().saturating_sub(LOG_TAIL)..];
+    Some(format!(
+        "agent log, last {} of {} lines ({saved}):\n  {}",
+        tail.len(),
+        lines.len(),
+        tail.join("\n  ")
+    ))
 }
 
 /// The results when the board could not even be opened: every scenario

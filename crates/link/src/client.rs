@@ -6,8 +6,9 @@ use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
 use omv_proto::{
-    bounded, frame, Event, FrameDecoder, FrameError, Hello, Op, Outcome, Request, RequestBody,
-    Response, ResponseBody, MAX_FRAME_LEN, MAX_UPLOAD_CHUNK, PROTOCOL_VERSION,
+    bounded, frame, CrashKind, Event, FrameDecoder, FrameError, Hello, LogLine, Op, Outcome,
+    Request, RequestBody, Response, ResponseBody, MAX_FRAME_LEN, MAX_UPLOAD_CHUNK,
+    PROTOCOL_VERSION,
 };
 
 use crate::error::LinkError;
@@ -39,6 +40,11 @@ pub const DOWNLOAD_ATTEMPTS: u32 = 4;
 pub const REQUEST_ATTEMPTS: u32 = 3;
 /// Damaged frames kept for diagnostics.
 const DAMAGED_KEPT: usize = 64;
+/// After a step got no answer: how long a handshake may take to find out
+/// whether the agent restarted (and why).
+pub const RESTART_PROBE: Duration = Duration::from_secs(2);
+/// Deadline of each page of a log fetch.
+pub const LOG_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// One step's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,7 +167,9 @@ impl<P: Read + Write> Link<P> {
                 protocol: PROTOCOL_VERSION,
             })?;
             let attempt = (now + Duration::from_millis(500)).min(deadline);
-            match self.wait_for(id, attempt, "hello") {
+            // An unasked hello (a restarted agent) is not fatal here: the
+            // asked one carries the same report.
+            match self.wait_inner(id, attempt, "hello", false) {
                 Ok(ResponseBody::Hello(h)) => {
                     if h.protocol != PROTOCOL_VERSION {
                         return Err(LinkError::VersionMismatch {
@@ -181,14 +189,17 @@ impl<P: Read + Write> Link<P> {
     }
 
     /// Run one step, waiting at most `timeout` for its answer (a step may
-    /// take long: `record 900` at 30 fps is 30 s of board time).
+    /// take long: `record 900` at 30 fps is 30 s of board time). An agent
+    /// that restarts meanwhile (fault, panic, watchdog) is
+    /// [`LinkError::AgentRestarted`] with its report: announced by the
+    /// agent as it boots, or found by a handshake after the deadline.
     pub fn run(&mut self, step: u32, op: &Op, timeout: Duration) -> Result<StepResult, LinkError> {
         let id = self.send(RequestBody::Run {
             step,
             op: op.clone(),
         })?;
         let what = format!("step {step} ({op:?})");
-        match self.wait_for(id, Instant::now() + timeout, &what)? {
+        match self.wait_explained(id, Instant::now() + timeout, &what)? {
             ResponseBody::Done {
                 outcome,
                 t_start_us,
@@ -200,6 +211,63 @@ impl<P: Read + Write> Link<P> {
                 t_end_us,
             }),
             other => Err(unexpected(&what, &other)),
+        }
+    }
+
+    /// Ask a test firmware to crash (`kind`); the expected result is
+    /// [`LinkError::AgentRestarted`] within `timeout`. Any answer is an
+    /// error too (`Agent(Unsupported)` from a firmware without the feature).
+    pub fn crash_test(&mut self, kind: CrashKind, timeout: Duration) -> Result<(), LinkError> {
+        let id = self.send(RequestBody::CrashTest { kind })?;
+        let what = format!("crash test {kind:?}");
+        let got = self.wait_explained(id, Instant::now() + timeout, &what)?;
+        Err(unexpected(&what, &got))
+    }
+
+    /// Fetch the agent's log lines from index `from` on (several pages);
+    /// returns them and the index after the last.
+    pub fn logs(&mut self, from: u32) -> Result<(Vec<LogLine>, u32), LinkError> {
+        let mut lines = Vec::new();
+        let mut next = from;
+        loop {
+            let id = self.send(RequestBody::Logs { from: next })?;
+            let page = match self.wait_for(id, Instant::now() + LOG_TIMEOUT, "logs")? {
+                ResponseBody::Logs(p) => p,
+                other => return Err(unexpected("logs", &other)),
+            };
+            let n = u32::try_from(page.lines.len()).unwrap_or(u32::MAX);
+            lines.extend(page.lines);
+            next = page.first.saturating_add(n);
+            if n == 0 || next >= page.total {
+                return Ok((lines, next));
+            }
+        }
+    }
+
+    /// Wait for the answer to `id`; if none comes by `deadline`, shake
+    /// hands again ([`RESTART_PROBE`]): an agent that restarted says why
+    /// in its hello, and that is the error instead of the timeout.
+    fn wait_explained(
+        &mut self,
+        id: u32,
+        deadline: Instant,
+        what: &str,
+    ) -> Result<ResponseBody, LinkError> {
+        let timeout = match self.wait_for(id, deadline, what) {
+            Err(e @ LinkError::Timeout { .. }) => e,
+            other => return other,
+        };
+        match self.handshake(RESTART_PROBE) {
+            Ok(Hello {
+                reset: Some(report),
+                ..
+            }) => Err(LinkError::AgentRestarted {
+                report: Box::new(report),
+                during: what.to_owned(),
+            }),
+            // Alive and no report (a lost answer), or silent (hung, or
+            // a restart without a record): the timeout is the news.
+            _ => Err(timeout),
         }
     }
 
@@ -347,12 +415,23 @@ impl<P: Read + Write> Link<P> {
     }
 
     /// Wait until `deadline` for the answer to request `id`. Answers to
-    /// other ids are skipped; an agent error for this id is `Agent`.
+    /// other ids are skipped; an agent error for this id is `Agent`; an
+    /// unasked hello with a reset report is `AgentRestarted`.
     pub fn wait_for(
         &mut self,
         id: u32,
         deadline: Instant,
         what: &str,
+    ) -> Result<ResponseBody, LinkError> {
+        self.wait_inner(id, deadline, what, true)
+    }
+
+    fn wait_inner(
+        &mut self,
+        id: u32,
+        deadline: Instant,
+        what: &str,
+        restarts_fatal: bool,
     ) -> Result<ResponseBody, LinkError> {
         let start = Instant::now();
         let damaged_before = self.damaged.len();
@@ -364,14 +443,25 @@ impl<P: Read + Write> Link<P> {
                         body => Ok(body),
                     }
                 }
-                Some(r) if r.id == 0 => {
+                Some(r) if r.id == 0 => match r.body {
                     // The agent could not decode something we sent.
-                    if let ResponseBody::Error(e) = r.body {
+                    ResponseBody::Error(e) => {
                         if self.agent_reports.len() < DAMAGED_KEPT {
                             self.agent_reports.push(e.message.to_string());
                         }
                     }
-                }
+                    // The agent booted again, and says why.
+                    ResponseBody::Hello(Hello {
+                        reset: Some(report),
+                        ..
+                    }) if restarts_fatal => {
+                        return Err(LinkError::AgentRestarted {
+                            report: Box::new(report),
+                            during: what.to_owned(),
+                        })
+                    }
+                    _ => self.stale += 1,
+                },
                 Some(_) => self.stale += 1,
                 None => {
                     return Err(LinkError::Timeout {

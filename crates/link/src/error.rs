@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use omv_proto::{FrameError, ProtoError};
+use omv_proto::{FrameError, ProtoError, ResetReport};
 
 /// A failure of the host side of the link.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +76,15 @@ pub enum LinkError {
     /// A request could not be encoded (too large).
     #[error("request cannot be encoded: {0}")]
     Encode(FrameError),
+    /// The agent restarted while we waited, and its firmware recorded why
+    /// (`firmware fault: HardFault at PC ...`, `firmware panic: ...`).
+    #[error("{report} (the agent restarted during {during})")]
+    AgentRestarted {
+        /// What the firmware recorded.
+        report: Box<ResetReport>,
+        /// What we were waiting for.
+        during: String,
+    },
 }
 
 fn damaged_hint(n: usize) -> String {

@@ -28,6 +28,7 @@ pub mod error;
 
 pub use adapter::{EmbeddedIo, IoError};
 pub use client::{
-    Link, StepResult, Trace, CHUNK_TIMEOUT, DEFAULT_TIMEOUT, DOWNLOAD_ATTEMPTS, REQUEST_ATTEMPTS,
+    Link, StepResult, Trace, CHUNK_TIMEOUT, DEFAULT_TIMEOUT, DOWNLOAD_ATTEMPTS, LOG_TIMEOUT,
+    REQUEST_ATTEMPTS, RESTART_PROBE,
 };
 pub use error::LinkError;

@@ -3,6 +3,10 @@
 //! garbage, a wrong version, silence, a vanished port, a damaged chunk.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::*;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::thread;
@@ -15,8 +19,8 @@ use omv_imageio::{
 };
 use omv_link::{EmbeddedIo, Link, LinkError};
 use omv_proto::{
-    bounded, frame, EventKind, FrameDecoder, Hello, Op, Outcome, PixFormat, Request, RequestBody,
-    Response, ResponseBody, SensorSettings, Value, MAX_FRAME_LEN,
+    bounded, EventKind, Op, Outcome, PixFormat, RequestBody, Response, ResponseBody,
+    SensorSettings, Value,
 };
 use serialport::{SerialPort, TTYPort};
 
@@ -59,13 +63,6 @@ fn agent(mut port: TTYPort, garbage_first: &'static [u8]) -> thread::JoinHandle<
         };
         let _ = serve(&mut EmbeddedIo(port), &mut ex, &info);
     })
-}
-
-fn pair() -> (TTYPort, TTYPort) {
-    let (mut host, mut dev) = TTYPort::pair().expect("a PTY pair");
-    host.set_timeout(Duration::from_millis(20)).unwrap();
-    dev.set_timeout(Duration::from_millis(20)).unwrap();
-    (host, dev)
 }
 
 const T: Duration = Duration::from_secs(10);
@@ -152,54 +149,6 @@ fn a_session_over_a_pty_records_and_downloads() {
     agent.join().unwrap();
 }
 
-/// A fake agent: answers each decoded request with `answer(req)` frames.
-fn fake(
-    mut port: TTYPort,
-    mut answer: impl FnMut(&Request) -> Vec<Vec<u8>> + Send + 'static,
-) -> thread::JoinHandle<()> {
-    thread::spawn(move || {
-        use std::io::{Read, Write};
-        let mut dec = <FrameDecoder>::new();
-        let mut buf = [0u8; 256];
-        loop {
-            let n = match port.read(&mut buf) {
-                Ok(0) => return,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => continue,
-                Err(_) => return,
-            };
-            for &b in &buf[..n] {
-                if let Some(Ok(req)) = dec.push::<Request>(b) {
-                    for f in answer(&req) {
-                        if port.write_all(&f).is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-        }
-    })
-}
-
-fn enc(r: &Response) -> Vec<u8> {
-    let mut buf = [0u8; MAX_FRAME_LEN];
-    frame::encode(r, &mut buf).unwrap().to_vec()
-}
-
-fn hello(protocol: u16) -> ResponseBody {
-    ResponseBody::Hello(Hello {
-        protocol,
-        board: bounded("fake"),
-        firmware: bounded("fake"),
-        capabilities: Default::default(),
-        max_frame: MAX_FRAME_LEN as u32,
-        frame_buffer: 0,
-        memory_buffer: 0,
-        event_capacity: 0,
-        chunk: 1024,
-    })
-}
-
 #[test]
 fn a_version_mismatch_is_reported_with_both_versions() {
     let (host, dev) = pair();
@@ -215,7 +164,7 @@ fn a_version_mismatch_is_reported_with_both_versions() {
         matches!(
             e,
             LinkError::VersionMismatch {
-                host: 1,
+                host: omv_proto::PROTOCOL_VERSION,
                 agent: 99,
                 ..
             }

@@ -8,6 +8,8 @@
 //! * [`Request`] / [`Response`]: the messages, with request ids, the
 //!   [`PROTOCOL_VERSION`] handshake, chunked downloads (bulk data flows from
 //!   the agent) and event pages.
+//! * [`ResetReport`]: why the agent last restarted (fault, panic,
+//!   watchdog), in its next [`Hello`]; [`LogPage`]: its log lines.
 //! * [`frame`]: `0x00, COBS(postcard ‖ CRC-32), 0x00` framing and a
 //!   streaming [`FrameDecoder`] that reports garbage, truncated frames and
 //!   bad CRCs and resynchronises at the next delimiter.
@@ -20,6 +22,7 @@ pub mod frame;
 pub mod message;
 pub mod op;
 pub mod outcome;
+pub mod report;
 pub mod types;
 
 pub use event::{Event, EventKind};
@@ -33,6 +36,10 @@ pub use message::{
 pub use op::{Fault, Op, Query, ReadArgs, SensorSettings};
 pub use outcome::{
     DiffSummary, ErrorName, FrameSummary, OpError, Outcome, RecordSummary, ReplaySummary, Value,
+};
+pub use report::{
+    CrashKind, FaultReport, LogLine, LogPage, LogText, PanicReport, ResetReport, MAX_LOG_LINE,
+    MAX_LOG_LINES_PER_PAGE, MAX_PANIC_FILE,
 };
 pub use types::{
     bounded, format_bounded, Content, Message, ModeStr, Name, Path, PixFormat, StreamKind,

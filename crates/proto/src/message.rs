@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 use crate::event::Event;
 use crate::op::Op;
 use crate::outcome::Outcome;
+use crate::report::{CrashKind, LogPage, ResetReport};
 use crate::types::{Message, Name, Path};
 
 /// The protocol version; the handshake fails if host and agent differ.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// 2: `Hello::reset`, `Logs`, `CrashTest` (and `CardTiming`).
+pub const PROTOCOL_VERSION: u16 = 2;
 /// Largest payload of one download chunk.
 pub const MAX_CHUNK: usize = 1024;
 /// Largest payload of one upload chunk (host → agent is slow on QEMU: keep it small).
@@ -95,6 +97,19 @@ pub enum RequestBody {
         /// Seed of the card's random figures (latency spread, stalls).
         seed: u64,
     },
+    /// The agent's log lines from index `from` (0 = the oldest kept).
+    /// Answered by [`ResponseBody::Logs`].
+    Logs {
+        /// Index of the first line wanted.
+        from: u32,
+    },
+    /// Crash on purpose (tests of the fault path). A firmware built with
+    /// its test feature faults or panics and never answers; any other
+    /// agent answers `Error(Unsupported)`.
+    CrashTest {
+        /// How.
+        kind: CrashKind,
+    },
 }
 
 /// A response from the agent.
@@ -151,6 +166,8 @@ pub enum ResponseBody {
     Ack,
     /// The request failed, or a frame could not be decoded (`id` 0).
     Error(ProtoError),
+    /// A page of the agent's log.
+    Logs(LogPage),
 }
 
 /// The agent's handshake answer.
@@ -174,6 +191,11 @@ pub struct Hello {
     pub event_capacity: u32,
     /// Largest download chunk (bytes).
     pub chunk: u32,
+    /// Why the agent restarted, if its firmware recorded a fault, panic or
+    /// watchdog reset before this boot. Reported in one hello only. An
+    /// agent that boots with a report also sends this hello unasked
+    /// (id 0), so a host waiting for a step's answer learns at once.
+    pub reset: Option<ResetReport>,
 }
 
 /// Capability flags of an agent.

@@ -193,6 +193,16 @@ fn all_requests() -> Vec<Request> {
         RequestBody::Events { from: u32::MAX },
         RequestBody::ClearEvents,
         RequestBody::Reset,
+        RequestBody::Logs { from: u32::MAX },
+        RequestBody::CrashTest {
+            kind: CrashKind::StackOverflow,
+        },
+        RequestBody::CrashTest {
+            kind: CrashKind::Panic,
+        },
+        RequestBody::CrashTest {
+            kind: CrashKind::Hang,
+        },
     ];
     bodies.extend(
         all_ops()
@@ -210,23 +220,66 @@ fn all_requests() -> Vec<Request> {
         .collect()
 }
 
+/// Every kind of reset report, the largest of each.
+fn reset_reports() -> Vec<ResetReport> {
+    vec![
+        ResetReport::Fault(FaultReport {
+            pc: Some(u32::MAX),
+            lr: Some(u32::MAX),
+            xpsr: Some(u32::MAX),
+            sp: u32::MAX,
+            cfsr: u32::MAX,
+            hfsr: u32::MAX,
+            mmfar: u32::MAX,
+            bfar: u32::MAX,
+        }),
+        ResetReport::Fault(FaultReport::default()),
+        ResetReport::Panic(PanicReport {
+            message: bounded(&"é".repeat(MAX_MESSAGE)),
+            file: bounded(&"f".repeat(MAX_PANIC_FILE)),
+            line: u32::MAX,
+        }),
+        ResetReport::Watchdog { pc: Some(u32::MAX) },
+        ResetReport::Watchdog { pc: None },
+    ]
+}
+
+fn hello_answer(reset: Option<ResetReport>) -> ResponseBody {
+    ResponseBody::Hello(Hello {
+        protocol: PROTOCOL_VERSION,
+        board: bounded("qemu"),
+        firmware: bounded(&"f".repeat(MAX_NAME)),
+        capabilities: Capabilities(u32::MAX),
+        max_frame: MAX_FRAME_LEN as u32,
+        frame_buffer: u32::MAX,
+        memory_buffer: u32::MAX,
+        event_capacity: u32::MAX,
+        chunk: MAX_CHUNK as u32,
+        reset,
+    })
+}
+
 fn all_responses() -> Vec<Response> {
     let mut page = heapless::Vec::new();
     for e in events().into_iter().cycle().take(MAX_EVENTS_PER_PAGE) {
         page.push(e).unwrap();
     }
+    let mut lines = heapless::Vec::new();
+    while lines.len() < MAX_LOG_LINES_PER_PAGE {
+        let line = LogLine {
+            t_us: u64::MAX,
+            text: bounded(&"ü".repeat(MAX_LOG_LINE)),
+        };
+        lines.push(line).unwrap();
+    }
     let mut bodies = vec![
-        ResponseBody::Hello(Hello {
-            protocol: PROTOCOL_VERSION,
-            board: bounded("qemu"),
-            firmware: bounded(&"f".repeat(MAX_NAME)),
-            capabilities: Capabilities(u32::MAX),
-            max_frame: MAX_FRAME_LEN as u32,
-            frame_buffer: u32::MAX,
-            memory_buffer: u32::MAX,
-            event_capacity: u32::MAX,
-            chunk: MAX_CHUNK as u32,
+        hello_answer(None),
+        ResponseBody::Logs(LogPage {
+            first: u32::MAX,
+            total: u32::MAX,
+            lines,
         }),
+        ResponseBody::Logs(LogPage::default()),
         ResponseBody::DownloadStart {
             file_size: u64::MAX,
             len: u64::MAX,
@@ -276,6 +329,7 @@ fn all_responses() -> Vec<Response> {
                 t_end_us: u64::MAX,
             }),
     );
+    bodies.extend(reset_reports().into_iter().map(|r| hello_answer(Some(r))));
     bodies
         .into_iter()
         .enumerate()
@@ -327,6 +381,51 @@ fn largest_messages_fit_the_frame() {
         let n = frame::encode(&r, &mut out).unwrap().len();
         assert!(n <= MAX_FRAME_LEN);
     }
+}
+
+#[test]
+fn reset_reports_read_as_the_harness_prints_them() {
+    let fault = ResetReport::Fault(FaultReport {
+        pc: Some(0x0000_1234),
+        lr: Some(0x0000_0abd),
+        xpsr: Some(0x2100_0000),
+        sp: 0x2001_ffc0,
+        cfsr: (1 << 9) | (1 << 15),
+        hfsr: 1 << 30,
+        mmfar: 0xdead_0000,
+        bfar: 0x1fff_fff0,
+    });
+    assert_eq!(
+        fault.to_string(),
+        "firmware fault: HardFault at PC 0x00001234 (LR 0x00000abd, xPSR 0x21000000), \
+         SP 0x2001ffc0, CFSR 0x00008200 (PRECISERR BFARVALID), HFSR 0x40000000 (FORCED), \
+         BFAR 0x1ffffff0"
+    );
+    let overflow = ResetReport::Fault(FaultReport {
+        sp: 0x1fff_ffe0,
+        cfsr: 1 << 12,
+        hfsr: 1 << 30,
+        ..FaultReport::default()
+    });
+    let text = overflow.to_string();
+    assert!(
+        text.starts_with("firmware fault: HardFault at PC unknown (not stacked), SP 0x1fffffe0")
+            && text.contains("(STKERR)")
+            && text.ends_with("stack overflow?)"),
+        "{text}"
+    );
+    let panic = ResetReport::Panic(PanicReport {
+        message: bounded("index out of bounds"),
+        file: bounded("crates/agent/src/serve.rs"),
+        line: 42,
+    });
+    assert_eq!(
+        panic.to_string(),
+        "firmware panic: index out of bounds at crates/agent/src/serve.rs:42"
+    );
+    assert!(ResetReport::Watchdog { pc: Some(0x100) }
+        .to_string()
+        .contains("watchdog reset: the agent stopped feeding the watchdog (at PC 0x00000100)"));
 }
 
 #[test]

@@ -217,6 +217,8 @@ pub struct QemuBoard {
     files: Vec<(String, Vec<u8>)>,
     /// Bumped by every `preload`, so a card made before it is not reused.
     files_gen: u64,
+    /// Agent log lines of stopped sessions, not yet taken.
+    log: Vec<String>,
 }
 
 impl std::fmt::Debug for QemuBoard {
@@ -246,7 +248,16 @@ impl QemuBoard {
             scenario: String::new(),
             files: Vec::new(),
             files_gen: 0,
+            log: Vec::new(),
         })
+    }
+
+    /// Ask a firmware built with `fault-test` to crash (see
+    /// [`AgentBoard::crash_test`]); QEMU is stopped after it.
+    pub fn crash_test(&mut self, kind: omv_proto::CrashKind) -> Result<(), BoardError> {
+        let result = self.with_agent(|a| a.crash_test(kind));
+        self.stop();
+        result
     }
 
     /// Puts `bytes` at `path` (e.g. `/sdcard/replay.bin`) on the card of
@@ -302,6 +313,7 @@ impl QemuBoard {
     /// Saves QEMU's output next to the captures, then kills it.
     fn stop(&mut self) {
         if let Some(mut session) = self.session.take() {
+            self.log.extend(session.agent.take_log());
             session.qemu.kill();
             if !self.scenario.is_empty() && std::fs::create_dir_all(&self.out_dir).is_ok() {
                 let log = self.out_dir.join(format!("{}.qemu.log", self.scenario));
@@ -374,8 +386,19 @@ impl Board for QemuBoard {
         self.with_agent(|a| a.download(path))
     }
 
-    /// Stops QEMU: the next scenario gets a fresh emulator and card.
+    fn take_log(&mut self) -> Vec<String> {
+        if let Some(session) = &mut self.session {
+            self.log.extend(session.agent.take_log());
+        }
+        std::mem::take(&mut self.log)
+    }
+
+    /// Stops QEMU (after fetching the agent's log): the next scenario gets
+    /// a fresh emulator and card.
     fn end(&mut self) -> Result<(), BoardError> {
+        if let Some(session) = &mut self.session {
+            session.agent.fetch_log();
+        }
         self.stop();
         Ok(())
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use hil_flash::board::TimingSection;
 use omv_link::{Link, LinkError};
-use omv_proto::{Capabilities, Event, Hello, Op, Outcome, ProtoErrorKind};
+use omv_proto::{Capabilities, CrashKind, Event, Hello, Op, Outcome, ProtoErrorKind};
 
 use super::timing;
 use crate::board::{Board, BoardError, Setup, SnapshotPolicy};
@@ -101,6 +101,10 @@ pub struct AgentBoard<P> {
     trace: Vec<Event>,
     /// Timing tolerances checked after each scenario (`None` = no check).
     tolerances: Option<TimingSection>,
+    /// Agent log lines fetched and not yet taken.
+    log: Vec<String>,
+    /// Index of the next agent log line to fetch.
+    log_next: u32,
 }
 
 impl<P> std::fmt::Debug for AgentBoard<P> {
@@ -136,6 +140,14 @@ impl<P: Read + Write> AgentBoard<P> {
             });
         }
         link.set_timeout(reply_timeout);
+        let mut log = Vec::new();
+        if let Some(report) = &hello.reset {
+            // From before this run (a camera that crashed last time):
+            // worth knowing, but no scenario of ours caused it.
+            let line = format!("before this run the agent restarted: {report}");
+            eprintln!("warning: board `{name}`: {line}");
+            log.push(line);
+        }
         Ok(AgentBoard {
             name: name.into(),
             capabilities: capability_names(hello.capabilities),
@@ -148,7 +160,45 @@ impl<P: Read + Write> AgentBoard<P> {
             },
             trace: Vec::new(),
             tolerances: None,
+            log,
+            log_next: 0,
         })
+    }
+
+    /// Fetch the agent's new log lines (best effort: a dead or hung agent
+    /// costs one short timeout and leaves the log as it was).
+    pub fn fetch_log(&mut self) {
+        if let Ok((lines, next)) = self.link.logs(self.log_next) {
+            self.log_next = next;
+            self.log.extend(
+                lines
+                    .iter()
+                    .map(|l| format!("[{:>10.6}] {}", l.t_us as f64 / 1e6, l.text)),
+            );
+        }
+    }
+
+    /// Ask a test firmware to crash: the answer is the board error that
+    /// reports it (`firmware fault: ...`), or `Ok` if nothing happened
+    /// within the step deadline (which is itself a failure for a test).
+    pub fn crash_test(&mut self, kind: CrashKind) -> Result<(), BoardError> {
+        let result = self.link.crash_test(kind, self.budget.base);
+        self.after(result)
+    }
+
+    /// On a link failure: note a restart (its log starts from 0 again) and
+    /// fetch what the agent logged, then give the error.
+    fn after<T>(&mut self, result: Result<T, LinkError>) -> Result<T, BoardError> {
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if matches!(e, LinkError::AgentRestarted { .. }) {
+                    self.log_next = 0;
+                }
+                self.fetch_log();
+                Err(self.err(&e))
+            }
+        }
     }
 
     /// The agent's handshake.
@@ -182,6 +232,9 @@ impl<P: Read + Write> AgentBoard<P> {
             });
         }
         self.trace.extend(trace.events);
+        // The log too, so what led up to a crash is on the host before
+        // the reset wipes the agent's RAM.
+        self.fetch_log();
         Ok(())
     }
 }
@@ -192,6 +245,10 @@ fn link_error(board: &str, e: &LinkError) -> BoardError {
             board: board.into(),
             what: e.to_string(),
             timeout: Duration::ZERO,
+        },
+        LinkError::AgentRestarted { .. } => BoardError::Firmware {
+            board: board.into(),
+            report: e.to_string(),
         },
         _ => BoardError::Link {
             board: board.into(),
@@ -226,18 +283,19 @@ impl<P: Read + Write> Board for AgentBoard<P> {
     fn begin(&mut self, setup: &Setup) -> Result<(), BoardError> {
         self.budget.fps = 30;
         self.trace.clear();
-        self.link.reset().map_err(|e| self.err(&e))?;
+        let result = self.link.reset();
+        self.after(result)?;
         if self.hello.capabilities.has(Capabilities::CARD_PROFILE) {
-            self.link
-                .card_timing(&setup.card.profile, setup.seed)
-                .map_err(|e| self.err(&e))?;
+            let result = self.link.card_timing(&setup.card.profile, setup.seed);
+            self.after(result)?;
         }
         Ok(())
     }
 
     fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError> {
         let timeout = self.budget.timeout(op);
-        let result = self.link.run(step, op, timeout).map_err(|e| self.err(&e))?;
+        let result = self.link.run(step, op, timeout);
+        let result = self.after(result)?;
         self.budget.observe(op);
         self.fetch_events()?;
         Ok(result.outcome)
@@ -275,8 +333,14 @@ impl<P: Read + Write> Board for AgentBoard<P> {
             .collect()
     }
 
+    fn take_log(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.log)
+    }
+
     fn end(&mut self) -> Result<(), BoardError> {
-        self.link.reset().map_err(|e| self.err(&e))
+        self.fetch_log();
+        let result = self.link.reset();
+        self.after(result)
     }
 }
 

@@ -1,0 +1,206 @@
+//! A firmware that faults mid-scenario: the runner's verdict is an error
+//! that quotes the firmware's record (not a timeout), and the agent's log
+//! is saved beside the capture with its tail in the failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use omv_hil::board::SnapshotPolicy;
+use omv_hil::boards::h7::AgentBoard;
+use omv_hil::runner::{run_scenario, RunOptions, Verdict};
+use omv_hil::Scenario;
+use omv_link::Link;
+use omv_proto::{
+    bounded, frame, EventPage, FaultReport, FrameDecoder, Hello, LogLine, LogPage, Outcome,
+    Request, RequestBody, ResetReport, Response, ResponseBody, Value, MAX_FRAME_LEN,
+    PROTOCOL_VERSION,
+};
+use serialport::{SerialPort, TTYPort};
+
+const SCENARIO: &str = r#"description = "a memory stream"
+
+[sensor]
+width = 16
+height = 8
+pixformat = "GRAYSCALE"
+
+[[step]]
+op = "open"
+shape = [16, 8, "GRAYSCALE"]
+count = 2
+
+[[step]]
+op = "record"
+frames = 2
+"#;
+
+fn fault() -> ResetReport {
+    ResetReport::Fault(FaultReport {
+        pc: Some(0x0000_1234),
+        lr: Some(0x0000_0abd),
+        xpsr: Some(0x2100_0000),
+        sp: 0x2001_ff00,
+        cfsr: 1 << 16,
+        hfsr: 1 << 30,
+        mmfar: 0,
+        bfar: 0,
+    })
+}
+
+fn hello(reset: Option<ResetReport>) -> ResponseBody {
+    ResponseBody::Hello(Hello {
+        protocol: PROTOCOL_VERSION,
+        board: bounded("h7"),
+        firmware: bounded("fake agent"),
+        capabilities: Default::default(),
+        max_frame: MAX_FRAME_LEN as u32,
+        frame_buffer: 0,
+        memory_buffer: 0,
+        event_capacity: 64,
+        chunk: 1024,
+        reset,
+    })
+}
+
+/// The log page from `from`, as the agent's ring gives it.
+fn logs(from: u32, lines: &[&str]) -> ResponseBody {
+    let first = from.min(lines.len() as u32);
+    let mut page = LogPage {
+        first,
+        total: lines.len() as u32,
+        lines: Default::default(),
+    };
+    for (i, l) in lines.iter().enumerate().skip(first as usize) {
+        let line = LogLine {
+            t_us: i as u64 * 1000,
+            text: bounded(l),
+        };
+        page.lines.push(line).unwrap();
+    }
+    ResponseBody::Logs(page)
+}
+
+/// An agent whose second step crashes it: it "reboots" and announces why,
+/// as the firmware does.
+fn crashing_agent(mut port: TTYPort) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut dec = <FrameDecoder>::new();
+        let mut buf = [0u8; 256];
+        let mut crashed = false;
+        loop {
+            let n = match port.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => continue,
+                Err(_) => return,
+            };
+            for &b in &buf[..n] {
+                let Some(Ok(Request { id, body })) = dec.push::<Request>(b) else {
+                    continue;
+                };
+                let (id, body) = match body {
+                    RequestBody::Hello { .. } => (id, hello(None)),
+                    RequestBody::Run { step: 2, .. } => {
+                        crashed = true;
+                        (0, hello(Some(fault())))
+                    }
+                    RequestBody::Run { step, .. } => (
+                        id,
+                        ResponseBody::Done {
+                            step,
+                            outcome: Outcome::Ok(Value::Unit),
+                            t_start_us: 0,
+                            t_end_us: 1,
+                        },
+                    ),
+                    RequestBody::Events { .. } => (
+                        id,
+                        ResponseBody::Events(EventPage {
+                            first: 0,
+                            total: 0,
+                            lost: 0,
+                            events: Default::default(),
+                        }),
+                    ),
+                    // The restarted agent's log starts afresh.
+                    RequestBody::Logs { from } if crashed => (
+                        id,
+                        logs(
+                            from,
+                            &["restarted: firmware fault: HardFault at PC 0x00001234"],
+                        ),
+                    ),
+                    RequestBody::Logs { from } => {
+                        (id, logs(from, &["booted", "step 1 ok in 0 ms"]))
+                    }
+                    _ => (id, ResponseBody::Ack),
+                };
+                let mut out = [0u8; MAX_FRAME_LEN];
+                let bytes = frame::encode(&Response { id, body }, &mut out).unwrap();
+                if port.write_all(bytes).is_err() {
+                    return;
+                }
+            }
+        }
+    })
+}
+
+#[test]
+fn a_fault_mid_step_fails_the_scenario_with_the_firmware_report_and_the_log_tail() {
+    let (mut host, mut dev) = TTYPort::pair().unwrap();
+    host.set_timeout(Duration::from_millis(20)).unwrap();
+    dev.set_timeout(Duration::from_millis(20)).unwrap();
+    let agent = crashing_agent(dev);
+    let mut board = AgentBoard::connect(
+        "h7",
+        Link::new(host),
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+        SnapshotPolicy::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        root: dir.path().to_owned(),
+        out_dir: dir.path().join("out"),
+        seed: None,
+        write_new: false,
+    };
+    let scenario = Scenario::from_toml(SCENARIO, Path::new("hil/scenarios/crash.toml")).unwrap();
+    let started = std::time::Instant::now();
+    let r = run_scenario(&mut board, &scenario, &opts);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "not the 30 s step deadline"
+    );
+    assert_eq!(r.verdict, Verdict::Error, "{:?}", r.failures);
+    assert!(
+        r.failures[0].starts_with(
+            "board `h7`: firmware fault: HardFault at PC 0x00001234 (LR 0x00000abd, xPSR 0x21000000), \
+             SP 0x2001ff00, CFSR 0x00010000 (UNDEFINSTR), HFSR 0x40000000 (FORCED) \
+             (the agent restarted during step 2 (Record"
+        ),
+        "{}",
+        r.failures[0]
+    );
+    assert!(!r.failures[0].contains("no answer"), "{}", r.failures[0]);
+    let tail = &r.failures[1];
+    assert!(
+        tail.starts_with("agent log, last 3 of 3 lines (saved in "),
+        "{tail}"
+    );
+    assert!(
+        tail.ends_with("restarted: firmware fault: HardFault at PC 0x00001234"),
+        "{tail}"
+    );
+    let saved = std::fs::read_to_string(dir.path().join("out/crash/agent.log")).unwrap();
+    assert_eq!(saved.lines().count(), 3, "{saved}");
+    assert!(
+        saved.lines().next().unwrap().ends_with("] booted"),
+        "{saved}"
+    );
+    drop(board);
+    agent.join().unwrap();
+}

@@ -1,0 +1,172 @@
+//! An agent that restarts during a step (fault, panic, watchdog) is
+//! reported with the firmware's record, not as a timeout: whether it
+//! announces itself as it boots or is found by the handshake afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use omv_link::{Link, LinkError};
+use omv_proto::{
+    CrashKind, FaultReport, Op, PanicReport, RequestBody, ResetReport, Response, ResponseBody,
+    PROTOCOL_VERSION,
+};
+
+fn hello_with(reset: Option<ResetReport>) -> ResponseBody {
+    let mut h = hello(PROTOCOL_VERSION);
+    if let ResponseBody::Hello(h) = &mut h {
+        h.reset = reset;
+    }
+    h
+}
+
+fn overflow() -> ResetReport {
+    ResetReport::Fault(FaultReport {
+        sp: 0x1fff_ffe0,
+        cfsr: 1 << 12,
+        hfsr: 1 << 30,
+        ..FaultReport::default()
+    })
+}
+
+#[test]
+fn an_agent_that_announces_its_restart_fails_the_step_at_once_with_the_fault() {
+    let (host, dev) = pair();
+    let f = fake(dev, |req| match req.body {
+        RequestBody::Hello { .. } => vec![enc(&Response {
+            id: req.id,
+            body: hello_with(None),
+        })],
+        // The step crashes the agent; it boots and says why, unasked.
+        _ => vec![enc(&Response {
+            id: 0,
+            body: hello_with(Some(overflow())),
+        })],
+    });
+    let mut link = Link::new(host);
+    link.handshake(Duration::from_secs(5)).unwrap();
+    let start = Instant::now();
+    let e = link
+        .run(3, &Op::Record { frames: 10 }, Duration::from_secs(30))
+        .unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "no waiting for the deadline"
+    );
+    let text = e.to_string();
+    assert!(matches!(e, LinkError::AgentRestarted { .. }), "{text}");
+    assert!(
+        text.starts_with("firmware fault: HardFault at PC unknown") && text.contains("STKERR"),
+        "{text}"
+    );
+    assert!(text.contains("during step 3 (Record"), "{text}");
+    drop(link);
+    f.join().unwrap();
+}
+
+#[test]
+fn a_silent_step_is_followed_by_a_handshake_that_finds_the_panic() {
+    let (host, dev) = pair();
+    let panic = ResetReport::Panic(PanicReport {
+        message: omv_proto::bounded("oops"),
+        file: omv_proto::bounded("src/main.rs"),
+        line: 9,
+    });
+    let mut hellos = 0;
+    let report = panic.clone();
+    let f = fake(dev, move |req| match req.body {
+        RequestBody::Hello { .. } => {
+            hellos += 1;
+            // The second hello comes after the silent step: the agent
+            // restarted meanwhile (its announcement was lost).
+            let reset = (hellos == 2).then(|| report.clone());
+            vec![enc(&Response {
+                id: req.id,
+                body: hello_with(reset),
+            })]
+        }
+        _ => vec![],
+    });
+    let mut link = Link::new(host);
+    link.handshake(Duration::from_secs(5)).unwrap();
+    let e = link
+        .crash_test(CrashKind::Panic, Duration::from_millis(300))
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        matches!(&e, LinkError::AgentRestarted { report, .. } if **report == panic),
+        "{text}"
+    );
+    assert!(
+        text.starts_with(
+            "firmware panic: oops at src/main.rs:9 (the agent restarted during crash test Panic)"
+        ),
+        "{text}"
+    );
+    assert_eq!(link.hello().unwrap().reset.as_ref(), Some(&panic));
+    drop(link);
+    f.join().unwrap();
+}
+
+#[test]
+fn a_silent_step_of_a_live_agent_without_a_report_stays_a_timeout() {
+    let (host, dev) = pair();
+    let f = fake(dev, |req| match req.body {
+        RequestBody::Hello { .. } => vec![enc(&Response {
+            id: req.id,
+            body: hello_with(None),
+        })],
+        _ => vec![],
+    });
+    let mut link = Link::new(host);
+    link.handshake(Duration::from_secs(5)).unwrap();
+    let e = link
+        .run(1, &Op::Sync, Duration::from_millis(200))
+        .unwrap_err();
+    assert!(matches!(e, LinkError::Timeout { .. }), "{e}");
+    drop(link);
+    f.join().unwrap();
+}
+
+#[test]
+fn the_log_is_fetched_in_pages_from_the_real_agent_loop() {
+    use omv_agent::{serve_with, BoardInfo, Buffers, Diag, Executor, NoCard, PatternSensor};
+    let (host, dev) = pair();
+    let agent = std::thread::spawn(move || {
+        let (mut frame, mut aux, mut mem) = (vec![0; 4096], vec![], vec![]);
+        let mut ex: Executor<'_, NoCard, omv_imageio::ManualClock, PatternSensor> = Executor::new(
+            omv_imageio::ManualClock::new(0),
+            PatternSensor::new(),
+            None,
+            Buffers {
+                frame: &mut frame,
+                aux: &mut aux,
+                memory: &mut mem,
+            },
+        );
+        let mut diag = Diag::<32>::new(None);
+        for i in 0..20 {
+            diag.log(i, format_args!("boot line {i}"));
+        }
+        let info = BoardInfo {
+            board: "pty",
+            firmware: "omv-link tests",
+        };
+        let _ = serve_with(&mut omv_link::EmbeddedIo(dev), &mut ex, &info, &mut diag);
+    });
+    let mut link = Link::new(host);
+    link.handshake(Duration::from_secs(5)).unwrap();
+    let (lines, next) = link.logs(0).unwrap();
+    // 20 boot lines (two pages' worth) and the hello.
+    assert_eq!(lines.len(), 21);
+    assert_eq!(next, 21);
+    assert_eq!(lines[19].text.as_str(), "boot line 19");
+    let (more, next) = link.logs(next).unwrap();
+    // Only the logs request itself is not logged: nothing new.
+    assert!(more.is_empty(), "{more:?}");
+    assert_eq!(next, 21);
+    drop(link);
+    agent.join().unwrap();
+}
