@@ -39,6 +39,7 @@ pub mod card;
 pub mod diag;
 pub mod events;
 pub mod executor;
+pub mod record;
 pub mod sensor;
 pub mod serve;
 
@@ -46,5 +47,6 @@ pub use card::{Card, CardError, CardFile, CardOpenError, FaultDevice, FaultError
 pub use diag::{CrashHook, Diag, DEFAULT_LOG_LINES};
 pub use events::{EventLog, EMPTY_EVENT};
 pub use executor::{Buffers, Executor, Stream, DEFAULT_EVENTS, MAX_SLEEP_US};
+pub use record::ResetRecord;
 pub use sensor::{check_config, pattern_content, PatternSensor, Sensor, SensorConfig, Snapshot};
 pub use serve::{handle, serve, serve_with, BoardInfo, ServeError};

@@ -10,6 +10,8 @@ pub struct BoardClock;
 
 impl Clock for BoardClock {
     fn now_us(&mut self) -> u64 {
+        // The agent reads its clock at every step and frame: proof of life.
+        crate::fault::feed();
         Instant::now().as_micros()
     }
 }

@@ -11,6 +11,7 @@ mod board;
 mod buffers;
 mod camera;
 mod clock;
+mod fault;
 mod run;
 mod sdcard;
 mod sensor;
@@ -33,7 +34,10 @@ unsafe fn UART4() {
 
 #[entry]
 fn main() -> ! {
+    // Why the last run ended, before anything else touches RCC or RAM.
+    let reset = fault::take_report();
     let p = board::init();
+    fault::start_watchdog(p.IWDG1);
 
     interrupt::UART4.set_priority(Priority::P6);
     let spawner = USB_EXECUTOR.start(interrupt::UART4);
@@ -72,12 +76,15 @@ fn main() -> ! {
         card,
         camera,
         leds,
+        reset,
     })
 }
 
-/// On a panic the board resets: the harness sees the USB port vanish and
-/// come back, and reports the scenario as failed.
+/// On a panic the board records message and location (`fault.rs`) and
+/// resets; the agent reports it in its next hello.
 #[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    cortex_m::peripheral::SCB::sys_reset()
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
+    let rec = omv_agent::ResetRecord::panic(&info.message(), file, line);
+    fault::record_and_reset(&rec)
 }

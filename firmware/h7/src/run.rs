@@ -5,7 +5,7 @@
 use embassy_stm32::gpio::{Level, Output, Speed};
 use embassy_stm32::peripherals::{PC0, PC1, PC2};
 use embassy_stm32::Peri;
-use omv_agent::{BoardInfo, Card, Executor, ServeError};
+use omv_agent::{BoardInfo, Card, Diag, Executor, ServeError};
 use static_cell::StaticCell;
 
 use crate::buffers;
@@ -68,6 +68,8 @@ pub struct Platform {
     pub camera: Camera,
     /// Status LEDs.
     pub leds: Leds,
+    /// Why the last run ended (fault, panic, watchdog), if known.
+    pub reset: Option<omv_proto::ResetReport>,
 }
 
 /// Mount the card's FAT volume; `None` without a card or without a FAT
@@ -103,10 +105,12 @@ pub fn run(mut p: Platform) -> ! {
         setup_failed(&mut p.leds)
     };
     p.leds.set(p.usb.is_err(), card.is_some(), !has_sensor);
+    static DIAG: StaticCell<Diag> = StaticCell::new();
+    let diag = DIAG.init(Diag::new(p.reset));
     loop {
         // `serve` returns when the host stops reading (our writes time
         // out); the next host session resynchronises on frame delimiters.
-        match omv_agent::serve(&mut p.link, exec, &INFO) {
+        match omv_agent::serve_with(&mut p.link, exec, &INFO, diag) {
             Ok(()) | Err(ServeError::Link(_)) => {}
         }
     }

@@ -210,6 +210,8 @@ impl embedded_io::Read for UsbSerial {
             if let Ok(n) = RX.try_read(buf) {
                 return Ok(n);
             }
+            // Waiting for the host is not a hang.
+            crate::fault::feed();
             core::hint::spin_loop();
         }
     }

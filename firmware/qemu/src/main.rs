@@ -15,6 +15,7 @@
 mod buffers;
 mod clock;
 mod exit;
+mod fault;
 mod guard;
 mod link;
 mod panic;
@@ -22,9 +23,11 @@ mod ramdisk;
 mod regs;
 mod semihost;
 mod uart;
+mod watchdog;
 
 use cortex_m_rt::{entry, exception};
-use omv_agent::{BoardInfo, Card, Executor, PatternSensor};
+use omv_agent::{BoardInfo, Card, Diag, Executor, PatternSensor};
+use omv_imageio::Clock;
 use static_cell::StaticCell;
 
 /// Leave QEMU when the host has sent nothing for this many TIMER0 wraps
@@ -52,13 +55,19 @@ const INFO: BoardInfo<'static> = BoardInfo {
 fn main() -> ! {
     static CARD: StaticCell<Card<ramdisk::RamDisk>> = StaticCell::new();
     static EXEC: StaticCell<Exec> = StaticCell::new();
+    static DIAG: StaticCell<Diag> = StaticCell::new();
+    // Why the last run ended (fault, panic, watchdog), before anything else.
+    let diag = DIAG.init(Diag::new(fault::take_report()));
+    #[cfg(feature = "fault-test")]
+    diag.set_crash_hook(fault::crash);
     let Some(mut core) = cortex_m::Peripherals::take() else {
         exit::exit(EXIT_SETUP)
     };
     if !guard::enable(&mut core.MPU) {
         exit::exit(EXIT_SETUP)
     }
-    let clock = clock::TimerClock::start();
+    watchdog::start();
+    let mut clock = clock::TimerClock::start();
     let mut link = link::Link::new(uart::Uart::init(clock::TIMER_HZ, 115_200));
     let (Some((card_mem, _)), Some(mem)) = (ramdisk::psram(), buffers::take()) else {
         exit::exit(EXIT_SETUP)
@@ -69,13 +78,15 @@ fn main() -> ! {
         Ok(c) => CARD.try_init(c).map(|c| &*c),
         Err(_) => None,
     };
+    let what = if card.is_some() { "a FAT card" } else { "no card" };
+    diag.log(clock.now_us(), format_args!("{} up, {what}", INFO.firmware));
     let Some(exec) = EXEC.try_init_with(move || {
         Executor::with_trace(clock, PatternSensor::new(), card, mem.buffers, mem.trace)
     }) else {
         exit::exit(EXIT_SETUP)
     };
     exec.enable_card_timing(ramdisk::set_card_timing);
-    match omv_agent::serve(&mut link, exec, &INFO) {
+    match omv_agent::serve_with(&mut link, exec, &INFO, diag) {
         Ok(()) => exit::exit(0),
         // The host closed QEMU's stdout: nobody is listening any more.
         Err(omv_agent::ServeError::Link(link::LinkError)) => exit::exit(EXIT_LINK),

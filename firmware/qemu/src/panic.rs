@@ -1,11 +1,9 @@
-//! Panic handler: report on UART0 (polling, interrupts off) and leave QEMU
-//! with exit code 101.
+//! Panic handler: report on UART0 (polling, interrupts off) and on QEMU's
+//! stderr, record message and location for the next boot's hello
+//! ([`crate::fault`]) and reset.
 
 use crate::regs::{self, UART0};
 use core::fmt::Write;
-
-/// Exit code of a panicking firmware (as a panicking Rust test).
-pub const PANIC_EXIT: u32 = 101;
 
 struct PollingUart;
 
@@ -27,5 +25,7 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let mut msg = heapless::String::<256>::new();
     let _ = writeln!(msg, "agent-qemu panicked: {info}");
     crate::semihost::write_stderr(msg.as_bytes());
-    crate::exit::exit(PANIC_EXIT)
+    let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
+    let rec = omv_agent::ResetRecord::panic(&info.message(), file, line);
+    crate::fault::record_and_reset(&rec)
 }

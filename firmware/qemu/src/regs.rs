@@ -60,7 +60,8 @@ pub fn unmask(irq: Irq) {
 pub fn sleep_unless(ready: impl FnOnce() -> bool) {
     cortex_m::interrupt::disable();
     if !ready() {
-        cortex_m::asm::wfi();
+        // Asleep on purpose: the watchdog's early warning lets it be.
+        crate::watchdog::parked(cortex_m::asm::wfi);
     }
     // SAFETY: interrupts were enabled before this call (the firmware never
     // calls it from a critical section or a handler).

@@ -21,6 +21,8 @@
 
 pub mod card;
 pub mod config;
+#[cfg(test)]
+mod fault_tests;
 pub mod firmware;
 pub mod port;
 pub mod process;
@@ -62,6 +64,11 @@ fn setup_error(message: impl std::fmt::Display) -> BoardError {
         message: message.to_string(),
     }
 }
+
+/// How long [`QemuBoard::crash_test`] waits for the firmware's report: a
+/// hang first spins through the watchdog's 4 s of guest time, which under
+/// `-icount` can take several times that on a loaded host.
+pub const CRASH_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// One QEMU run: the agent behind its link, the emulator, its scratch
 /// directory. Fields drop in order: port closed, QEMU killed, files removed.
@@ -139,7 +146,7 @@ fn with_emulator_state(e: BoardError, qemu: &mut QemuProcess) -> BoardError {
         Some(status) => BoardError::Link {
             board: NAME.into(),
             message: format!(
-                "{e}; QEMU exited ({status}; 101 = firmware panic, 3 = idle watchdog). Its output:\n{}",
+                "{e}; QEMU exited ({status}; 3 = idle for minutes, 4 = setup failed, 5 = host link closed; faults and panics reset and are reported in the next hello). Its output:\n{}",
                 qemu.output()
             ),
         },
@@ -255,7 +262,7 @@ impl QemuBoard {
     /// Ask a firmware built with `fault-test` to crash (see
     /// [`AgentBoard::crash_test`]); QEMU is stopped after it.
     pub fn crash_test(&mut self, kind: omv_proto::CrashKind) -> Result<(), BoardError> {
-        let result = self.with_agent(|a| a.crash_test(kind));
+        let result = self.with_agent(|a| a.crash_test(kind, CRASH_TIMEOUT));
         self.stop();
         result
     }

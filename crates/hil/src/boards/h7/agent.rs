@@ -179,10 +179,11 @@ impl<P: Read + Write> AgentBoard<P> {
     }
 
     /// Ask a test firmware to crash: the answer is the board error that
-    /// reports it (`firmware fault: ...`), or `Ok` if nothing happened
-    /// within the step deadline (which is itself a failure for a test).
-    pub fn crash_test(&mut self, kind: CrashKind) -> Result<(), BoardError> {
-        let result = self.link.crash_test(kind, self.budget.base);
+    /// reports it (`firmware fault: ...`) within `timeout` (the agent
+    /// announces itself as soon as it has rebooted; a hang lasts the
+    /// watchdog's timeout first).
+    pub fn crash_test(&mut self, kind: CrashKind, timeout: Duration) -> Result<(), BoardError> {
+        let result = self.link.crash_test(kind, timeout);
         self.after(result)
     }
 

@@ -116,11 +116,46 @@ fn tail(text: &str, max: usize) -> &str {
 
 /// Builds the firmware (a no-op when it is up to date) and returns its ELF.
 pub fn build(spec: &FirmwareBuild) -> Result<PathBuf, BuildError> {
+    build_with(spec, &["--release"], spec.command_line(), spec.elf())
+}
+
+/// The firmware's profile and feature for tests of the fault path
+/// (`CrashTest` requests overflow the stack, panic or hang).
+pub const FAULT_TEST: &str = "fault-test";
+
+/// Builds the package with its `fault-test` feature, under the
+/// `fault-test` profile (release settings, its own directory, so the
+/// release ELF stays as it is); returns that ELF.
+pub fn build_fault_test(spec: &FirmwareBuild) -> Result<PathBuf, BuildError> {
+    let elf = spec
+        .target_dir
+        .join(&spec.target)
+        .join(FAULT_TEST)
+        .join(&spec.package);
+    let line = spec.command_line().replace(
+        "--release",
+        &format!("--profile {FAULT_TEST} --features {FAULT_TEST}"),
+    );
+    build_with(
+        spec,
+        &["--profile", FAULT_TEST, "--features", FAULT_TEST],
+        line,
+        elf,
+    )
+}
+
+fn build_with(
+    spec: &FirmwareBuild,
+    profile: &[&str],
+    command: String,
+    elf: PathBuf,
+) -> Result<PathBuf, BuildError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let command = spec.command_line();
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(&spec.dir)
-        .args(["build", "--release", "--quiet", "-p", &spec.package])
+        .arg("build")
+        .args(profile)
+        .args(["--quiet", "-p", &spec.package])
         .args(["--target", &spec.target])
         .arg("--target-dir")
         .arg(&spec.target_dir)
@@ -170,7 +205,6 @@ pub fn build(spec: &FirmwareBuild) -> Result<PathBuf, BuildError> {
             stderr: tail(&stderr, 4000).to_owned(),
         });
     }
-    let elf = spec.elf();
     if !elf.is_file() {
         return Err(BuildError::Missing { elf });
     }

@@ -1,0 +1,159 @@
+//! Faults are loud: a HardFault, a panic ([`crate::panic`]) or a watchdog
+//! expiry ([`crate::watchdog`]) leaves an `omv_agent::ResetRecord` in
+//! no-init RAM (cortex-m-rt's `.uninit`: NOLOAD, so neither QEMU's
+//! `-kernel` reload on reset nor the startup code touches it) and resets
+//! the chip with SYSRESETREQ. The next boot takes the record
+//! ([`take_report`]) and the agent reports it in its hello.
+//!
+//! The HardFault entry is assembly: when the stack overflows (into the MPU
+//! guard below it, `guard.rs`), the exception entry cannot stack its frame
+//! either and the handler starts with SP outside RAM. So the entry first
+//! moves SP to the reserved fault stack (`memory.x`), then reads the frame
+//! only if it lies in RAM and CFSR says it was pushed.
+#![allow(unsafe_code)]
+
+use core::mem::MaybeUninit;
+
+use cortex_m::peripheral::SCB;
+use omv_agent::ResetRecord;
+use omv_proto::{FaultReport, ResetReport};
+
+/// The mps2-an500 SSRAM2/3 holding the stack and statics (hardware map).
+const RAM: core::ops::Range<u32> = 0x2000_0000..0x2040_0000;
+
+#[link_section = ".uninit.omv_reset_record"]
+static mut RECORD: MaybeUninit<ResetRecord> = MaybeUninit::uninit();
+
+// HardFault: r0 = the SP the frame was (to be) stacked on (MSP or PSP,
+// from EXC_RETURN bit 2), r1 = EXC_RETURN; then SP = `_fault_stack_start`.
+// `_fault_stack_start` is the top of memory.x's `.fault_stack` (2 KiB in
+// RAM, used by nothing else).
+// NonMaskableInt (the watchdog's early warning): same r0/r1, own stack
+// kept, `b` so that returning from the handler is the exception return.
+core::arch::global_asm!(
+    ".section .HardFault.omv, \"ax\"",
+    ".global HardFault",
+    ".type HardFault, %function",
+    ".thumb_func",
+    "HardFault:",
+    "    mrs r0, msp",
+    "    tst lr, #4",
+    "    it ne",
+    "    mrsne r0, psp",
+    "    mov r1, lr",
+    "    movw r2, :lower16:_fault_stack_start",
+    "    movt r2, :upper16:_fault_stack_start",
+    "    mov sp, r2",
+    "    b {fault}",
+    ".size HardFault, . - HardFault",
+    "",
+    ".section .text.omv_nmi, \"ax\"",
+    ".global NonMaskableInt",
+    ".type NonMaskableInt, %function",
+    ".thumb_func",
+    "NonMaskableInt:",
+    "    mrs r0, msp",
+    "    tst lr, #4",
+    "    it ne",
+    "    mrsne r0, psp",
+    "    mov r1, lr",
+    "    b {nmi}",
+    ".size NonMaskableInt, . - NonMaskableInt",
+    fault = sym on_hard_fault,
+    nmi = sym on_nmi,
+);
+
+/// Stacked PC, LR and xPSR at `sp`, if the whole frame lies in RAM.
+fn stacked(sp: u32) -> Option<(u32, u32, u32)> {
+    if sp < RAM.start || sp.checked_add(32)? > RAM.end || sp % 4 != 0 {
+        return None;
+    }
+    let word = |i: u32| {
+        // SAFETY: `sp + 4 i` is word-aligned and inside RAM (checked above).
+        unsafe { core::ptr::read_volatile((sp + 4 * i) as *const u32) }
+    };
+    Some((word(6), word(5), word(7)))
+}
+
+extern "C" fn on_hard_fault(sp: u32, _exc_return: u32) -> ! {
+    // SAFETY: SCB's fault status registers are read-only views here.
+    let scb = unsafe { &*SCB::PTR };
+    let mut r = FaultReport {
+        sp,
+        cfsr: scb.cfsr.read(),
+        hfsr: scb.hfsr.read(),
+        mmfar: scb.mmfar.read(),
+        bfar: scb.bfar.read(),
+        ..FaultReport::default()
+    };
+    if !r.stacking_failed() {
+        if let Some((pc, lr, xpsr)) = stacked(sp) {
+            (r.pc, r.lr, r.xpsr) = (Some(pc), Some(lr), Some(xpsr));
+        }
+    }
+    record_and_reset(&ResetRecord::fault(&r))
+}
+
+extern "C" fn on_nmi(sp: u32, _exc_return: u32) {
+    if crate::watchdog::on_early_warning() {
+        return;
+    }
+    let pc = stacked(sp).map(|(pc, _, _)| pc);
+    record_and_reset(&ResetRecord::watchdog(pc))
+}
+
+/// Leaves `rec` in no-init RAM and resets the chip (SYSRESETREQ).
+pub fn record_and_reset(rec: &ResetRecord) -> ! {
+    cortex_m::interrupt::disable();
+    // SAFETY: nothing else runs (interrupts off, or in a fault handler);
+    // RECORD is only touched here and in `take_report` at boot.
+    unsafe { core::ptr::addr_of_mut!(RECORD).write_volatile(MaybeUninit::new(*rec)) };
+    cortex_m::asm::dsb();
+    SCB::sys_reset()
+}
+
+/// The record the last reset left, if any (checked: magic and CRC), and
+/// clears it so the next boot does not report it again.
+pub fn take_report() -> Option<ResetReport> {
+    // SAFETY: called once at boot, before interrupts are enabled; every bit
+    // pattern is a valid `ResetRecord` (plain words and bytes), so reading
+    // RAM that power-on left random is harmless: the CRC rejects it.
+    let rec = unsafe {
+        let p = core::ptr::addr_of_mut!(RECORD).cast::<ResetRecord>();
+        let rec = p.read_volatile();
+        p.write_volatile(ResetRecord::EMPTY);
+        rec
+    };
+    rec.report()
+}
+
+/// Crash on purpose (`CrashTest` requests; the `fault-test` build only).
+#[cfg(feature = "fault-test")]
+pub fn crash(kind: omv_proto::CrashKind) {
+    match kind {
+        omv_proto::CrashKind::StackOverflow => {
+            core::hint::black_box(overflow(0));
+        }
+        omv_proto::CrashKind::Panic => panic!("crash test: a deliberate panic"),
+        // No clock reads, no waits: nothing feeds the watchdog.
+        omv_proto::CrashKind::Hang => {
+            let mut n = 0u32;
+            loop {
+                n = core::hint::black_box(n.wrapping_add(1));
+            }
+        }
+    }
+}
+
+/// 64 KiB frames, recursing until the stack runs out of RAM: the second
+/// frame is already past a 128 KiB stack's end. Each frame is zeroed from
+/// its lowest address up, so the first store beyond RAM faults.
+#[cfg(feature = "fault-test")]
+#[inline(never)]
+#[allow(unconditional_recursion)]
+fn overflow(depth: u32) -> u32 {
+    let mut frame = [0u8; 64 * 1024];
+    core::hint::black_box(&mut frame);
+    frame[0] = depth as u8;
+    overflow(depth + 1).wrapping_add(u32::from(core::hint::black_box(&frame)[0]))
+}
