@@ -84,21 +84,39 @@ impl ResetRecord {
     /// A panic: `message` formatted into the record (truncated at a
     /// character boundary), the file's tail if it is long.
     pub fn panic(message: &dyn fmt::Display, file: &str, line: u32) -> Self {
-        let mut rec = ResetRecord::EMPTY;
-        rec.kind = KIND_PANIC;
+        let mut rec = ResetRecord::panic_str("", file, line);
         let mut w = ByteWriter {
             buf: &mut rec.text,
             len: 0,
         };
         let _ = fmt::write(&mut w, format_args!("{message}"));
         rec.text_len = w.len as u32;
+        rec.sealed()
+    }
+
+    /// [`panic`](Self::panic) without formatting (no indirect calls, for a
+    /// panic handler whose stack budget cannot afford `core::fmt`).
+    pub fn panic_str(message: &str, file: &str, line: u32) -> Self {
+        let mut rec = ResetRecord::EMPTY;
+        rec.kind = KIND_PANIC;
+        let mut w = ByteWriter {
+            buf: &mut rec.text,
+            len: 0,
+        };
+        let _ = fmt::Write::write_str(&mut w, message);
+        rec.text_len = w.len as u32;
         let mut start = file.len().saturating_sub(MAX_PANIC_FILE);
         while !file.is_char_boundary(start) {
             start += 1;
         }
-        let tail = &file.as_bytes()[start..];
-        rec.file[..tail.len()].copy_from_slice(tail);
-        rec.file_len = tail.len() as u32;
+        // No indexing: the panic handler calls this, and must not panic.
+        let tail = file.as_bytes().get(start..).unwrap_or_default();
+        let mut n = 0;
+        for (d, b) in rec.file.iter_mut().zip(tail) {
+            *d = *b;
+            n += 1;
+        }
+        rec.file_len = n;
         rec.line = line;
         rec.sealed()
     }
@@ -174,10 +192,13 @@ impl fmt::Write for ByteWriter<'_> {
         for c in s.chars() {
             let mut tmp = [0u8; 4];
             let bytes = c.encode_utf8(&mut tmp).as_bytes();
-            let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) else {
+            if self.buf.len() - self.len < bytes.len() {
                 return Ok(());
-            };
-            dst.copy_from_slice(bytes);
+            }
+            // No indexing (see `panic`): the room was checked above.
+            for (d, b) in self.buf.iter_mut().skip(self.len).zip(bytes) {
+                *d = *b;
+            }
             self.len += bytes.len();
         }
         Ok(())

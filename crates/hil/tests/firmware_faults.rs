@@ -56,8 +56,8 @@ fn hello(reset: Option<ResetReport>) -> ResponseBody {
         firmware: bounded("fake agent"),
         capabilities: Default::default(),
         max_frame: MAX_FRAME_LEN as u32,
-        frame_buffer: 0,
-        memory_buffer: 0,
+        frame_buffer: 1 << 20,
+        memory_buffer: 1 << 20,
         event_capacity: 64,
         chunk: 1024,
         reset,
@@ -167,6 +167,7 @@ fn a_fault_mid_step_fails_the_scenario_with_the_firmware_report_and_the_log_tail
         out_dir: dir.path().join("out"),
         seed: None,
         write_new: false,
+        scenario_dir: "hil/scenarios".into(),
     };
     let scenario = Scenario::from_toml(SCENARIO, Path::new("hil/scenarios/crash.toml")).unwrap();
     let started = std::time::Instant::now();

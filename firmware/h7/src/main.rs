@@ -81,10 +81,16 @@ fn main() -> ! {
 }
 
 /// On a panic the board records message and location (`fault.rs`) and
-/// resets; the agent reports it in its next hello.
+/// resets; the agent reports it in its next hello. The message is kept
+/// only if it is a plain string: formatting one (`core::fmt`, indirect
+/// calls that may panic again) would put the worst-case stack over the
+/// 64 KiB budget `cargo xtask stack` checks.
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
-    let rec = omv_agent::ResetRecord::panic(&info.message(), file, line);
-    fault::record_and_reset(&rec)
+    let message = info
+        .message()
+        .as_str()
+        .unwrap_or("(a formatted message, not kept: see the source line)");
+    fault::record_and_reset(&omv_agent::ResetRecord::panic_str(message, file, line))
 }

@@ -78,7 +78,11 @@ fn main() -> ! {
         Ok(c) => CARD.try_init(c).map(|c| &*c),
         Err(_) => None,
     };
-    let what = if card.is_some() { "a FAT card" } else { "no card" };
+    let what = if card.is_some() {
+        "a FAT card"
+    } else {
+        "no card"
+    };
     diag.log(clock.now_us(), format_args!("{} up, {what}", INFO.firmware));
     let Some(exec) = EXEC.try_init_with(move || {
         Executor::with_trace(clock, PatternSensor::new(), card, mem.buffers, mem.trace)

@@ -128,8 +128,19 @@ pub fn effect(i: &Insn) -> Effect {
             imm(n).map_or(Effect::Unbounded, Effect::Grow)
         }
         ("add" | "addw", [n]) | ("add" | "addw", ["sp", n]) if imm(n).is_some() => Effect::None,
+        // A conditional `add sp, #n` (in an IT block) only moves SP up.
+        (m, [n]) | (m, ["sp", n]) if is_conditional_add(m) && imm(n).is_some() => Effect::None,
         _ => Effect::Unbounded,
     }
+}
+
+/// `addcc`, `addeq`, ...: `add` with an IT-block condition code.
+fn is_conditional_add(m: &str) -> bool {
+    const CONDITIONS: [&str; 14] = [
+        "eq", "ne", "cs", "cc", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le",
+    ];
+    m.strip_prefix("add")
+        .is_some_and(|c| CONDITIONS.contains(&c))
 }
 
 /// Restores SP from the frame pointer r7 (`mov sp, r7`, `sub sp, r7, #n`).

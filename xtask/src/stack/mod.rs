@@ -36,10 +36,17 @@ pub const EXCEPTION_FRAME: u32 = 104 + 4;
 
 /// Functions allowed to write SP with a value the instructions do not
 /// bound, because they load a known stack top (reviewed; each says why).
-pub const SWITCHES: &[(&str, &str)] = &[(
-    "Reset",
-    "cortex-m-rt's `set-sp` loads MSP with _stack_start, the top of the stack, before anything runs",
-)];
+pub const SWITCHES: &[(&str, &str)] = &[
+    (
+        "Reset",
+        "cortex-m-rt's `set-sp` loads MSP with _stack_start, the top of the stack, before anything runs",
+    ),
+    (
+        "HardFault",
+        "the fault entry (fault.rs of each firmware) loads SP with the top of its reserved 2 KiB \
+         fault stack before any Rust runs, since an overflowed stack cannot be used",
+    ),
+];
 
 /// Recursion with a bound (reviewed): the (caller, callee) back edge is
 /// taken at most once on a path, for the reason given.
