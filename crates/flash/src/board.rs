@@ -62,6 +62,10 @@ pub struct FlashSection {
     /// (the OpenMV bootloader).
     #[serde(default)]
     pub keep: Option<crate::sectors::KeepArea>,
+    /// Where the bootloader reads the firmware's vector table; the board's
+    /// own agent build is checked against it (`vectors::check`).
+    #[serde(default)]
+    pub vector_table: Option<u64>,
 }
 
 /// A chip-identity check: `(read32(address) & mask) == expect`.

@@ -64,13 +64,35 @@ fn flash_error(e: hil_flash::Error) -> BoardError {
     setup_error(hil_flash::error::chain(&e))
 }
 
-/// Build (if needed): the ELF to flash.
+/// Build (if needed): the ELF to flash. The board's own agent build must
+/// have its vector table where the bootloader looks and a HardFault
+/// handler of its own; an `--elf` is the user's choice and is not checked.
 fn built_elf(opts: &BoardOptions, config: &H7Config) -> Result<PathBuf, BoardError> {
     let (spec, default_elf) = firmware(opts, config);
     match spec {
-        Some(spec) => build(&spec).map_err(setup_error),
+        Some(spec) => {
+            let elf = build(&spec).map_err(setup_error)?;
+            check_vectors(config, &elf)?;
+            Ok(elf)
+        }
         None => Ok(default_elf),
     }
+}
+
+/// The vector-table check of the agent build, as the dry run prints it.
+fn check_vectors(config: &H7Config, elf: &std::path::Path) -> Result<String, BoardError> {
+    let Some(at) = config.probe.flash.vector_table else {
+        return Ok("not checked (no flash.vector_table in the board file)".into());
+    };
+    let r = hil_flash::vectors::check_file(elf, at).map_err(setup_error)?;
+    Ok(format!(
+        "table at {:#010x}: SP {:#010x}, Reset {:#010x}, HardFault {:#010x} ({})",
+        r.address,
+        r.initial_sp,
+        r.reset,
+        r.hard_fault,
+        r.hard_fault_symbols.join(", ")
+    ))
 }
 
 /// Build (if needed), then work out and check the probe flash plan.
@@ -159,6 +181,12 @@ pub fn dry_run(opts: &BoardOptions) -> Result<String, BoardError> {
                 .map_err(flash_error)?
                 .to_string(),
         };
+        if spec.is_some() {
+            line(
+                &mut out,
+                format!("vectors: {}", check_vectors(&config, &args.elf)?),
+            );
+        }
         // The plan's own closing "dry run" line is said once, below.
         let text: Vec<&str> = text
             .lines()
@@ -368,5 +396,34 @@ mod tests {
             text.contains("bank 1 sector 0 (0x08000000..0x08020000)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_agent_builds_vector_table_is_checked_in_the_dry_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = opts(dir.path());
+        let config = load(&o).unwrap();
+        let elf_path = config.firmware_build(dir.path()).elf();
+        std::fs::create_dir_all(elf_path.parent().unwrap()).unwrap();
+        let agent = |hard_fault: &str| {
+            hil_flash::vectors::test_elf_with_vectors(
+                0x0804_0000,
+                &[0x2001_FFF8, 0x0804_0299, 0x0804_1001, 0x0805_0001],
+                &[(hard_fault, 0x0805_0000), ("Reset", 0x0804_0298)],
+            )
+        };
+        std::fs::write(&elf_path, agent("HardFault")).unwrap();
+        for flash in [FlashPath::Probe, FlashPath::Dfu] {
+            let mut o = opts(dir.path());
+            o.probe.flash = flash;
+            let text = dry_run(&o).unwrap();
+            assert!(
+                text.contains("vectors: table at 0x08040000: SP 0x2001fff8, Reset 0x08040298, HardFault 0x08050000 (HardFault)"),
+                "{text}"
+            );
+        }
+        std::fs::write(&elf_path, agent("HardFault_")).unwrap();
+        let err = dry_run(&o).unwrap_err().to_string();
+        assert!(err.contains("cortex-m-rt's default endless loop"), "{err}");
     }
 }
