@@ -1,5 +1,6 @@
 //! The agent's SD card: a RAM disk in the first 8 MiB of the PSRAM at
-//! 0x6000_0000 (the other 8 MiB hold memory streams), continued in the card
+//! 0x6000_0000 (the other 8 MiB are unused: memory streams live in the
+//! agent's RAM with agent-h7's region size, see `buffers`), continued in the card
 //! image file on the host, and timed by the `omv-sdtiming` model the
 //! simulator's card uses.
 //!
@@ -29,7 +30,6 @@ pub const PSRAM_BASE: usize = 0x6000_0000;
 /// PSRAM size on mps2-an500.
 pub const PSRAM_LEN: usize = 16 * 1024 * 1024;
 /// The card's part in PSRAM: the first half (`[card] max_kib` on the host).
-/// The second half (8 MiB, as on the `sim` board) holds memory streams.
 pub const CARD_LEN: usize = 8 * 1024 * 1024;
 /// The semihosting command line word naming the card's size and file.
 pub const CARD_ARG: &str = "card=";

@@ -216,6 +216,12 @@ impl<'f> Graph<'f> {
             .ok()
     }
 
+    /// True if the function named `a` calls the one named `b` directly.
+    pub fn calls(&self, a: &str, b: &str) -> bool {
+        let named = |n: &str| self.funcs.iter().position(|f| f.name == n);
+        matches!((named(a), named(b)), (Some(a), Some(b)) if self.edges[a].contains(&b))
+    }
+
     /// Functions an indirect call may reach.
     pub fn address_taken(&self) -> usize {
         self.edges[self.funcs.len()].len()

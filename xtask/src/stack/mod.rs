@@ -53,7 +53,7 @@ pub const SWITCHES: &[(&str, &str)] = &[
 pub const BOUNDED_RECURSION: &[(&str, &str, &str)] = &[(
     "core::str::slice_error_fail_rt",
     "core::str::slice_error_fail",
-    "the panic message for a bad str slice re-slices the string at a char boundary it computed \
+    "the panic message for a bad str slice re-slices the string (twice) at char boundaries it computed \
      (floor_char_boundary), which cannot fail again",
 )];
 
@@ -85,6 +85,9 @@ pub struct Depth {
     pub handlers: Vec<(u32, Vec<Step>)>,
     /// Functions an indirect call may reach.
     pub address_taken: usize,
+    /// The entries of the reviewed tables ([`SWITCHES`],
+    /// [`BOUNDED_RECURSION`]) that this image needs, with their reasons.
+    pub reviewed: Vec<String>,
 }
 
 impl Depth {
@@ -99,11 +102,15 @@ impl Depth {
 /// Analyse an image given objdump's text and the ELF's facts.
 pub fn analyse(objdump: &str, img: &elf::Image, k: u32) -> Result<Depth, String> {
     let funcs = disasm::parse(objdump).map_err(|e| e.to_string())?;
+    let mut reviewed = Vec::new();
     let frames = funcs
         .iter()
         .map(|f| {
-            let switch = SWITCHES.iter().any(|(n, _)| *n == f.name);
-            frame::frame(f, switch).map_err(|e| e.to_string())
+            let switch = SWITCHES.iter().find(|(n, _)| *n == f.name);
+            if let (Some((n, why)), Err(_)) = (switch, frame::frame(f, false)) {
+                reviewed.push(format!("{n} writes SP: {why}"));
+            }
+            frame::frame(f, switch.is_some()).map_err(|e| e.to_string())
         })
         .collect::<Result<Vec<_>, _>>()?;
     let bounded: Vec<(&str, &str)> = BOUNDED_RECURSION.iter().map(|b| (b.0, b.1)).collect();
@@ -112,6 +119,11 @@ pub fn analyse(objdump: &str, img: &elf::Image, k: u32) -> Result<Depth, String>
         g.function_at(v)
             .ok_or_else(|| format!("vector {what} ({v:#x}) is not the start of a function"))
     };
+    for (a, b, why) in BOUNDED_RECURSION {
+        if g.calls(a, b) {
+            reviewed.push(format!("{a} -> {b} taken at most once: {why}"));
+        }
+    }
     let reset = node(img.vectors[1], "1 (Reset)")?;
     let thread = g.deepest(reset, k).map_err(|e| e.to_string())?;
     let mut seen = std::collections::BTreeSet::from([reset]);
@@ -130,6 +142,7 @@ pub fn analyse(objdump: &str, img: &elf::Image, k: u32) -> Result<Depth, String>
         thread,
         handlers,
         address_taken: g.address_taken(),
+        reviewed,
     })
 }
 
@@ -193,6 +206,7 @@ mod tests {
             thread: (1000, vec![]),
             handlers: vec![(200, vec![]), (100, vec![])],
             address_taken: 0,
+            reviewed: vec![],
         };
         assert_eq!(d.total(), 1000 + 200 + 100 + 2 * EXCEPTION_FRAME);
         let text = report::render(std::path::Path::new("fw"), &d, 1200, 3);

@@ -23,6 +23,9 @@ pub fn render(elf: &Path, d: &Depth, budget: u32, k: u32) -> String {
         "  indirect calls: the deepest of {} address-taken functions, up to {k} nested on a path",
         d.address_taken
     );
+    for r in &d.reviewed {
+        let _ = writeln!(out, "  reviewed: {r}");
+    }
     let _ = writeln!(
         out,
         "  thread mode, deepest path from Reset: {} B",
