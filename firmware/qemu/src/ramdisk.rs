@@ -201,7 +201,7 @@ impl BlockDevice for RamDisk {
     }
 }
 
-/// The PSRAM as (card, memory-stream region). Call once: a second call
+/// The PSRAM as (card, the unused rest). Call once: a second call
 /// would alias.
 pub fn psram() -> Option<(&'static mut [u8], &'static mut [u8])> {
     use core::sync::atomic::{AtomicBool, Ordering};
