@@ -82,13 +82,26 @@ fn logs(from: u32, lines: &[&str]) -> ResponseBody {
     ResponseBody::Logs(page)
 }
 
-/// An agent whose second step crashes it: it "reboots" and announces why,
-/// as the firmware does.
-fn crashing_agent(mut port: TTYPort) -> std::thread::JoinHandle<()> {
+/// How the fake agent's second step crashes it.
+#[derive(Clone, Copy, PartialEq)]
+enum Crash {
+    /// It "reboots" and announces why, as the firmware does over a UART.
+    Announce,
+    /// Its port vanishes, as the H7's USB device does when it resets.
+    Vanish,
+    /// Already rebooted: its hello carries the report.
+    Rebooted,
+}
+
+fn crashing_agent(port: TTYPort) -> std::thread::JoinHandle<()> {
+    fake_agent(port, Crash::Announce)
+}
+
+fn fake_agent(mut port: TTYPort, mode: Crash) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut dec = <FrameDecoder>::new();
         let mut buf = [0u8; 256];
-        let mut crashed = false;
+        let mut crashed = mode == Crash::Rebooted;
         loop {
             let n = match port.read(&mut buf) {
                 Ok(0) => return,
@@ -101,7 +114,11 @@ fn crashing_agent(mut port: TTYPort) -> std::thread::JoinHandle<()> {
                     continue;
                 };
                 let (id, body) = match body {
+                    RequestBody::Hello { .. } if mode == Crash::Rebooted => {
+                        (id, hello(Some(fault())))
+                    }
                     RequestBody::Hello { .. } => (id, hello(None)),
+                    RequestBody::Run { step: 2, .. } if mode == Crash::Vanish => return,
                     RequestBody::Run { step: 2, .. } => {
                         crashed = true;
                         (0, hello(Some(fault())))
@@ -204,4 +221,53 @@ fn a_fault_mid_step_fails_the_scenario_with_the_firmware_report_and_the_log_tail
     );
     drop(board);
     agent.join().unwrap();
+}
+
+#[test]
+fn a_port_that_vanishes_mid_step_is_reopened_and_the_report_found() {
+    let (mut host, mut dev) = TTYPort::pair().unwrap();
+    host.set_timeout(Duration::from_millis(20)).unwrap();
+    dev.set_timeout(Duration::from_millis(20)).unwrap();
+    let first = fake_agent(dev, Crash::Vanish);
+    // The re-enumerated port: another PTY, an agent that has rebooted.
+    let (mut host2, mut dev2) = TTYPort::pair().unwrap();
+    host2.set_timeout(Duration::from_millis(20)).unwrap();
+    dev2.set_timeout(Duration::from_millis(20)).unwrap();
+    let second = fake_agent(dev2, Crash::Rebooted);
+    let mut spare = Some(host2);
+    let mut board = AgentBoard::connect(
+        "h7",
+        Link::new(host),
+        Duration::from_secs(5),
+        Duration::from_secs(5),
+        SnapshotPolicy::default(),
+    )
+    .unwrap()
+    .with_reopen(Box::new(move || {
+        spare
+            .take()
+            .map(Link::new)
+            .ok_or_else(|| omv_link::LinkError::PortGone(std::io::Error::other("no port yet")))
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        root: dir.path().to_owned(),
+        out_dir: dir.path().join("out"),
+        seed: None,
+        write_new: false,
+        scenario_dir: "hil/scenarios".into(),
+    };
+    let scenario = Scenario::from_toml(SCENARIO, Path::new("hil/scenarios/vanish.toml")).unwrap();
+    let r = run_scenario(&mut board, &scenario, &opts);
+    assert_eq!(r.verdict, Verdict::Error, "{:?}", r.failures);
+    assert!(
+        r.failures[0].starts_with("board `h7`: firmware fault: HardFault at PC 0x00001234")
+            && r.failures[0]
+                .ends_with("(the agent restarted: its USB port went away and came back)"),
+        "{}",
+        r.failures[0]
+    );
+    drop(board);
+    first.join().unwrap();
+    second.join().unwrap();
 }

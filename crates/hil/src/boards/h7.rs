@@ -155,7 +155,9 @@ pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
         config.serial.reply_timeout(),
         timing::snapshot_policy(&config.probe.content),
     )?
-    .with_tolerances(config.probe.timing.clone());
+    .with_tolerances(config.probe.timing.clone())
+    // After a fault, panic or watchdog reset the CDC port re-enumerates.
+    .with_reopen(Box::new(move || Link::open_serial(&ready.port, BAUD)));
     Ok(Box::new(board))
 }
 

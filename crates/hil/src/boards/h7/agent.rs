@@ -105,7 +105,18 @@ pub struct AgentBoard<P> {
     log: Vec<String>,
     /// Index of the next agent log line to fetch.
     log_next: u32,
+    /// Opens the port again after the device went away (see [`Reopen`]).
+    reopen: Option<Reopen<P>>,
 }
+
+/// Opens the agent's port again: a board whose USB device re-enumerates
+/// when it resets (the H7 after a fault, panic or watchdog reset) gives
+/// this, so a vanished port is followed by a handshake that finds out why.
+pub type Reopen<P> = Box<dyn FnMut() -> Result<Link<P>, LinkError>>;
+
+/// How long a vanished port may take to come back (USB re-enumeration
+/// after a reset takes about a second).
+pub const REOPEN_WAIT: Duration = Duration::from_secs(10);
 
 impl<P> std::fmt::Debug for AgentBoard<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -162,7 +173,40 @@ impl<P: Read + Write> AgentBoard<P> {
             tolerances: None,
             log,
             log_next: 0,
+            reopen: None,
         })
+    }
+
+    /// Reopen the port with `reopen` when it vanishes mid-scenario, and
+    /// report the agent's reset record if it has one.
+    pub fn with_reopen(mut self, reopen: Reopen<P>) -> Self {
+        self.reopen = Some(reopen);
+        self
+    }
+
+    /// The port vanished: wait for it to come back ([`REOPEN_WAIT`]), shake
+    /// hands, and give the agent's reset report if it restarted with one.
+    fn reopened_report(&mut self) -> Option<String> {
+        let reopen = self.reopen.as_mut()?;
+        let deadline = std::time::Instant::now() + REOPEN_WAIT;
+        let mut link = loop {
+            match reopen() {
+                Ok(link) => break link,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(_) => return None,
+            }
+        };
+        let hello = link.handshake(self.budget.base).ok()?;
+        link.set_timeout(self.budget.base);
+        self.link = link;
+        self.log_next = 0;
+        let report = hello.reset.as_ref()?.to_string();
+        self.hello = hello;
+        Some(format!(
+            "{report} (the agent restarted: its USB port went away and came back)"
+        ))
     }
 
     /// Fetch the agent's new log lines (best effort: a dead or hung agent
@@ -195,6 +239,15 @@ impl<P: Read + Write> AgentBoard<P> {
             Err(e) => {
                 if matches!(e, LinkError::AgentRestarted { .. }) {
                     self.log_next = 0;
+                }
+                if matches!(e, LinkError::PortGone(_)) {
+                    if let Some(report) = self.reopened_report() {
+                        self.fetch_log();
+                        return Err(BoardError::Firmware {
+                            board: self.name.clone(),
+                            report,
+                        });
+                    }
                 }
                 self.fetch_log();
                 Err(self.err(&e))
