@@ -17,9 +17,11 @@
 //!   time while the CPU sleeps, and a WFI wait ends when QEMU's host timer
 //!   fires — late by the host's scheduling. So a wait's overshoot past its
 //!   deadline is taken out of the clock (the wait ends exactly at its
-//!   deadline), and so is the time spent waiting for the host's next request
-//!   ([`frozen`]): between steps the agent's clock stands still, as the
-//!   simulator's does. The firmware's own instructions still take guest
+//!   deadline), and so is all the time between steps ([`freeze`] when the
+//!   link starts reading a request, thawed at the next clock reading, i.e.
+//!   the next step's start): request bytes trickle in with the host's
+//!   timing and their interrupts would add instructions at random points.
+//!   Between steps the agent's clock stands still, as the simulator's does. The firmware's own instructions still take guest
 //!   time (1 ns each), so the agent is never faster than its code.
 
 use crate::regs::{self, Irq, TIMER0, TIMER1};
@@ -47,13 +49,29 @@ pub fn charge_ns(ns: u64) {
     add(&CHARGED_NS, ns);
 }
 
-/// Run `f` (a wait for the host) with the agent's clock standing still.
-pub fn frozen<T>(f: impl FnOnce() -> T) -> T {
-    let clock = TimerClock { _private: () };
-    let t0 = clock.now_ns();
-    let r = f();
-    add(&REMOVED_NS, clock.now_ns().saturating_sub(t0));
-    r
+/// Timer tick at which the clock was frozen, while it is.
+static FROZEN_AT: Mutex<Cell<Option<u64>>> = Mutex::new(Cell::new(None));
+
+/// Stop the agent's clock until it is next read (between steps: the link
+/// calls this whenever it reads from the host). Charged card time still
+/// counts; only the timer's time is taken out.
+pub fn freeze() {
+    let ticks = TimerClock { _private: () }.ticks();
+    critical_section::with(|cs| {
+        let f = FROZEN_AT.borrow(cs);
+        if f.get().is_none() {
+            f.set(Some(ticks));
+        }
+    });
+}
+
+/// Take the frozen stretch out of the clock, if any.
+fn thaw() {
+    let ticks = TimerClock { _private: () }.ticks();
+    let frozen = critical_section::with(|cs| FROZEN_AT.borrow(cs).take());
+    if let Some(t0) = frozen {
+        add(&REMOVED_NS, ticks.saturating_sub(t0) * NS_PER_TICK);
+    }
 }
 
 /// (charged, removed) in ns.
@@ -112,12 +130,14 @@ impl TimerClock {
 
     /// The agent's time (ns): timer + charged card time − removed host time.
     fn now_ns(&self) -> u64 {
+        thaw();
         let (charged, removed) = adjustments();
         (self.ticks() * NS_PER_TICK + charged).saturating_sub(removed)
     }
 
     /// The timer tick at which the agent's clock reads `ns`.
     fn ticks_at(ns: u64) -> u64 {
+        thaw();
         let (charged, removed) = adjustments();
         (ns + removed).saturating_sub(charged) / NS_PER_TICK
     }

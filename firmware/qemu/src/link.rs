@@ -83,19 +83,17 @@ impl embedded_io::Read for Link {
         if buf.is_empty() {
             return Ok(0);
         }
+        // Between steps: the agent's clock stands still until the next
+        // step reads it (see `clock`).
+        crate::clock::freeze();
         loop {
             let n = self.uart.read_now(buf);
             if n > 0 {
                 return Ok(n);
             }
             // About to wait for the host: it must have every answer first.
-            // The agent's clock stands still while answers go out and the
-            // host is away (see `clock`).
-            crate::clock::frozen(|| {
-                self.push_out()?;
-                self.uart.wait_readable();
-                Ok::<(), LinkError>(())
-            })?;
+            self.push_out()?;
+            self.uart.wait_readable();
         }
     }
 }
