@@ -41,6 +41,10 @@
 //! | Q21 `'w'` streams cannot read or seek (≥ 4.8) | **Fixed** as v4.2–4.7: `"w"` streams read and seek; `"r"` streams are read-only (`ReadOnly`). |
 //! | Q22 V2 size field unspecified for raw frames | Written as 0, ignored on read. |
 //! | Q23 historical bad files (2017 BINARY, V1.0 LE RGB565, 4.1.2 bpp) | Undetectable; read as their header says (V1.0 RGB565 is swapped). |
+//! | Q24 `seek` past the end walks to EOF, banks every elapsed time, raises; the next read gives `None` or rewinds | **Fixed**: `EndOfStream` and nothing moves (offset, position, schedule); the next read is the frame at the old offset. |
+//! | Q25 `count()`, `offset()`, `version()`, `buffer_size()`, `size()` after `close()` give stale values; `size()` reads the closed file | **Fixed**: all are `Closed`, as every other call on a closed stream (a stale value would look like a live stream; `size()` has no file to ask). |
+//! | Q26 a last frame whose padding is missing is lost (short padding read) | **Fixed**: it is read (its payload is complete; padding carries no data) and the stream ends there as at EOF. A short payload is Q7. |
+//! | Q27 no dimension check on read (w or h > 32767 accepted) | **Fixed** as the OpenMV IDE: `DimensionTooLarge` above [`MAX_DIMENSION`] on read and write, the stream left where it was (the IDE calls such a file corrupt). |
 //!
 //! Memory streams replicate OpenMV where it is not a bug: `count()` is the
 //! capacity, `read` at the end raises `EndOfStream` whatever `loop` says.
