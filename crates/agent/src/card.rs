@@ -2,6 +2,12 @@
 //! `embedded_sdmmc::BlockDevice`, behind a fault layer ([`FaultDevice`]) so
 //! the agent can cut the power or fill the card itself.
 //!
+//! Files opened for writing (`"w"` streams, uploads at offset 0) go
+//! through `omv-fatstore`'s recording writer: whole blocks in one
+//! multi-block write straight from the frame, the FAT and the directory
+//! entry only at `sync()`/close, so a power cut leaves the last sync. The
+//! fault layer passes multi-block writes through as one call.
+//!
 //! A [`Card`] lives outside the executor (a `static`, or a local of the
 //! firmware's `main`/the host board) and is lent to it by reference: open
 //! files borrow the mounted store through a `RefCell` guard, and a power
@@ -93,7 +99,14 @@ impl<D: BlockDevice> BlockDevice for FaultDevice<D> {
         if let Some(left) = self.budget.get() {
             let n = u32::try_from(blocks.len()).unwrap_or(u32::MAX);
             if n > left {
+                // A multi-block write that runs into the limit: the blocks
+                // before it reach the card, as on a card that fails part
+                // way through a CMD25.
                 self.budget.set(Some(0));
+                let fit = blocks.get(..left as usize).unwrap_or(&[]);
+                if !fit.is_empty() {
+                    self.inner.write(fit, start).map_err(FaultError::Device)?;
+                }
                 return Err(FaultError::WriteLimit);
             }
             self.budget.set(Some(left - n));

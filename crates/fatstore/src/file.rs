@@ -47,16 +47,29 @@ type DevError<R> = <<R as StoreRef>::Device as BlockDevice>::Error;
 /// fails with `BadHandle`.
 pub struct FatFile<R: StoreRef> {
     store: R,
-    raw: Option<RawFile>,
+    /// `None` once closed.
+    handle: Option<Handle>,
+    /// This file is the store's one appender.
+    appender: bool,
     path: [u8; PATH_CAP],
     path_len: usize,
+}
+
+/// How an open file is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handle {
+    /// Through `embedded-sdmmc` (reading, appending).
+    Sd(RawFile),
+    /// Through the store's recording writer in `slot` (`"w"`); `lock` is
+    /// a read-only handle that keeps the file from being opened twice.
+    Rec { slot: usize, lock: RawFile },
 }
 
 impl<R: StoreRef> core::fmt::Debug for FatFile<R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("FatFile")
             .field("path", &self.path_str())
-            .field("open", &self.raw.is_some())
+            .field("open", &self.handle.is_some())
             .finish()
     }
 }
@@ -72,13 +85,46 @@ impl<R: StoreRef> FatFile<R> {
             reason: "longer than 128 bytes",
         })?;
         dst.copy_from_slice(bytes);
-        let raw = store.store().open_raw(&p, mode.sdmmc())?;
+        let st = store.store();
+        let writers = st.appender.get() || st.recs.borrow().iter().any(Option::is_some);
+        let handle = match (mode, st.layout) {
+            (OpenMode::Write, Some(lay)) => {
+                let (slot, lock) = st.open_rec(&p, lay)?;
+                Handle::Rec { slot, lock }
+            }
+            (OpenMode::Read, _) => Handle::Sd(st.open_raw(&p, mode.sdmmc())?),
+            _ if writers => return Err(StoreError::Fs(SdError::TooManyOpenFiles)),
+            _ => Handle::Sd(st.open_raw(&p, mode.sdmmc())?),
+        };
+        let appender = matches!(handle, Handle::Sd(_)) && mode != OpenMode::Read;
+        if appender {
+            st.appender.set(true);
+        }
         Ok(FatFile {
             store,
-            raw: Some(raw),
+            handle: Some(handle),
+            appender,
             path: buf,
             path_len: bytes.len(),
         })
+    }
+
+    /// True if writes go through the recording writer (opened with
+    /// [`OpenMode::Write`] on a volume it understands).
+    pub fn is_recording(&self) -> bool {
+        matches!(self.handle, Some(Handle::Rec { .. }))
+    }
+
+    /// The recording writer's slot, if this file has one.
+    fn rec_slot(&self) -> Result<Option<usize>, FsError<DevError<R>>> {
+        match self.handle()? {
+            Handle::Rec { slot, .. } => Ok(Some(slot)),
+            Handle::Sd(_) => Ok(None),
+        }
+    }
+
+    fn handle(&self) -> Result<Handle, FsError<DevError<R>>> {
+        self.handle.ok_or(FsError(SdError::BadHandle))
     }
 
     /// The path the file was opened with.
@@ -86,8 +132,12 @@ impl<R: StoreRef> FatFile<R> {
         core::str::from_utf8(&self.path[..self.path_len]).unwrap_or("")
     }
 
+    /// The `embedded-sdmmc` file (`BadHandle` if closed or recording).
     fn raw(&self) -> Result<RawFile, FsError<DevError<R>>> {
-        self.raw.ok_or(FsError(SdError::BadHandle))
+        match self.handle()? {
+            Handle::Sd(raw) => Ok(raw),
+            Handle::Rec { .. } => Err(FsError(SdError::BadHandle)),
+        }
     }
 
     /// The store this file is on.
@@ -97,7 +147,12 @@ impl<R: StoreRef> FatFile<R> {
 
     /// Current length in bytes (including writes not yet flushed).
     pub fn len(&self) -> Result<u32, FsError<DevError<R>>> {
-        Ok(self.store().vm.file_length(self.raw()?)?)
+        match self.handle()? {
+            Handle::Sd(raw) => Ok(self.store().vm.file_length(raw)?),
+            Handle::Rec { slot, .. } => {
+                Ok(self.store().with_rec(slot, |r, _, _, _| Ok(r.len()))?)
+            }
+        }
     }
 
     /// True if the file is empty.
@@ -107,11 +162,25 @@ impl<R: StoreRef> FatFile<R> {
 
     /// Current position.
     pub fn position(&self) -> Result<u32, FsError<DevError<R>>> {
-        Ok(self.store().vm.file_offset(self.raw()?)?)
+        match self.handle()? {
+            Handle::Sd(raw) => Ok(self.store().vm.file_offset(raw)?),
+            Handle::Rec { slot, .. } => {
+                Ok(self.store().with_rec(slot, |r, _, _, _| Ok(r.pos()))?)
+            }
+        }
     }
 
     /// Read up to `buf.len()` bytes from byte `offset`; 0 at or past the end.
     pub fn read_at(&mut self, offset: u32, buf: &mut [u8]) -> Result<usize, FsError<DevError<R>>> {
+        if let Some(slot) = self.rec_slot()? {
+            return Ok(self.store().with_rec(slot, |r, d, _, _| {
+                if offset >= r.len() {
+                    return Ok(0);
+                }
+                r.seek(offset)?;
+                r.read(d, buf)
+            })?);
+        }
         let raw = self.raw()?;
         let vm = &self.store.store().vm;
         if offset >= vm.file_length(raw)? {
@@ -129,21 +198,43 @@ impl<R: StoreRef> FatFile<R> {
         Ok(done)
     }
 
-    /// Write the directory entry (the file's length) and the FAT info sector.
+    /// Commit what was written: with the recording writer, data, FAT1,
+    /// FAT2 and the directory entry (see the `rec` module); otherwise
+    /// `embedded-sdmmc`'s flush (directory entry and FAT info sector).
     pub fn flush(&mut self) -> Result<(), FsError<DevError<R>>> {
-        Ok(self.store().vm.flush_file(self.raw()?)?)
+        match self.handle()? {
+            Handle::Sd(raw) => Ok(self.store().vm.flush_file(raw)?),
+            Handle::Rec { slot, .. } => Ok(self.store().with_rec(slot, |r, d, _, _| r.sync(d))?),
+        }
     }
 
-    /// Flush and close. Closing again does nothing.
+    /// Flush and close. Closing again does nothing. The file is closed
+    /// (its writer slot freed) even if the final flush fails.
     pub fn close(&mut self) -> Result<(), FsError<DevError<R>>> {
-        match self.raw.take() {
-            Some(raw) => Ok(self.store.store().vm.close_file(raw)?),
-            None => Ok(()),
+        let Some(handle) = self.handle.take() else {
+            return Ok(());
+        };
+        let st = self.store.store();
+        let out = match handle {
+            Handle::Sd(raw) => st.vm.close_file(raw),
+            Handle::Rec { slot, lock } => st.close_rec(slot, lock),
+        };
+        if self.appender {
+            st.appender.set(false);
+            self.appender = false;
         }
+        Ok(out?)
     }
 
     /// Cut the file at `pos` (see the crate docs on truncation).
     fn truncate_at(&mut self, pos: u32) -> Result<(), FsError<DevError<R>>> {
+        if let Some(slot) = self.rec_slot()? {
+            return Ok(self.store().with_rec(slot, |r, _, _, _| {
+                r.seek(pos)?;
+                r.truncate();
+                Ok(())
+            })?);
+        }
         let raw = self.raw()?;
         let len = self.len()?;
         if pos >= len {
@@ -157,9 +248,9 @@ impl<R: StoreRef> FatFile<R> {
         let store = self.store.store();
         let vm = &store.vm;
         if pos == 0 {
-            self.raw = None;
+            self.handle = None;
             vm.close_file(raw)?;
-            self.raw = Some(reopen(store, &path, Mode::ReadWriteTruncate)?);
+            self.handle = Some(Handle::Sd(reopen(store, &path, Mode::ReadWriteTruncate)?));
             return Ok(());
         }
         // 1. Copy the kept prefix to the scratch file.
@@ -168,10 +259,10 @@ impl<R: StoreRef> FatFile<R> {
             vm.file_seek_from_start(raw, 0)?;
             copy(vm, raw, scratch, pos)?;
             // 2. Empty the file and copy the prefix back.
-            self.raw = None;
+            self.handle = None;
             vm.close_file(raw)?;
             let new = reopen(store, &path, Mode::ReadWriteTruncate)?;
-            self.raw = Some(new);
+            self.handle = Some(Handle::Sd(new));
             vm.file_seek_from_start(scratch, 0)?;
             copy(vm, scratch, new, pos)?;
             Ok(vm.flush_file(new)?)
@@ -245,7 +336,12 @@ impl<R: StoreRef> ErrorType for FatFile<R> {
 
 impl<R: StoreRef> Read for FatFile<R> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        Ok(self.store().vm.read(self.raw()?, buf)?)
+        match self.handle()? {
+            Handle::Sd(raw) => Ok(self.store().vm.read(raw, buf)?),
+            Handle::Rec { slot, .. } => {
+                Ok(self.store().with_rec(slot, |r, d, _, _| r.read(d, buf))?)
+            }
+        }
     }
 }
 
@@ -253,6 +349,11 @@ impl<R: StoreRef> Write for FatFile<R> {
     fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
         if buf.is_empty() {
             return Ok(0);
+        }
+        if let Some(slot) = self.rec_slot()? {
+            return Ok(self
+                .store()
+                .with_rec(slot, |r, d, hint, others| r.write(d, others, buf, hint))?);
         }
         let raw = self.raw()?;
         let vm = &self.store.store().vm;
@@ -293,12 +394,10 @@ impl<R: StoreRef> Write for FatFile<R> {
 
 impl<R: StoreRef> Seek for FatFile<R> {
     fn seek(&mut self, pos: SeekFrom) -> Result<u64, Self::Error> {
-        let raw = self.raw()?;
-        let vm = &self.store.store().vm;
         let base = match pos {
             SeekFrom::Start(_) => 0,
-            SeekFrom::End(_) => i64::from(vm.file_length(raw)?),
-            SeekFrom::Current(_) => i64::from(vm.file_offset(raw)?),
+            SeekFrom::End(_) => i64::from(self.len()?),
+            SeekFrom::Current(_) => i64::from(self.position()?),
         };
         let delta = match pos {
             SeekFrom::Start(n) => i64::try_from(n).unwrap_or(i64::MAX),
@@ -308,7 +407,10 @@ impl<R: StoreRef> Seek for FatFile<R> {
             .checked_add(delta)
             .and_then(|t| u32::try_from(t).ok())
             .ok_or(FsError(SdError::InvalidOffset))?;
-        vm.file_seek_from_start(raw, target)?;
+        match self.handle()? {
+            Handle::Sd(raw) => self.store().vm.file_seek_from_start(raw, target)?,
+            Handle::Rec { slot, .. } => self.store().with_rec(slot, |r, _, _, _| r.seek(target))?,
+        }
         Ok(u64::from(target))
     }
 }

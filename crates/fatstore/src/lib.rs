@@ -1,7 +1,8 @@
 //! FAT file storage for OpenMV streams on an SD card, shared by the host
 //! simulator and the agent firmware so that both write through the same
-//! layers: `omv-imageio` → [`FatFile`] → `embedded-sdmmc` → a
-//! [`BlockDevice`](embedded_sdmmc::BlockDevice).
+//! layers: `omv-imageio` → [`FatFile`] → the recording writer (files
+//! opened for writing) or `embedded-sdmmc` (mounting, directories, reading,
+//! appending) → a [`BlockDevice`](embedded_sdmmc::BlockDevice).
 //!
 //! * [`FatStore::mount`] opens volume 0 of an MBR-partitioned device (FAT16
 //!   or FAT32; `embedded-sdmmc` cannot read a bare volume).
@@ -38,18 +39,29 @@
 //! # }
 //! ```
 //!
-//! # Durability
+//! # Writing: the recording writer
 //!
-//! `embedded-sdmmc` writes every block through at once (one 512-byte cache),
-//! allocates clusters as the file grows and updates the directory entry
-//! (the file's length) only on [`FatFile::flush`]/close. After a power cut a
-//! file therefore keeps the length of its last flush: bytes written since
-//! are on the card but outside the file. This is what `sync()` means here.
+//! A file opened with [`OpenMode::Write`] does not write through
+//! `embedded-sdmmc` (which sends one block per command, writes a modified
+//! block back at once and rewrites both FATs for every cluster): it gets a
+//! recording writer (module `rec`) that reserves contiguous clusters in
+//! memory (4 MiB at a time), writes whole blocks with one multi-block
+//! `BlockDevice::write` straight from the caller's buffer (one 512-byte
+//! stage for a partial head or tail, so a stream's header, payload and
+//! padding never make a block be written twice) and writes the FAT chain and
+//! the directory entry only at [`FatFile::flush`]/close, in the order data,
+//! FAT1, FAT2, directory entry (FSInfo's next-free hint at close). A power
+//! cut between flushes leaves the card exactly as at the last flush and
+//! `fsck.fat -n` clean: unsynced data lies in clusters the FAT still calls
+//! free. This is what `sync()` means here. Up to [`MAX_RECORDERS`] files
+//! can be open for writing at once; [`OpenMode::Append`] still goes through
+//! `embedded-sdmmc` and excludes them (see [`FatStore`]).
 //!
 //! # Truncation
 //!
-//! `embedded-sdmmc` can only truncate a file to zero. [`FatFile`]'s
-//! `truncate` at the end of the file does nothing, at 0 reopens the file
+//! A recording writer truncates anywhere (the FAT is cut at the next
+//! flush). For appended files `embedded-sdmmc` can only truncate a file
+//! to zero: [`FatFile`]'s `truncate` at the end of the file does nothing, at 0 reopens the file
 //! truncated, and in the middle copies the kept prefix through a scratch file
 //! `OMVTRUNC.TMP` in the same directory (two passes over the prefix). The
 //! scratch file is left holding one byte: deleting a file in
@@ -59,11 +71,14 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod blocks;
 mod error;
 mod file;
 #[cfg(feature = "std")]
 pub mod format;
+mod layout;
 mod path;
+mod rec;
 mod store;
 #[cfg(feature = "std")]
 pub mod tools;
@@ -71,7 +86,7 @@ pub mod tools;
 pub use error::{FsError, StoreError};
 pub use file::{FatFile, StoreRef, SCRATCH_NAME};
 pub use path::{FatPath, PathError, MAX_DEPTH};
-pub use store::{FatStore, FixedTime, OpenMode};
+pub use store::{FatStore, FixedTime, OpenMode, MAX_RECORDERS};
 
 /// Re-exported so users name the same `embedded-sdmmc` types.
 pub use embedded_sdmmc;

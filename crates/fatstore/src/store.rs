@@ -1,5 +1,6 @@
 //! [`FatStore`]: a mounted FAT volume and the paths on it.
 
+use core::cell::{Cell, RefCell};
 use core::ops::ControlFlow;
 
 use embedded_sdmmc::{
@@ -9,12 +10,16 @@ use embedded_sdmmc::{
 
 use crate::error::StoreError;
 use crate::file::FatFile;
+use crate::layout::{self, Layout};
 use crate::path::FatPath;
+use crate::rec::{Others, Recorder};
 
 /// Directories open at once (the root stays open, plus a path's walk).
 pub(crate) const MAX_DIRS: usize = 6;
 /// Files open at once (truncation borrows one for its scratch file).
 pub(crate) const MAX_FILES: usize = 6;
+/// Files open for writing at once (each writer holds two 512-byte blocks).
+pub const MAX_RECORDERS: usize = 2;
 
 /// The volume manager a store uses.
 pub(crate) type Vm<D, T> = VolumeManager<D, T, MAX_DIRS, MAX_FILES, 1>;
@@ -71,10 +76,27 @@ impl OpenMode {
 /// A mounted FAT volume (volume 0 of the device's MBR) with its root
 /// directory open. Every method takes `&self`: share it by reference or
 /// `Rc`/`Arc` and open files with [`FatStore::open`] / [`FatFile::open`].
+///
+/// Up to [`MAX_RECORDERS`] files are open for writing (`"w"`) at once, or
+/// one for appending and none for writing: the recording writers reserve
+/// clusters that `embedded-sdmmc` sees as free, so it must not allocate
+/// while they hold them. Opening a file for writing first syncs the other
+/// writers and gives back their reservations (creating the file may make
+/// `embedded-sdmmc` allocate a directory cluster). Past these limits
+/// `open` fails with `TooManyOpenFiles`.
 pub struct FatStore<D: BlockDevice, T: TimeSource = FixedTime> {
     pub(crate) vm: Vm<D, T>,
     volume: RawVolume,
     pub(crate) root: RawDirectory,
+    /// The volume's geometry for the recording writer (`None`: not
+    /// understood, files opened for writing use `embedded-sdmmc`).
+    pub(crate) layout: Option<Layout>,
+    /// The recording writers of the files open for writing.
+    pub(crate) recs: RefCell<[Option<Recorder>; MAX_RECORDERS]>,
+    /// A file is open for appending through `embedded-sdmmc`.
+    pub(crate) appender: Cell<bool>,
+    /// Where the recording writer looks for free clusters next.
+    pub(crate) next_free: Cell<u32>,
 }
 
 impl<D: BlockDevice, T: TimeSource> core::fmt::Debug for FatStore<D, T> {
@@ -94,7 +116,24 @@ impl<D: BlockDevice> FatStore<D, FixedTime> {
 
 impl<D: BlockDevice, T: TimeSource> FatStore<D, T> {
     /// Mount volume 0 of `device` with a time source for file timestamps.
+    ///
+    /// On FAT32 the FSInfo free-cluster count is set to "unknown" (written
+    /// once, if it was known): the recording writer allocates behind
+    /// `embedded-sdmmc`'s back, which would otherwise write back a stale
+    /// count. fatgen103 allows an unknown count; `fsck.fat` accepts it and
+    /// systems recount on mount.
     pub fn mount_with(device: D, time: T) -> Result<Self, StoreError<D::Error>> {
+        let mut buf = embedded_sdmmc::Block::new();
+        let layout = Layout::read(&device, &mut buf).ok();
+        let mut next_free = 2;
+        if let Some(info) = layout.and_then(|l| l.fsinfo) {
+            layout::read_block(&device, info, &mut buf)?;
+            next_free = layout::u32_at(&buf.contents, layout::FSINFO_NEXT);
+            if layout::u32_at(&buf.contents, layout::FSINFO_FREE) != layout::UNKNOWN {
+                layout::put_u32(&mut buf.contents, layout::FSINFO_FREE, layout::UNKNOWN);
+                layout::write_block(&device, info, &buf)?;
+            }
+        }
         let vm = VolumeManager::new_with_limits(device, time, 5000);
         let volume = vm.open_raw_volume(VolumeIdx(0))?;
         let root = match vm.open_root_dir(volume) {
@@ -104,7 +143,15 @@ impl<D: BlockDevice, T: TimeSource> FatStore<D, T> {
                 return Err(e.into());
             }
         };
-        Ok(FatStore { vm, volume, root })
+        Ok(FatStore {
+            vm,
+            volume,
+            root,
+            layout,
+            recs: RefCell::new([const { None }; MAX_RECORDERS]),
+            appender: Cell::new(false),
+            next_free: Cell::new(next_free),
+        })
     }
 
     /// Open `path` (see [`FatPath`]); with [`OpenMode::Write`] missing
@@ -124,6 +171,86 @@ impl<D: BlockDevice, T: TimeSource> FatStore<D, T> {
         self.with_dir(path, create, |dir| {
             Ok(self.vm.open_file_in_dir(dir, name, mode)?)
         })
+    }
+
+    /// Create (or empty) `path` and give it a recording writer: the slot
+    /// and a read-only `embedded-sdmmc` handle that keeps the file from
+    /// being opened twice (it never writes).
+    pub(crate) fn open_rec(
+        &self,
+        path: &FatPath<'_>,
+        lay: Layout,
+    ) -> Result<(usize, RawFile), StoreError<D::Error>> {
+        if self.appender.get() {
+            return Err(SdError::TooManyOpenFiles.into());
+        }
+        let slot = {
+            let recs = self.recs.try_borrow().map_err(|_| SdError::LockError)?;
+            recs.iter()
+                .position(Option::is_none)
+                .ok_or(SdError::TooManyOpenFiles)?
+        };
+        self.park()?;
+        let raw = self.open_raw(path, Mode::ReadWriteCreateOrTruncate)?;
+        self.vm.close_file(raw)?;
+        let entry = self.with_dir(path, false, |dir| {
+            Ok(self.vm.find_directory_entry(dir, path.file_name())?)
+        })?;
+        let off = usize::try_from(entry.entry_offset).unwrap_or(usize::MAX);
+        let rec = self
+            .vm
+            .device(|d| Recorder::open(d, lay, entry.entry_block.0, off))?;
+        let lock = self.open_raw(path, Mode::ReadOnly)?;
+        match self.recs.try_borrow_mut() {
+            Ok(mut recs) => recs[slot] = Some(rec),
+            Err(_) => {
+                let _ = self.vm.close_file(lock);
+                return Err(SdError::LockError.into());
+            }
+        }
+        Ok((slot, lock))
+    }
+
+    /// Sync every recording writer and give back its reservation, so that
+    /// `embedded-sdmmc` may allocate.
+    fn park(&self) -> Result<(), SdError<D::Error>> {
+        let mut recs = self.recs.try_borrow_mut().map_err(|_| SdError::LockError)?;
+        for r in recs.iter_mut().flatten() {
+            self.vm.device(|d| r.sync(d))?;
+            r.trim();
+        }
+        Ok(())
+    }
+
+    /// Run `f` on recording writer `slot`, the device, the free-cluster
+    /// hint and the other writers.
+    pub(crate) fn with_rec<X>(
+        &self,
+        slot: usize,
+        f: impl FnOnce(&mut Recorder, &D, &mut u32, &Others<'_>) -> Result<X, SdError<D::Error>>,
+    ) -> Result<X, SdError<D::Error>> {
+        let mut recs = self.recs.try_borrow_mut().map_err(|_| SdError::LockError)?;
+        let (before, rest) = recs.split_at_mut(slot.min(MAX_RECORDERS));
+        let (me, after) = rest.split_first_mut().ok_or(SdError::BadHandle)?;
+        let rec = me.as_mut().ok_or(SdError::BadHandle)?;
+        let others = Others(before, after);
+        let mut hint = self.next_free.get();
+        let out = self.vm.device(|d| f(rec, d, &mut hint, &others));
+        self.next_free.set(hint);
+        out
+    }
+
+    /// Close recording writer `slot` (sync, forget the reservation) and
+    /// its read-only handle; the slot is freed even if the sync fails.
+    pub(crate) fn close_rec(&self, slot: usize, lock: RawFile) -> Result<(), SdError<D::Error>> {
+        let out = self.with_rec(slot, |r, d, _, _| r.close(d));
+        if let Ok(mut recs) = self.recs.try_borrow_mut() {
+            if let Some(s) = recs.get_mut(slot) {
+                *s = None;
+            }
+        }
+        let closed = self.vm.close_file(lock);
+        out.and(closed)
     }
 
     /// Open the scratch file next to `path`.
@@ -224,6 +351,9 @@ impl<D: BlockDevice, T: TimeSource> FatStore<D, T> {
     /// Fails with `VolumeStillInUse` while files are open (close them first:
     /// an unflushed file would lose its length).
     pub fn unmount(self) -> Result<D, StoreError<D::Error>> {
+        if self.recs.borrow().iter().any(Option::is_some) {
+            return Err(SdError::VolumeStillInUse.into());
+        }
         self.vm.close_dir(self.root)?;
         self.vm.close_volume(self.volume)?;
         Ok(self.vm.free().0)
