@@ -231,11 +231,10 @@ fn a_write_limit_stops_recording_with_an_error() {
     });
     let mut fb = vec![0u8; 160 * 120];
     let rep = b.record(&mut s, 100, &mut fb);
-    // 5 chunks are 188 blocks of data, but each chunk also rewrites the
-    // blocks it shares with its neighbours (header and payload are written
-    // separately) and every new 32 KiB cluster costs FAT updates: about 42
-    // block writes per frame, so 200 blocks hold 4 frames, not 5.
-    assert_eq!(rep.written, 4);
+    // 5 chunks are 188 blocks of data; the recording writer writes each
+    // block once and the FAT only at a sync, so 200 blocks hold 5 frames
+    // and the 6th fails.
+    assert_eq!(rep.written, 5);
     assert!(matches!(
         rep.error.unwrap().kind,
         ErrorKind::Io(IoOp::Write, _)

@@ -3,11 +3,12 @@
 //! embedded-sdmmc) as the simulator.
 //!
 //! The HAL's transfers are async (interrupt + IDMA); the agent is blocking,
-//! so each block transfer is driven to completion with `block_on`, bounded
-//! by [`BLOCK_TIMEOUT`]. Blocks go through a word-aligned bounce buffer
-//! because IDMA needs 4-byte alignment and `Block` is a plain byte array;
-//! the bounce buffer is a static (AXI SRAM) because IDMA cannot reach the
-//! DTCM that holds the stack.
+//! so each transfer is driven to completion with `block_on`, bounded by
+//! [`BLOCK_TIMEOUT`] per block. Runs of blocks that IDMA can reach in place
+//! (word-aligned, in AXI SRAM: a frame written by the recording writer)
+//! go in one multi-block command (`write_blocks`/`read_blocks`); anything
+//! else (a single block, a block on the DTCM stack, an unaligned buffer)
+//! goes block by block through a word-aligned static bounce buffer.
 
 mod powerup;
 
@@ -191,12 +192,68 @@ impl SdCard {
     }
 }
 
+/// AXI SRAM, the RAM SDMMC1's IDMA reaches (RM0433 §2.1, bus matrix: the
+/// SDMMC1 master sits on the AXI matrix; DTCM is CPU-only).
+const AXI_SRAM: core::ops::Range<usize> = 0x2400_0000..0x2408_0000;
+
+/// Longest a multi-block transfer of `n` blocks may take: [`BLOCK_TIMEOUT`]
+/// per block (the spec's busy limit applies to every block).
+fn transfer_timeout(n: usize) -> Duration {
+    BLOCK_TIMEOUT * u32::try_from(n).unwrap_or(u32::MAX).max(1)
+}
+
+/// `blocks` as the HAL's word-aligned blocks, if IDMA can transfer them in
+/// place: word-aligned and in AXI SRAM (frames and statics are; a block on
+/// the DTCM stack is not).
+fn dma_view(blocks: &[Block]) -> Option<&[DataBlock]> {
+    let addr = blocks.as_ptr() as usize;
+    let end = addr.checked_add(core::mem::size_of_val(blocks))?;
+    if addr % 4 != 0 || !AXI_SRAM.contains(&addr) || end > AXI_SRAM.end {
+        return None;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: `DataBlock` is `[u32; 128]` (512 bytes, 4-aligned) and
+    // `Block` is `[u8; 512]`; the pointer is 4-aligned (checked), the length
+    // is the same number of 512-byte blocks, every bit pattern is a valid
+    // u32, and the borrow is kept for the returned slice's lifetime.
+    let view =
+        unsafe { core::slice::from_raw_parts(blocks.as_ptr().cast::<DataBlock>(), blocks.len()) };
+    Some(view)
+}
+
+/// As [`dma_view`], mutable.
+fn dma_view_mut(blocks: &mut [Block]) -> Option<&mut [DataBlock]> {
+    let addr = blocks.as_ptr() as usize;
+    let end = addr.checked_add(core::mem::size_of_val(blocks))?;
+    if addr % 4 != 0 || !AXI_SRAM.contains(&addr) || end > AXI_SRAM.end {
+        return None;
+    }
+    let n = blocks.len();
+    #[allow(unsafe_code)]
+    // SAFETY: as in `dma_view`; the borrow is unique.
+    let view =
+        unsafe { core::slice::from_raw_parts_mut(blocks.as_mut_ptr().cast::<DataBlock>(), n) };
+    Some(view)
+}
+
 impl BlockDevice for SdCard {
     type Error = SdError;
 
+    /// One multi-block read (CMD18) straight into `blocks` when IDMA can
+    /// reach them, else block by block through the bounce buffer.
     fn read(&self, blocks: &mut [Block], start_block_idx: BlockIdx) -> Result<(), SdError> {
         let mut inner = self.inner.try_borrow_mut().map_err(|_| SdError::Busy)?;
         let Inner { device, bounce } = &mut *inner;
+        let n = blocks.len();
+        if n > 1 {
+            let first = self.index(start_block_idx, 0)?;
+            self.index(start_block_idx, n - 1)?;
+            if let Some(view) = dma_view_mut(blocks) {
+                return block_on(with_timeout(transfer_timeout(n), device.read_blocks(first, view)))
+                    .map_err(|_| SdError::Timeout { block: first })?
+                    .map_err(|error| SdError::Bus { block: first, error });
+            }
+        }
         for (i, block) in blocks.iter_mut().enumerate() {
             let idx = self.index(start_block_idx, i)?;
             block_on(with_timeout(BLOCK_TIMEOUT, device.read_block(idx, bounce)))
@@ -207,9 +264,22 @@ impl BlockDevice for SdCard {
         Ok(())
     }
 
+    /// One multi-block write (CMD25) straight from `blocks` when IDMA can
+    /// reach them (a frame in AXI SRAM), else block by block (CMD24)
+    /// through the bounce buffer.
     fn write(&self, blocks: &[Block], start_block_idx: BlockIdx) -> Result<(), SdError> {
         let mut inner = self.inner.try_borrow_mut().map_err(|_| SdError::Busy)?;
         let Inner { device, bounce } = &mut *inner;
+        let n = blocks.len();
+        if n > 1 {
+            let first = self.index(start_block_idx, 0)?;
+            self.index(start_block_idx, n - 1)?;
+            if let Some(view) = dma_view(blocks) {
+                return block_on(with_timeout(transfer_timeout(n), device.write_blocks(first, view)))
+                    .map_err(|_| SdError::Timeout { block: first })?
+                    .map_err(|error| SdError::Bus { block: first, error });
+            }
+        }
         for (i, block) in blocks.iter().enumerate() {
             let idx = self.index(start_block_idx, i)?;
             bounce.copy_from_slice(&block.contents);
