@@ -92,7 +92,11 @@ impl<R: StoreRef> FatFile<R> {
                 let (slot, lock) = st.open_rec(&p, lay)?;
                 Handle::Rec { slot, lock }
             }
-            (OpenMode::Read, _) => Handle::Sd(st.open_raw(&p, mode.sdmmc())?),
+            (OpenMode::Read, Some(lay)) => match st.open_reader(&p, lay)? {
+                Some((slot, lock)) => Handle::Rec { slot, lock },
+                None => Handle::Sd(st.open_raw(&p, mode.sdmmc())?),
+            },
+            (OpenMode::Read, None) => Handle::Sd(st.open_raw(&p, mode.sdmmc())?),
             _ if writers => return Err(StoreError::Fs(SdError::TooManyOpenFiles)),
             _ => Handle::Sd(st.open_raw(&p, mode.sdmmc())?),
         };
@@ -109,8 +113,9 @@ impl<R: StoreRef> FatFile<R> {
         })
     }
 
-    /// True if writes go through the recording writer (opened with
-    /// [`OpenMode::Write`] on a volume it understands).
+    /// True if the file goes through a writer slot: the recording writer
+    /// (opened with [`OpenMode::Write`]) or its multi-block reader
+    /// ([`OpenMode::Read`] while a slot is free).
     pub fn is_recording(&self) -> bool {
         matches!(self.handle, Some(Handle::Rec { .. }))
     }

@@ -211,6 +211,53 @@ impl<D: BlockDevice, T: TimeSource> FatStore<D, T> {
         Ok((slot, lock))
     }
 
+    /// Open the existing `path` for reading through a free writer slot
+    /// (multi-block reads of its contiguous runs); `None` if that would
+    /// leave no slot for a writer or the chain is too fragmented (read
+    /// through `embedded-sdmmc`).
+    pub(crate) fn open_reader(
+        &self,
+        path: &FatPath<'_>,
+        lay: Layout,
+    ) -> Result<Option<(usize, RawFile)>, StoreError<D::Error>> {
+        let slot = {
+            let recs = self.recs.try_borrow().map_err(|_| SdError::LockError)?;
+            // Leave a slot for a writer.
+            if recs.iter().filter(|r| r.is_none()).count() < 2 {
+                return Ok(None);
+            }
+            match recs.iter().position(Option::is_none) {
+                Some(s) => s,
+                None => return Ok(None),
+            }
+        };
+        let lock = self.open_raw(path, Mode::ReadOnly)?;
+        let found = self
+            .with_dir(path, false, |dir| {
+                Ok(self.vm.find_directory_entry(dir, path.file_name())?)
+            })
+            .and_then(|entry| {
+                let off = usize::try_from(entry.entry_offset).unwrap_or(usize::MAX);
+                Ok(self
+                    .vm
+                    .device(|d| Recorder::open_read(d, lay, entry.entry_block.0, off))?)
+            });
+        match (found, self.recs.try_borrow_mut()) {
+            (Ok(Some(rec)), Ok(mut recs)) => {
+                recs[slot] = Some(rec);
+                Ok(Some((slot, lock)))
+            }
+            (Err(e), _) => {
+                let _ = self.vm.close_file(lock);
+                Err(e)
+            }
+            _ => {
+                let _ = self.vm.close_file(lock);
+                Ok(None)
+            }
+        }
+    }
+
     /// Sync every recording writer and give back its reservation, so that
     /// `embedded-sdmmc` may allocate.
     fn park(&self) -> Result<(), SdError<D::Error>> {

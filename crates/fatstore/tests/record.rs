@@ -157,6 +157,7 @@ fn a_qvga_frame_costs_two_sequential_write_commands() {
     // Read back through omv-imageio: every frame, byte for byte.
     let store = FatStore::mount(MemCard::new(image)).unwrap();
     let f = store.open("/sdcard/stream.bin", OpenMode::Read).unwrap();
+    assert!(f.is_recording(), "a contiguous file is read through a slot");
     let mut s: FileStream<_, _> =
         FileStream::open(f, "r", ManualClock::new(0), FileOptions::default()).unwrap();
     let mut fb = vec![0u8; QVGA];

@@ -13,7 +13,11 @@ fn check(cfg: &SweepConfig) {
     let rep = power_cut_sweep(cfg).unwrap();
     println!("{} (torn: {})", rep.line(), cfg.torn);
     assert!(rep.reference_writes > 40, "{rep:?}");
-    assert_eq!(rep.cuts.len() as u64, rep.reference_writes, "a cut at every write");
+    assert_eq!(
+        rep.cuts.len() as u64,
+        rep.reference_writes,
+        "a cut at every write"
+    );
     for c in &rep.cuts {
         assert!(!c.corrupt, "{c:?}");
         if c.between_syncs {
@@ -32,10 +36,8 @@ fn check(cfg: &SweepConfig) {
 /// 9 frames of 64×48 grayscale (6 blocks each), a sync every 3, on a
 /// 6 MiB card with 512-byte clusters (every frame crosses clusters).
 fn small(kind: FatKind, mib: u64, torn: bool) -> SweepConfig {
-    let dir = std::env::temp_dir().join(format!(
-        "omv-sweep-{}-{kind:?}-{torn}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("omv-sweep-{}-{kind:?}-{torn}", std::process::id()));
     let mut cfg = SweepConfig::small(9, 3, 1, dir);
     cfg.sensor.width = 64;
     cfg.sensor.height = 48;

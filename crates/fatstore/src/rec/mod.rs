@@ -28,6 +28,10 @@ use embedded_sdmmc::{Block, BlockDevice, BlockIdx, Error as SdError};
 use crate::blocks::{as_blocks, as_blocks_mut};
 use crate::layout::{self, Layout};
 
+mod reserve;
+
+pub(crate) use reserve::Others;
+
 /// Most extents (separate cluster runs) a recording can have; a card so
 /// fragmented that a file needs more reports `NotEnoughSpace`.
 pub(crate) const MAX_EXTENTS: usize = 16;
@@ -37,17 +41,8 @@ pub(crate) const GROW_BYTES: u32 = 4 << 20;
 
 type Res<T, E> = Result<T, SdError<E>>;
 
-/// The other recording writers on the store, whose clusters are taken.
-pub(crate) struct Others<'a>(pub &'a [Option<Recorder>], pub &'a [Option<Recorder>]);
-
-impl Others<'_> {
-    fn own(&self, c: u32) -> bool {
-        self.0.iter().chain(self.1).flatten().any(|r| r.owns(c))
-    }
-}
-
 #[derive(Debug, Clone, Copy, Default)]
-struct Extent {
+pub(super) struct Extent {
     first: u32,
     len: u32,
 }
@@ -76,6 +71,8 @@ pub(crate) struct Recorder {
     stage_dirty: bool,
     /// FAT, directory and FSInfo blocks.
     meta: Block,
+    /// Opened for reading: writes fail, closing writes nothing.
+    read_only: bool,
 }
 
 fn ceil_div(a: u32, b: u32) -> u32 {
@@ -87,6 +84,35 @@ impl Recorder {
     /// `entry_block`/`entry_off` (read to find its chain: a file that
     /// `embedded-sdmmc` truncated keeps its first cluster).
     pub fn open<D: BlockDevice>(
+        dev: &D,
+        lay: Layout,
+        entry_block: u32,
+        entry_off: usize,
+    ) -> Res<Recorder, D::Error> {
+        let mut r = Recorder::open_any(dev, lay, entry_block, entry_off)?;
+        let e = &r.meta.contents[entry_off..entry_off + 32];
+        let hi = u32::from(u16::from_le_bytes([e[20], e[21]]));
+        let lo = u32::from(u16::from_le_bytes([e[26], e[27]]));
+        let size = u32::from_le_bytes([e[28], e[29], e[30], e[31]]);
+        let first = match lay.kind {
+            layout::Kind::Fat32 => (hi << 16) | lo,
+            layout::Kind::Fat16 => lo,
+        };
+        if size != 0 {
+            return Err(SdError::FormatError("file to record into is not empty"));
+        }
+        if (2..=lay.max_cluster).contains(&first) {
+            r.ext[0] = Extent { first, len: 1 };
+            r.n_ext = 1;
+            r.owned = 1;
+            r.committed = 1;
+            r.synced_first = first;
+        }
+        Ok(r)
+    }
+
+    /// An empty writer with the directory entry's block read into `meta`.
+    fn open_any<D: BlockDevice>(
         dev: &D,
         lay: Layout,
         entry_block: u32,
@@ -108,30 +134,63 @@ impl Recorder {
             stage_blk: None,
             stage_dirty: false,
             meta: Block::new(),
+            read_only: false,
         };
         if entry_off > 512 - 32 {
             return Err(SdError::FormatError("directory entry offset"));
         }
         layout::read_block(dev, entry_block, &mut r.meta)?;
+        Ok(r)
+    }
+
+    /// A reader for the existing file whose directory entry is at
+    /// `entry_block`/`entry_off`: its chain is walked once into extents so
+    /// that reads take whole contiguous runs in one command. `None` if the
+    /// chain has more than [`MAX_EXTENTS`] runs or does not cover the size
+    /// (the caller reads through `embedded-sdmmc` instead).
+    pub fn open_read<D: BlockDevice>(
+        dev: &D,
+        lay: Layout,
+        entry_block: u32,
+        entry_off: usize,
+    ) -> Res<Option<Recorder>, D::Error> {
+        let mut r = Recorder::open_any(dev, lay, entry_block, entry_off)?;
+        r.read_only = true;
         let e = &r.meta.contents[entry_off..entry_off + 32];
+        let size = u32::from_le_bytes([e[28], e[29], e[30], e[31]]);
         let hi = u32::from(u16::from_le_bytes([e[20], e[21]]));
         let lo = u32::from(u16::from_le_bytes([e[26], e[27]]));
-        let size = u32::from_le_bytes([e[28], e[29], e[30], e[31]]);
-        let first = match lay.kind {
+        let mut c = match lay.kind {
             layout::Kind::Fat32 => (hi << 16) | lo,
             layout::Kind::Fat16 => lo,
         };
-        if size != 0 {
-            return Err(SdError::FormatError("file to record into is not empty"));
+        let need = ceil_div(size, lay.cluster_bytes());
+        let mut cached = None;
+        while r.owned < need {
+            if !(2..=lay.max_cluster).contains(&c) {
+                return Ok(None);
+            }
+            match r.n_ext.checked_sub(1).map(|i| r.ext[i]) {
+                Some(last) if last.first + last.len == c => r.ext[r.n_ext - 1].len += 1,
+                _ if r.n_ext == MAX_EXTENTS => return Ok(None),
+                _ => {
+                    r.ext[r.n_ext] = Extent { first: c, len: 1 };
+                    r.n_ext += 1;
+                }
+            }
+            r.owned += 1;
+            let (blk, off) = lay.entry_pos(c);
+            if cached != Some(blk) {
+                layout::read_block(dev, lay.fat1 + blk, &mut r.meta)?;
+                cached = Some(blk);
+            }
+            c = lay.get(&r.meta.contents, off);
         }
-        if (2..=lay.max_cluster).contains(&first) {
-            r.ext[0] = Extent { first, len: 1 };
-            r.n_ext = 1;
-            r.owned = 1;
-            r.committed = 1;
-            r.synced_first = first;
-        }
-        Ok(r)
+        r.committed = r.owned;
+        r.len = size;
+        r.synced_len = size;
+        r.synced_first = r.cluster_at(0);
+        Ok(Some(r))
     }
 
     /// Current length.
@@ -179,108 +238,10 @@ impl Recorder {
         }
     }
 
-    fn owns(&self, c: u32) -> bool {
+    pub(super) fn owns(&self, c: u32) -> bool {
         self.ext[..self.n_ext]
             .iter()
             .any(|e| (e.first..e.first + e.len).contains(&c))
-    }
-
-    /// True if `c`'s FAT1 entry is free (reads FAT blocks through `meta`,
-    /// keeping the last one read in `cached`).
-    fn is_free<D: BlockDevice>(
-        &mut self,
-        dev: &D,
-        c: u32,
-        cached: &mut Option<u32>,
-    ) -> Res<bool, D::Error> {
-        let (blk, off) = self.lay.entry_pos(c);
-        if *cached != Some(blk) {
-            *cached = None;
-            layout::read_block(dev, self.lay.fat1 + blk, &mut self.meta)?;
-            *cached = Some(blk);
-        }
-        Ok(self.lay.get(&self.meta.contents, off) == 0)
-    }
-
-    /// Free clusters from `from` on, at most `want`, stopping at a used or
-    /// owned one.
-    fn free_run<D: BlockDevice>(
-        &mut self,
-        dev: &D,
-        others: &Others<'_>,
-        from: u32,
-        want: u32,
-    ) -> Res<u32, D::Error> {
-        let mut cached = None;
-        let mut n = 0;
-        while n < want && from + n <= self.lay.max_cluster {
-            let c = from + n;
-            if self.owns(c) || others.own(c) || !self.is_free(dev, c, &mut cached)? {
-                break;
-            }
-            n += 1;
-        }
-        Ok(n)
-    }
-
-    /// The first free cluster not owned, from `hint` on, wrapping once.
-    fn find_free<D: BlockDevice>(
-        &mut self,
-        dev: &D,
-        others: &Others<'_>,
-        hint: u32,
-    ) -> Res<Option<u32>, D::Error> {
-        let max = self.lay.max_cluster;
-        let hint = if (2..=max).contains(&hint) { hint } else { 2 };
-        let mut cached = None;
-        for c in (hint..=max).chain(2..hint) {
-            if !self.owns(c) && !others.own(c) && self.is_free(dev, c, &mut cached)? {
-                return Ok(Some(c));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Own at least `need` clusters, growing by [`GROW_BYTES`] at a time:
-    /// the last extent if the clusters after it are free, else a new
-    /// extent from `hint` (updated past it). Returns false if the card is
-    /// full (or too fragmented) before `need`.
-    fn reserve<D: BlockDevice>(
-        &mut self,
-        dev: &D,
-        others: &Others<'_>,
-        need: u32,
-        hint: &mut u32,
-    ) -> Res<bool, D::Error> {
-        let grow = (GROW_BYTES / self.lay.cluster_bytes()).max(1);
-        while self.owned < need {
-            let want = grow.max(need - self.owned);
-            if self.n_ext > 0 {
-                let last = self.ext[self.n_ext - 1];
-                let k = self.free_run(dev, others, last.first + last.len, want)?;
-                if k > 0 {
-                    self.ext[self.n_ext - 1].len += k;
-                    self.owned += k;
-                    *hint = last.first + last.len + k;
-                    continue;
-                }
-            }
-            if self.n_ext == MAX_EXTENTS {
-                return Ok(false);
-            }
-            let Some(start) = self.find_free(dev, others, *hint)? else {
-                return Ok(false);
-            };
-            let k = self.free_run(dev, others, start, want)?;
-            self.ext[self.n_ext] = Extent {
-                first: start,
-                len: k,
-            };
-            self.n_ext += 1;
-            self.owned += k;
-            *hint = start + k;
-        }
-        Ok(true)
     }
 
     /// Write the staged block if it holds unwritten bytes.
@@ -320,6 +281,9 @@ impl Recorder {
         buf: &[u8],
         hint: &mut u32,
     ) -> Res<usize, D::Error> {
+        if self.read_only {
+            return Err(SdError::ReadOnly);
+        }
         if buf.is_empty() {
             return Ok(0);
         }
@@ -424,7 +388,7 @@ impl Recorder {
     /// Cut the file at the position (committed at the next sync; the
     /// clusters after it stay reserved).
     pub fn truncate(&mut self) {
-        if self.pos >= self.len {
+        if self.read_only || self.pos >= self.len {
             return;
         }
         self.len = self.pos;
@@ -474,6 +438,9 @@ impl Recorder {
     /// Commit: staged data, FAT1, FAT2, directory entry. Writes nothing if
     /// nothing changed since the last sync.
     pub fn sync<D: BlockDevice>(&mut self, dev: &D) -> Res<(), D::Error> {
+        if self.read_only {
+            return Ok(());
+        }
         self.flush_stage(dev)?;
         let need = ceil_div(self.len, self.lay.cluster_bytes());
         if need != self.committed {
@@ -522,6 +489,9 @@ impl Recorder {
     /// Sync, then (FAT32) point FSInfo's next-free hint past the file. The
     /// unused reservation needs no writing: it was never in the FAT.
     pub fn close<D: BlockDevice>(&mut self, dev: &D) -> Res<(), D::Error> {
+        if self.read_only {
+            return Ok(());
+        }
         self.sync(dev)?;
         if let (Some(info), true) = (self.lay.fsinfo, self.committed > 0) {
             let next = match self.cluster_at(self.committed - 1) + 1 {
