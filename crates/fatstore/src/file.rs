@@ -115,7 +115,7 @@ impl<R: StoreRef> FatFile<R> {
 
     /// True if the file goes through a writer slot: the recording writer
     /// (opened with [`OpenMode::Write`]) or its multi-block reader
-    /// ([`OpenMode::Read`] while a slot is free).
+    /// ([`OpenMode::Read`] when the slot is free).
     pub fn is_recording(&self) -> bool {
         matches!(self.handle, Some(Handle::Rec { .. }))
     }

@@ -53,9 +53,11 @@
 //! FAT1, FAT2, directory entry (FSInfo's next-free hint at close). A power
 //! cut between flushes leaves the card exactly as at the last flush and
 //! `fsck.fat -n` clean: unsynced data lies in clusters the FAT still calls
-//! free. This is what `sync()` means here. Up to [`MAX_RECORDERS`] files
-//! can be open for writing at once; [`OpenMode::Append`] still goes through
-//! `embedded-sdmmc` and excludes them (see [`FatStore`]).
+//! free. This is what `sync()` means here. [`MAX_RECORDERS`] file (one)
+//! can be open for writing at a time; [`OpenMode::Append`] still goes
+//! through `embedded-sdmmc` and excludes it (see [`FatStore`]). A file
+//! opened for reading takes the writer's slot when it is free and then
+//! reads each contiguous run in one multi-block command.
 //!
 //! # Truncation
 //!

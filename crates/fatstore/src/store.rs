@@ -18,8 +18,11 @@ use crate::rec::{Others, Recorder};
 pub(crate) const MAX_DIRS: usize = 6;
 /// Files open at once (truncation borrows one for its scratch file).
 pub(crate) const MAX_FILES: usize = 6;
-/// Files open for writing at once (each writer holds two 512-byte blocks).
-pub const MAX_RECORDERS: usize = 2;
+/// Files open for writing at once (each writer holds two 512-byte blocks;
+/// the firmware keeps the store in its 512 KiB of statics, where a second
+/// writer does not fit). A file opened for reading uses the slot when it
+/// is free.
+pub const MAX_RECORDERS: usize = 1;
 
 /// The volume manager a store uses.
 pub(crate) type Vm<D, T> = VolumeManager<D, T, MAX_DIRS, MAX_FILES, 1>;
@@ -82,8 +85,9 @@ impl OpenMode {
 /// clusters that `embedded-sdmmc` sees as free, so it must not allocate
 /// while they hold them. Opening a file for writing first syncs the other
 /// writers and gives back their reservations (creating the file may make
-/// `embedded-sdmmc` allocate a directory cluster). Past these limits
-/// `open` fails with `TooManyOpenFiles`.
+/// `embedded-sdmmc` allocate a directory cluster). A file open for reading
+/// through the slot holds it too. Past these limits `open` fails with
+/// `TooManyOpenFiles`.
 pub struct FatStore<D: BlockDevice, T: TimeSource = FixedTime> {
     pub(crate) vm: Vm<D, T>,
     volume: RawVolume,
@@ -212,9 +216,8 @@ impl<D: BlockDevice, T: TimeSource> FatStore<D, T> {
     }
 
     /// Open the existing `path` for reading through a free writer slot
-    /// (multi-block reads of its contiguous runs); `None` if that would
-    /// leave no slot for a writer or the chain is too fragmented (read
-    /// through `embedded-sdmmc`).
+    /// (multi-block reads of its contiguous runs); `None` if no slot is
+    /// free or the chain is too fragmented (read through `embedded-sdmmc`).
     pub(crate) fn open_reader(
         &self,
         path: &FatPath<'_>,
@@ -222,10 +225,6 @@ impl<D: BlockDevice, T: TimeSource> FatStore<D, T> {
     ) -> Result<Option<(usize, RawFile)>, StoreError<D::Error>> {
         let slot = {
             let recs = self.recs.try_borrow().map_err(|_| SdError::LockError)?;
-            // Leave a slot for a writer.
-            if recs.iter().filter(|r| r.is_none()).count() < 2 {
-                return Ok(None);
-            }
             match recs.iter().position(Option::is_none) {
                 Some(s) => s,
                 None => return Ok(None),

@@ -177,21 +177,37 @@ fn files_stay_open_across_steps_through_rc() {
         b: Option<FatFile<Rc<FatStore<MemCard>>>>,
     }
     let store = Rc::new(FatStore::mount(card(FatKind::Fat16, Some(4096))).unwrap());
+    let mut b = FatFile::open(store.clone(), "b.bin", OpenMode::Write).unwrap();
+    for step in 0..50u8 {
+        b.write_all(&[255 - step; 300]).unwrap();
+    }
+    b.close().unwrap();
+    drop(b);
     let mut o = Owner {
         a: Some(FatFile::open(store.clone(), "a.bin", OpenMode::Write).unwrap()),
-        b: Some(FatFile::open(store.clone(), "b.bin", OpenMode::Write).unwrap()),
+        // Read while a.bin records (the writer holds the one writer slot,
+        // so b.bin is read through embedded-sdmmc).
+        b: Some(FatFile::open(store.clone(), "b.bin", OpenMode::Read).unwrap()),
         store,
     };
+    // One file open for writing at a time.
+    assert!(matches!(
+        FatFile::open(o.store.clone(), "c.bin", OpenMode::Write),
+        Err(StoreError::Fs(
+            omv_fatstore::embedded_sdmmc::Error::TooManyOpenFiles
+        ))
+    ));
+    let mut seen = [0u8; 300];
     for step in 0..50u8 {
         o.a.as_mut().unwrap().write_all(&[step; 700]).unwrap();
-        o.b.as_mut().unwrap().write_all(&[255 - step; 300]).unwrap();
+        o.b.as_mut().unwrap().read_exact(&mut seen).unwrap();
+        assert!(seen.iter().all(|&x| x == 255 - step));
     }
+    // a not flushed yet: its entry still says 0.
+    assert_eq!(o.store.file_len("a.bin").unwrap(), 0);
     o.a.as_mut().unwrap().flush().unwrap();
     assert_eq!(o.store.file_len("a.bin").unwrap(), 35_000);
-    // b not flushed yet: its entry still says 0.
-    assert_eq!(o.store.file_len("b.bin").unwrap(), 0);
-    o.b = None; // drop closes (and flushes)
-    assert_eq!(o.store.file_len("b.bin").unwrap(), 15_000);
+    o.b = None;
     let mut a = o.a.take().unwrap();
     let mut buf = [0u8; 4];
     assert_eq!(a.read_at(700 * 49 - 2, &mut buf).unwrap(), 4);
@@ -209,7 +225,7 @@ fn files_stay_open_across_steps_through_rc() {
         .unwrap();
     assert_eq!(
         names,
-        [("A.BIN".to_string(), 35_000), ("B.BIN".to_string(), 15_000)]
+        [("B.BIN".to_string(), 15_000), ("A.BIN".to_string(), 35_000)]
     );
 }
 
