@@ -311,6 +311,9 @@ where
     let end = start + len;
     let mut buf = [0u8; MAX_CHUNK];
     while pos < end {
+        // A clock read feeds the firmware's watchdog: a download of a
+        // 30 s recording (130+ MiB) streams for longer than its 4 s.
+        let _ = exec.clock().now_us();
         let want = usize::try_from(end - pos)
             .unwrap_or(MAX_CHUNK)
             .min(MAX_CHUNK);
