@@ -249,9 +249,15 @@ impl BlockDevice for SdCard {
             let first = self.index(start_block_idx, 0)?;
             self.index(start_block_idx, n - 1)?;
             if let Some(view) = dma_view_mut(blocks) {
-                return block_on(with_timeout(transfer_timeout(n), device.read_blocks(first, view)))
-                    .map_err(|_| SdError::Timeout { block: first })?
-                    .map_err(|error| SdError::Bus { block: first, error });
+                return block_on(with_timeout(
+                    transfer_timeout(n),
+                    device.read_blocks(first, view),
+                ))
+                .map_err(|_| SdError::Timeout { block: first })?
+                .map_err(|error| SdError::Bus {
+                    block: first,
+                    error,
+                });
             }
         }
         for (i, block) in blocks.iter_mut().enumerate() {
@@ -275,9 +281,15 @@ impl BlockDevice for SdCard {
             let first = self.index(start_block_idx, 0)?;
             self.index(start_block_idx, n - 1)?;
             if let Some(view) = dma_view(blocks) {
-                return block_on(with_timeout(transfer_timeout(n), device.write_blocks(first, view)))
-                    .map_err(|_| SdError::Timeout { block: first })?
-                    .map_err(|error| SdError::Bus { block: first, error });
+                return block_on(with_timeout(
+                    transfer_timeout(n),
+                    device.write_blocks(first, view),
+                ))
+                .map_err(|_| SdError::Timeout { block: first })?
+                .map_err(|error| SdError::Bus {
+                    block: first,
+                    error,
+                });
             }
         }
         for (i, block) in blocks.iter().enumerate() {
