@@ -201,18 +201,21 @@ impl<D: BlockDevice, T: TimeSource> FatStore<D, T> {
             Ok(self.vm.find_directory_entry(dir, path.file_name())?)
         })?;
         let off = usize::try_from(entry.entry_offset).unwrap_or(usize::MAX);
-        let rec = self
-            .vm
-            .device(|d| Recorder::open(d, lay, entry.entry_block.0, off))?;
         let lock = self.open_raw(path, Mode::ReadOnly)?;
-        match self.recs.try_borrow_mut() {
-            Ok(mut recs) => recs[slot] = Some(rec),
-            Err(_) => {
+        let started = self.start_slot(slot, lay, entry.entry_block.0, off, |r, d| {
+            r.start_write(d).map(|()| true)
+        });
+        match started {
+            Ok(true) => Ok((slot, lock)),
+            Ok(false) => {
                 let _ = self.vm.close_file(lock);
-                return Err(SdError::LockError.into());
+                Err(SdError::BadHandle.into())
+            }
+            Err(e) => {
+                let _ = self.vm.close_file(lock);
+                Err(e.into())
             }
         }
-        Ok((slot, lock))
     }
 
     /// Open the existing `path` for reading through a free writer slot
@@ -231,30 +234,48 @@ impl<D: BlockDevice, T: TimeSource> FatStore<D, T> {
             }
         };
         let lock = self.open_raw(path, Mode::ReadOnly)?;
-        let found = self
+        let started = self
             .with_dir(path, false, |dir| {
                 Ok(self.vm.find_directory_entry(dir, path.file_name())?)
             })
             .and_then(|entry| {
                 let off = usize::try_from(entry.entry_offset).unwrap_or(usize::MAX);
-                Ok(self
-                    .vm
-                    .device(|d| Recorder::open_read(d, lay, entry.entry_block.0, off))?)
+                Ok(self.start_slot(slot, lay, entry.entry_block.0, off, |r, d| r.start_read(d))?)
             });
-        match (found, self.recs.try_borrow_mut()) {
-            (Ok(Some(rec)), Ok(mut recs)) => {
-                recs[slot] = Some(rec);
-                Ok(Some((slot, lock)))
-            }
-            (Err(e), _) => {
-                let _ = self.vm.close_file(lock);
-                Err(e)
-            }
-            _ => {
+        match started {
+            Ok(true) => Ok(Some((slot, lock))),
+            Ok(false) => {
                 let _ = self.vm.close_file(lock);
                 Ok(None)
             }
+            Err(e) => {
+                let _ = self.vm.close_file(lock);
+                Err(e)
+            }
         }
+    }
+
+    /// Build a recorder in place in `slot` and start it with `start`; the
+    /// slot is emptied again if it does not start.
+    fn start_slot(
+        &self,
+        slot: usize,
+        lay: Layout,
+        entry_block: u32,
+        entry_off: usize,
+        start: impl FnOnce(&mut Recorder, &D) -> Result<bool, SdError<D::Error>>,
+    ) -> Result<bool, SdError<D::Error>> {
+        let mut recs = self.recs.try_borrow_mut().map_err(|_| SdError::LockError)?;
+        let cell = recs.get_mut(slot).ok_or(SdError::BadHandle)?;
+        *cell = Some(Recorder::blank(lay, entry_block, entry_off));
+        let out = match cell.as_mut() {
+            Some(r) => self.vm.device(|d| start(r, d)),
+            None => Ok(false),
+        };
+        if !matches!(out, Ok(true)) {
+            *cell = None;
+        }
+        out
     }
 
     /// Sync every recording writer and give back its reservation, so that

@@ -80,49 +80,17 @@ fn ceil_div(a: u32, b: u32) -> u32 {
 }
 
 impl Recorder {
-    /// A writer for the empty file whose directory entry is at
-    /// `entry_block`/`entry_off` (read to find its chain: a file that
-    /// `embedded-sdmmc` truncated keeps its first cluster).
-    pub fn open<D: BlockDevice>(
-        dev: &D,
-        lay: Layout,
-        entry_block: u32,
-        entry_off: usize,
-    ) -> Res<Recorder, D::Error> {
-        let mut r = Recorder::open_any(dev, lay, entry_block, entry_off)?;
-        let e = &r.meta.contents[entry_off..entry_off + 32];
-        let hi = u32::from(u16::from_le_bytes([e[20], e[21]]));
-        let lo = u32::from(u16::from_le_bytes([e[26], e[27]]));
-        let size = u32::from_le_bytes([e[28], e[29], e[30], e[31]]);
-        let first = match lay.kind {
-            layout::Kind::Fat32 => (hi << 16) | lo,
-            layout::Kind::Fat16 => lo,
-        };
-        if size != 0 {
-            return Err(SdError::FormatError("file to record into is not empty"));
-        }
-        if (2..=lay.max_cluster).contains(&first) {
-            r.ext[0] = Extent { first, len: 1 };
-            r.n_ext = 1;
-            r.owned = 1;
-            r.committed = 1;
-            r.synced_first = first;
-        }
-        Ok(r)
-    }
-
-    /// An empty writer with the directory entry's block read into `meta`.
-    fn open_any<D: BlockDevice>(
-        dev: &D,
-        lay: Layout,
-        entry_block: u32,
-        entry_off: usize,
-    ) -> Res<Recorder, D::Error> {
-        let mut r = Recorder {
+    /// A writer or reader (not yet started) for the file whose directory
+    /// entry is at `entry_block`/`entry_off`. Built in its store slot and
+    /// started there ([`start_write`](Self::start_write),
+    /// [`start_read`](Self::start_read)), so its two blocks are never moved
+    /// across the firmware's stack.
+    pub fn blank(lay: Layout, entry_block: u32, entry_off: usize) -> Recorder {
+        Recorder {
             lay,
             entry_block,
             entry_off,
-            ext: [Extent::default(); MAX_EXTENTS],
+            ext: [Extent { first: 0, len: 0 }; MAX_EXTENTS],
             n_ext: 0,
             owned: 0,
             committed: 0,
@@ -130,67 +98,84 @@ impl Recorder {
             synced_first: 0,
             len: 0,
             pos: 0,
-            stage: Block::new(),
+            stage: Block { contents: [0; 512] },
             stage_blk: None,
             stage_dirty: false,
-            meta: Block::new(),
+            meta: Block { contents: [0; 512] },
             read_only: false,
-        };
-        if entry_off > 512 - 32 {
-            return Err(SdError::FormatError("directory entry offset"));
         }
-        layout::read_block(dev, entry_block, &mut r.meta)?;
-        Ok(r)
     }
 
-    /// A reader for the existing file whose directory entry is at
-    /// `entry_block`/`entry_off`: its chain is walked once into extents so
-    /// that reads take whole contiguous runs in one command. `None` if the
-    /// chain has more than [`MAX_EXTENTS`] runs or does not cover the size
-    /// (the caller reads through `embedded-sdmmc` instead).
-    pub fn open_read<D: BlockDevice>(
-        dev: &D,
-        lay: Layout,
-        entry_block: u32,
-        entry_off: usize,
-    ) -> Res<Option<Recorder>, D::Error> {
-        let mut r = Recorder::open_any(dev, lay, entry_block, entry_off)?;
-        r.read_only = true;
-        let e = &r.meta.contents[entry_off..entry_off + 32];
-        let size = u32::from_le_bytes([e[28], e[29], e[30], e[31]]);
+    /// Read the directory entry into `meta`; its first cluster and size.
+    fn load_entry<D: BlockDevice>(&mut self, dev: &D) -> Res<(u32, u32), D::Error> {
+        let off = self.entry_off;
+        if off > 512 - 32 {
+            return Err(SdError::FormatError("directory entry offset"));
+        }
+        layout::read_block(dev, self.entry_block, &mut self.meta)?;
+        let e = &self.meta.contents[off..off + 32];
         let hi = u32::from(u16::from_le_bytes([e[20], e[21]]));
         let lo = u32::from(u16::from_le_bytes([e[26], e[27]]));
-        let mut c = match lay.kind {
+        let size = u32::from_le_bytes([e[28], e[29], e[30], e[31]]);
+        let first = match self.lay.kind {
             layout::Kind::Fat32 => (hi << 16) | lo,
             layout::Kind::Fat16 => lo,
         };
+        Ok((first, size))
+    }
+
+    /// Start writing the empty file (a file that `embedded-sdmmc`
+    /// truncated keeps its first cluster).
+    pub fn start_write<D: BlockDevice>(&mut self, dev: &D) -> Res<(), D::Error> {
+        let (first, size) = self.load_entry(dev)?;
+        if size != 0 {
+            return Err(SdError::FormatError("file to record into is not empty"));
+        }
+        if (2..=self.lay.max_cluster).contains(&first) {
+            self.ext[0] = Extent { first, len: 1 };
+            self.n_ext = 1;
+            self.owned = 1;
+            self.committed = 1;
+            self.synced_first = first;
+        }
+        Ok(())
+    }
+
+    /// Start reading the existing file: its chain is walked once into
+    /// extents so that reads take whole contiguous runs in one command.
+    /// False if the chain has more than [`MAX_EXTENTS`] runs or does not
+    /// cover the size (the caller reads through `embedded-sdmmc` instead).
+    pub fn start_read<D: BlockDevice>(&mut self, dev: &D) -> Res<bool, D::Error> {
+        let (mut c, size) = self.load_entry(dev)?;
+        self.read_only = true;
+        let lay = self.lay;
         let need = ceil_div(size, lay.cluster_bytes());
         let mut cached = None;
-        while r.owned < need {
+        while self.owned < need {
             if !(2..=lay.max_cluster).contains(&c) {
-                return Ok(None);
+                return Ok(false);
             }
-            match r.n_ext.checked_sub(1).map(|i| r.ext[i]) {
-                Some(last) if last.first + last.len == c => r.ext[r.n_ext - 1].len += 1,
-                _ if r.n_ext == MAX_EXTENTS => return Ok(None),
+            match self.n_ext.checked_sub(1).map(|i| self.ext[i]) {
+                Some(last) if last.first + last.len == c => self.ext[self.n_ext - 1].len += 1,
+                _ if self.n_ext == MAX_EXTENTS => return Ok(false),
                 _ => {
-                    r.ext[r.n_ext] = Extent { first: c, len: 1 };
-                    r.n_ext += 1;
+                    self.ext[self.n_ext] = Extent { first: c, len: 1 };
+                    self.n_ext += 1;
                 }
             }
-            r.owned += 1;
+            self.owned += 1;
             let (blk, off) = lay.entry_pos(c);
             if cached != Some(blk) {
-                layout::read_block(dev, lay.fat1 + blk, &mut r.meta)?;
+                layout::read_block(dev, lay.fat1 + blk, &mut self.meta)?;
                 cached = Some(blk);
             }
-            c = lay.get(&r.meta.contents, off);
+            c = lay.get(&self.meta.contents, off);
         }
-        r.committed = r.owned;
-        r.len = size;
-        r.synced_len = size;
-        r.synced_first = r.cluster_at(0);
-        Ok(Some(r))
+        self.committed = self.owned;
+        self.len = size;
+        self.synced_len = size;
+        self.synced_first = self.cluster_at(0);
+        Ok(true)
     }
 
     /// Current length.
