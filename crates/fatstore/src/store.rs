@@ -201,19 +201,20 @@ impl<D: BlockDevice, T: TimeSource> FatStore<D, T> {
             Ok(self.vm.find_directory_entry(dir, path.file_name())?)
         })?;
         let off = usize::try_from(entry.entry_offset).unwrap_or(usize::MAX);
-        let lock = self.open_raw(path, Mode::ReadOnly)?;
-        let started = self.start_slot(slot, lay, entry.entry_block.0, off, |r, d| {
+        match self.start_slot(slot, lay, entry.entry_block.0, off, |r, d| {
             r.start_write(d).map(|()| true)
-        });
-        match started {
-            Ok(true) => Ok((slot, lock)),
-            Ok(false) => {
-                let _ = self.vm.close_file(lock);
-                Err(SdError::BadHandle.into())
-            }
+        }) {
+            Ok(true) => {}
+            Ok(false) => return Err(SdError::BadHandle.into()),
+            Err(e) => return Err(e.into()),
+        }
+        match self.open_raw(path, Mode::ReadOnly) {
+            Ok(lock) => Ok((slot, lock)),
             Err(e) => {
-                let _ = self.vm.close_file(lock);
-                Err(e.into())
+                if let Ok(mut recs) = self.recs.try_borrow_mut() {
+                    recs[slot] = None;
+                }
+                Err(e)
             }
         }
     }
