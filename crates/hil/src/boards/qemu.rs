@@ -26,7 +26,8 @@ mod fault_tests;
 pub mod firmware;
 pub mod port;
 pub mod process;
-pub mod size;
+#[cfg(test)]
+mod size;
 #[cfg(test)]
 mod tests;
 

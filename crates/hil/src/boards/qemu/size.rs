@@ -1,5 +1,8 @@
 //! Flash and RAM use of a firmware ELF, split into the stream crate
 //! (`omv_imageio`) and the rest: a `size`-like report with no external tool.
+//! Test-only (the qemu board's tests measure the built agent-qemu ELF and
+//! print the table with `--nocapture`), so the library does not depend on
+//! `object` and `gimli`.
 //!
 //! Flash = allocated sections with contents (vector table, code, read-only
 //! data, the initial values of `.data`); RAM = `.data` + `.bss` +
