@@ -39,6 +39,10 @@ enum Command {
         /// Run every check even after one fails; list the failures at the end.
         #[arg(long)]
         keep_going: bool,
+        /// Only the checks of one group (fmt, clippy, test, firmware,
+        /// hil-sim, hil-qemu): each CI job runs one.
+        #[arg(long, value_name = "GROUP")]
+        group: Option<String>,
     },
 }
 
@@ -47,7 +51,11 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Inspect(a) => omvstream::cli::run(omvstream::cli::Command::Inspect(a)),
         Command::Export(a) => omvstream::cli::run(omvstream::cli::Command::Export(a)),
-        Command::Test { list, keep_going } => test::run(list, keep_going),
+        Command::Test {
+            list,
+            keep_going,
+            group,
+        } => test::run(list, keep_going, group.as_deref()),
         Command::Hil(args) => hil::run(args),
         Command::Golden(args) => hil::golden(args),
         Command::Stack(args) => stack::run(&args),

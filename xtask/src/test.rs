@@ -1,13 +1,23 @@
 //! `cargo xtask test`: every check CI runs, in order, stopping at the first
 //! failure (or, with `--keep-going`, running them all and listing the
-//! failures at the end).
+//! failures at the end). Each check belongs to one group ([`GROUPS`]);
+//! `--group NAME` runs only that group's checks, which is how the CI jobs of
+//! `.github/workflows/ci.yml` split the same list (one job per group) instead
+//! of listing the commands a second time.
 
 use std::process::Command;
 use std::time::Instant;
 
-/// One check: a name and the command line that runs it.
+/// The groups, in the order their first check runs; the CI jobs of
+/// `.github/workflows/ci.yml` run one group each (xtask's workflow tests
+/// check that every group is run exactly once).
+pub const GROUPS: &[&str] = &["fmt", "clippy", "test", "firmware", "hil-sim", "hil-qemu"];
+
+/// One check: a name, its group and the command line that runs it.
+#[derive(Debug)]
 struct Step {
     name: &'static str,
+    group: &'static str,
     program: &'static str,
     args: &'static [&'static str],
 }
@@ -15,11 +25,13 @@ struct Step {
 const STEPS: &[Step] = &[
     Step {
         name: "format",
+        group: "fmt",
         program: "cargo",
         args: &["fmt", "--all", "--", "--check"],
     },
     Step {
         name: "clippy (host workspace)",
+        group: "clippy",
         program: "cargo",
         args: &[
             "clippy",
@@ -32,11 +44,13 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "tests (host workspace)",
+        group: "test",
         program: "cargo",
         args: &["test", "--workspace"],
     },
     Step {
         name: "stream crate for thumbv7em-none-eabihf",
+        group: "test",
         program: "cargo",
         args: &[
             "build",
@@ -48,6 +62,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "pattern and FAT crates (shared with the firmware) for thumbv7em-none-eabihf",
+        group: "test",
         program: "cargo",
         args: &[
             "build",
@@ -63,6 +78,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "protocol and agent crates (shared with the firmware) for thumbv7em-none-eabihf",
+        group: "test",
         program: "cargo",
         args: &[
             "build",
@@ -79,6 +95,7 @@ const STEPS: &[Step] = &[
     // steps run from the repository root like the others.
     Step {
         name: "format (firmware workspace)",
+        group: "fmt",
         program: "cargo",
         args: &[
             "fmt",
@@ -91,6 +108,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "clippy (agent-h7 firmware)",
+        group: "clippy",
         program: "cargo",
         args: &[
             "clippy",
@@ -108,6 +126,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "agent-h7 firmware for the OpenMV Cam H7 (thumbv7em-none-eabihf)",
+        group: "firmware",
         program: "cargo",
         args: &[
             "build",
@@ -122,6 +141,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "clippy (agent-qemu firmware)",
+        group: "clippy",
         program: "cargo",
         args: &[
             "clippy",
@@ -139,6 +159,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "agent-qemu firmware for qemu-system-arm -M mps2-an500 (thumbv7em-none-eabihf)",
+        group: "firmware",
         program: "cargo",
         args: &[
             "build",
@@ -156,6 +177,7 @@ const STEPS: &[Step] = &[
     // stack and buffer sizes (it is the H7's double).
     Step {
         name: "stack budget (agent-h7): worst case from the ELF's call graph",
+        group: "firmware",
         program: "cargo",
         args: &[
             "xtask",
@@ -167,6 +189,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "stack budget and H7 memory (agent-qemu): worst case, same stack and buffers as agent-h7",
+        group: "firmware",
         program: "cargo",
         args: &[
             "xtask",
@@ -180,6 +203,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "the main job: every scenario on the sim board (golden/sim/, JUnit report)",
+        group: "hil-sim",
         program: "cargo",
         args: &[
             "xtask",
@@ -192,13 +216,22 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "scenarios on the qemu board (agent-qemu under qemu-system-arm, golden/qemu/)",
+        group: "hil-qemu",
         program: "cargo",
-        args: &["xtask", "hil", "--board", "qemu"],
+        args: &[
+            "xtask",
+            "hil",
+            "--board",
+            "qemu",
+            "--junit",
+            "target/hil/qemu/junit.xml",
+        ],
     },
     // Both h7 flash plans from the agent-h7 ELF built above: each refuses
     // an image over the OpenMV bootloader (below 0x0804_0000).
     Step {
         name: "h7 probe flash plan from the built ELF (dry run: sectors, bootloader kept)",
+        group: "firmware",
         program: "cargo",
         args: &[
             "xtask",
@@ -212,6 +245,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "h7 DFU flash plan from the built ELF (dry run: dfu-util, address, file)",
+        group: "firmware",
         program: "cargo",
         args: &[
             "xtask",
@@ -225,22 +259,50 @@ const STEPS: &[Step] = &[
     },
 ];
 
-/// Run every step; returns the process exit code. With `keep_going` a
-/// failed step does not stop the others; the failures are listed at the end.
-pub fn run(only_list: bool, keep_going: bool) -> i32 {
+/// The checks of `group` (all of them for `None`), in order; an unknown
+/// group is an error naming the known ones.
+fn select(group: Option<&str>) -> Result<Vec<&'static Step>, String> {
+    match group {
+        None => Ok(STEPS.iter().collect()),
+        Some(g) if GROUPS.contains(&g) => Ok(STEPS.iter().filter(|s| s.group == g).collect()),
+        Some(g) => Err(format!(
+            "no check group `{g}`; the groups are {}",
+            GROUPS.join(", ")
+        )),
+    }
+}
+
+/// Run every step (of `group`, if given); returns the process exit code.
+/// With `keep_going` a failed step does not stop the others; the failures
+/// are listed at the end. `only_list` prints `[group] name: command` per
+/// check instead.
+pub fn run(only_list: bool, keep_going: bool, group: Option<&str>) -> i32 {
+    let steps = match select(group) {
+        Ok(steps) => steps,
+        Err(e) => {
+            eprintln!("cargo xtask test: {e}");
+            return 2;
+        }
+    };
     if only_list {
-        for s in STEPS {
-            println!("{}: {} {}", s.name, s.program, s.args.join(" "));
+        for s in &steps {
+            println!(
+                "[{}] {}: {} {}",
+                s.group,
+                s.name,
+                s.program,
+                s.args.join(" ")
+            );
         }
         return 0;
     }
     let total = Instant::now();
-    let failed = run_steps(STEPS, keep_going);
+    let failed = run_steps(&steps, keep_going);
     if !failed.is_empty() {
         eprintln!(
             "{} of {} checks failed in {:.1} s:",
             failed.len(),
-            STEPS.len(),
+            steps.len(),
             total.elapsed().as_secs_f64()
         );
         for f in &failed {
@@ -250,7 +312,7 @@ pub fn run(only_list: bool, keep_going: bool) -> i32 {
     }
     println!(
         "all {} checks passed in {:.1} s",
-        STEPS.len(),
+        steps.len(),
         total.elapsed().as_secs_f64()
     );
     0
@@ -258,7 +320,7 @@ pub fn run(only_list: bool, keep_going: bool) -> i32 {
 
 /// Run `steps` in order; the failures, one line each. Stops at the first
 /// failure unless `keep_going`.
-fn run_steps(steps: &[Step], keep_going: bool) -> Vec<String> {
+fn run_steps(steps: &[&Step], keep_going: bool) -> Vec<String> {
     let mut failed: Vec<String> = Vec::new();
     for (i, s) in steps.iter().enumerate() {
         println!(
@@ -305,24 +367,65 @@ mod tests {
     const MIXED: &[Step] = &[
         Step {
             name: "first fails",
+            group: "test",
             program: "false",
             args: &[],
         },
         Step {
             name: "second passes",
+            group: "test",
             program: "true",
             args: &[],
         },
         Step {
             name: "third cannot start",
+            group: "test",
             program: "/nonexistent/xtask-check",
             args: &[],
         },
     ];
 
+    fn mixed() -> Vec<&'static Step> {
+        MIXED.iter().collect()
+    }
+
+    #[test]
+    fn every_check_is_in_a_known_group_and_every_group_has_checks() {
+        for s in STEPS {
+            assert!(GROUPS.contains(&s.group), "{}: group {}", s.name, s.group);
+        }
+        for g in GROUPS {
+            assert!(!select(Some(g)).unwrap().is_empty(), "group {g} is empty");
+        }
+        let total: usize = GROUPS.iter().map(|g| select(Some(g)).unwrap().len()).sum();
+        assert_eq!(total, STEPS.len());
+        assert_eq!(select(None).unwrap().len(), STEPS.len());
+    }
+
+    #[test]
+    fn a_group_keeps_the_order_of_its_checks_and_an_unknown_group_is_refused() {
+        // The stack budgets read the ELFs the firmware builds before them write.
+        let names: Vec<&str> = select(Some("firmware"))
+            .unwrap()
+            .iter()
+            .map(|s| s.name)
+            .collect();
+        let at = |needle: &str| names.iter().position(|n| n.contains(needle)).unwrap();
+        assert!(
+            at("agent-h7 firmware") < at("stack budget (agent-h7)"),
+            "{names:?}"
+        );
+        assert!(
+            at("agent-qemu firmware") < at("stack budget and H7 memory"),
+            "{names:?}"
+        );
+        let err = select(Some("lint")).unwrap_err();
+        assert!(err.contains("`lint`") && err.contains("hil-qemu"), "{err}");
+    }
+
     #[test]
     fn keep_going_runs_every_check_and_lists_each_failure() {
-        let failed = run_steps(MIXED, true);
+        let failed = run_steps(&mixed(), true);
         assert_eq!(failed.len(), 2, "{failed:?}");
         assert!(failed[0].starts_with("first fails ("), "{failed:?}");
         assert!(
@@ -333,6 +436,6 @@ mod tests {
 
     #[test]
     fn without_keep_going_the_first_failure_stops_the_run() {
-        assert_eq!(run_steps(MIXED, false).len(), 1);
+        assert_eq!(run_steps(&mixed(), false).len(), 1);
     }
 }

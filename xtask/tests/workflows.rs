@@ -1,15 +1,52 @@
-//! The GitHub workflows parse, have the jobs the project relies on, and call
-//! only the `cargo xtask` commands and flags listed here; the hardware matrix
-//! covers exactly the board files that are flashed through a probe.
+//! The GitHub workflows parse, have the jobs the project relies on, run the
+//! checks of `cargo xtask test` by group (every group exactly once, none of
+//! its commands a second time) and call only the `cargo xtask` commands and
+//! flags listed here; the hardware matrix covers exactly the board files
+//! that are flashed through a probe. Reads files and runs the built xtask's
+//! `test --list`; runs in milliseconds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use yaml_serde::Value;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `cargo xtask test --list` of the built xtask: group -> command lines.
+fn check_groups() -> BTreeMap<String, Vec<String>> {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["test", "--list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let (group, rest) = line
+            .strip_prefix('[')
+            .and_then(|l| l.split_once("] "))
+            .unwrap_or_else(|| panic!("not `[group] name: command`: {line}"));
+        let command = rest.rsplit_once(": ").unwrap().1;
+        groups
+            .entry(group.to_owned())
+            .or_default()
+            .push(command.to_owned());
+    }
+    assert!(groups.len() >= 5, "{groups:?}");
+    groups
+}
+
+/// The group each `cargo xtask test --group G` in `scripts` runs.
+fn groups_run(scripts: &[String]) -> Vec<String> {
+    scripts
+        .iter()
+        .flat_map(|s| s.lines())
+        .filter_map(|l| l.split("cargo xtask test --group ").nth(1))
+        .map(|g| g.split_whitespace().next().unwrap_or("").to_owned())
+        .collect()
 }
 
 fn load(name: &str) -> Value {
@@ -31,7 +68,7 @@ fn steps(job: &Value) -> &Vec<Value> {
     job["steps"].as_sequence().expect("steps is a list")
 }
 
-fn runs(job: &Value) -> Vec<String> {
+fn runs_of(job: &Value) -> Vec<String> {
     steps(job)
         .iter()
         .filter_map(|s| s["run"].as_str().map(str::to_owned))
@@ -39,7 +76,7 @@ fn runs(job: &Value) -> Vec<String> {
 }
 
 fn all_runs(wf: &Value) -> Vec<String> {
-    jobs(wf).iter().flat_map(|(_, j)| runs(j)).collect()
+    jobs(wf).iter().flat_map(|(_, j)| runs_of(j)).collect()
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -123,45 +160,75 @@ fn every_step_is_a_run_or_a_pinned_action() {
 }
 
 #[test]
-fn ci_has_fmt_clippy_tests_scenarios_and_firmware_builds() {
+fn ci_runs_every_check_group_of_xtask_test_once_and_lists_no_check_itself() {
     let wf = load("ci.yml");
-    let names: BTreeSet<String> = jobs(&wf).into_iter().map(|(n, _)| n).collect();
-    let want: BTreeSet<String> = ["fmt", "clippy", "test", "firmware", "hil-sim", "hil-qemu"]
-        .map(String::from)
-        .into();
-    assert_eq!(names, want);
+    let groups = check_groups();
     let runs = all_runs(&wf);
-    let has = |needle: &str| runs.iter().any(|r| r.contains(needle));
-    assert!(has("cargo fmt --all --check"));
-    assert!(has("cargo clippy --workspace --all-targets -- -D warnings"));
-    assert!(has("cargo test --workspace"));
-    assert!(has("cargo xtask hil --board sim"));
-    assert!(has("cargo xtask hil --board qemu"));
-    assert!(has("cargo xtask hil --board h7 --dry-run"));
-    assert!(has("apt-get install -y -q qemu-system-arm"));
-    // The firmware workspace is formatted and linted too, in its own directory.
-    let in_firmware: Vec<String> = jobs(&wf)
-        .iter()
-        .flat_map(|(_, j)| steps(j).iter())
-        .filter(|s| s["working-directory"].as_str() == Some("firmware"))
-        .filter_map(|s| s["run"].as_str().map(str::to_owned))
-        .collect();
-    assert!(in_firmware.iter().any(|r| r == "cargo fmt --all --check"));
-    assert!(in_firmware
-        .iter()
-        .any(|r| r.contains("cargo clippy --release -p agent-qemu -p agent-h7 -- -D warnings")));
-    // The firmware is built for every board that has one, h7 included.
-    let fw = &wf["jobs"]["firmware"];
-    assert_eq!(strings(&fw["strategy"]["matrix"]["board"]), ["qemu", "h7"]);
-    assert!(in_firmware
-        .iter()
-        .any(|r| r == "cargo build --release -p agent-${{ matrix.board }}"));
-    assert!(steps(fw).iter().any(|s| s["with"]["targets"]
-        .as_str()
-        .is_some_and(|t| t.contains("thumbv7em-none-eabihf"))));
+    let mut called = groups_run(&runs);
+    called.sort();
+    let want: Vec<String> = groups.keys().cloned().collect();
+    assert_eq!(
+        called, want,
+        "each group of `cargo xtask test` exactly once"
+    );
+    // The checks are not listed a second time: no cargo command but xtask.
+    for r in &runs {
+        for line in r.lines() {
+            for tool in ["fmt", "clippy", "test", "build"] {
+                assert!(
+                    !line.contains(&format!("cargo {tool}")),
+                    "ci.yml runs `cargo {tool}` itself: {line}"
+                );
+            }
+        }
+    }
+    for (name, job) in jobs(&wf) {
+        let scripts = runs_of(job);
+        let commands: Vec<&String> = groups_run(&scripts)
+            .iter()
+            .flat_map(|g| &groups[g])
+            .collect();
+        let uses = |needle: &str| commands.iter().any(|c| c.contains(needle));
+        // A group that builds for the board or in the firmware workspace
+        // (formatting aside) needs the target.
+        let builds_for_the_board = commands.iter().any(|c| {
+            !c.starts_with("cargo fmt")
+                && (c.contains("thumbv7em-none-eabihf") || c.contains("firmware/"))
+        });
+        if builds_for_the_board {
+            assert!(
+                steps(job).iter().any(|s| s["with"]["targets"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("thumbv7em-none-eabihf"))),
+                "ci.yml/{name}: its checks build for thumbv7em-none-eabihf"
+            );
+        }
+        let apt = scripts.iter().any(|s| s.contains("apt-get install"));
+        // The qemu board's scenarios (and its tests in the host tests) need the emulator;
+        // the stack budgets disassemble with arm-none-eabi-objdump.
+        if uses("--board qemu") || uses("cargo test") {
+            assert!(
+                apt && scripts.iter().any(|s| s.contains("qemu-system-arm")),
+                "ci.yml/{name}: needs qemu-system-arm"
+            );
+        }
+        if uses("xtask stack") {
+            assert!(
+                scripts.iter().any(|s| s.contains("binutils-arm-none-eabi")),
+                "ci.yml/{name}: needs arm-none-eabi-objdump"
+            );
+        }
+    }
     // CI never writes snapshots.
     assert_eq!(wf["env"]["INSTA_UPDATE"].as_str(), Some("no"));
     assert_eq!(wf["env"]["CI"].as_str(), Some("true"));
+}
+
+#[test]
+fn groups_are_extracted_from_scripts() {
+    let scripts = vec!["echo\ncargo xtask test --group fmt --keep-going".to_owned()];
+    assert_eq!(groups_run(&scripts), ["fmt"]);
+    assert!(groups_run(&["cargo xtask test".to_owned()]).is_empty());
 }
 
 /// Board files flashed through a probe (they have a `[flash]` section).
@@ -204,14 +271,19 @@ fn hil_runs_one_job_per_board_on_runners_labelled_by_board() {
         job["concurrency"]["cancel-in-progress"].as_bool(),
         Some(false)
     );
-    // The agent is built for the board, the plan shown, then the scenarios run with a JUnit report.
-    let runs = runs(job);
-    assert!(runs
+    // The agents are built and checked (xtask test's firmware group) before
+    // the scenarios run on the board with a JUnit report.
+    let runs = runs_of(job);
+    let firmware = runs
         .iter()
-        .any(|r| r == "cargo build --release -p agent-${{ matrix.board }}"));
-    assert!(runs
+        .position(|r| r.contains("cargo xtask test --group firmware"));
+    let board = runs
         .iter()
-        .any(|r| r.contains("cargo xtask hil --board ${{ matrix.board }} --dry-run")));
+        .position(|r| r.contains("cargo xtask hil --board ${{ matrix.board }} --junit"));
+    assert!(
+        firmware.is_some() && firmware < board,
+        "firmware checks, then the board run: {runs:?}"
+    );
     let junit = "target/hil/${{ matrix.board }}/junit.xml";
     assert!(runs.iter().any(|r| r.contains(&format!("--junit {junit}"))));
     // JUnit and the captures are uploaded even when the run fails.
@@ -249,11 +321,11 @@ fn hil_runs_one_job_per_board_on_runners_labelled_by_board() {
 const XTASK_CALLS: &[&str] = &[
     "hil",
     "hil --board",
-    "hil --dry-run",
     "hil --junit",
-    "hil --list",
     "hil --port",
     "hil --probe",
+    "test",
+    "test --group",
 ];
 
 #[test]
@@ -327,7 +399,7 @@ fn expand_matrix(text: &str, job: &Value) -> Vec<String> {
 }
 
 #[test]
-fn every_cargo_package_and_directory_the_workflows_use_exists() {
+fn every_cargo_package_and_directory_the_checks_and_workflows_use_exists() {
     let host = workspace_packages(&root());
     let firmware = workspace_packages(&root().join("firmware"));
     assert!(firmware.contains("agent-h7") && firmware.contains("agent-qemu"));
@@ -356,6 +428,25 @@ fn every_cargo_package_and_directory_the_workflows_use_exists() {
                         checked += 1;
                     }
                 }
+            }
+        }
+    }
+    // The checks the workflows run through `cargo xtask test`.
+    for (group, commands) in check_groups() {
+        for command in commands {
+            let packages = if command.contains("--manifest-path firmware/Cargo.toml") {
+                &firmware
+            } else {
+                &host
+            };
+            let words: Vec<&str> = command.split_whitespace().collect();
+            for w in words.windows(2).filter(|w| w[0] == "-p") {
+                assert!(
+                    packages.contains(w[1]),
+                    "xtask test [{group}]: `-p {}` is not a package: {command}",
+                    w[1]
+                );
+                checked += 1;
             }
         }
     }
