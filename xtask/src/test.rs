@@ -48,6 +48,14 @@ const STEPS: &[Step] = &[
         program: "cargo",
         args: &["test", "--workspace"],
     },
+    // The fuzz targets' bodies on stable: seeds plus a fixed number of
+    // proptest cases from a fixed seed (well under a minute); cargo-fuzz
+    // runs the same bodies unbounded (fuzz/, README "Fuzzing").
+    Step {
+        name: "fuzz targets, bounded stable run",
+        program: "cargo",
+        args: &["test", "-p", "omv-fuzzcheck", "--test", "bounded"],
+    },
     Step {
         name: "stream crate for thumbv7em-none-eabihf",
         group: "test",

@@ -1,0 +1,97 @@
+//! The agent's serve loop fed arbitrary bytes over an in-memory link, with
+//! an in-memory FAT card, the pattern sensor and a manual clock (as
+//! `crates/agent/tests/serve.rs` drives it). It must answer and return when
+//! the input ends, and everything it sends must be well-formed frames.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+use omv_agent::{serve, BoardInfo, Buffers, Card, Executor, PatternSensor};
+use omv_fatstore::format::{format_card, MemCard};
+use omv_imageio::{Cancelled, Clock, ManualClock, Wait};
+use omv_proto::{FrameDecoder, Response};
+
+/// A manual clock whose clones share one time.
+#[derive(Debug, Clone, Default)]
+pub struct SharedClock(Rc<RefCell<ManualClock>>);
+
+impl Clock for SharedClock {
+    fn now_us(&mut self) -> u64 {
+        self.0.borrow_mut().now_us()
+    }
+}
+
+impl Wait for SharedClock {
+    fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled> {
+        self.0.borrow_mut().wait_until(deadline_us)
+    }
+}
+
+/// Input given up front in reads of at most 7 bytes; output collected.
+struct Pipe<'a> {
+    input: &'a [u8],
+    output: Vec<u8>,
+}
+
+impl embedded_io::ErrorType for Pipe<'_> {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Read for Pipe<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let n = self.input.len().min(buf.len()).min(7);
+        buf[..n].copy_from_slice(&self.input[..n]);
+        self.input = &self.input[n..];
+        Ok(n)
+    }
+}
+
+impl embedded_io::Write for Pipe<'_> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.output.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// A freshly formatted 8 MiB card image, made once.
+fn blank_card() -> &'static [u8] {
+    static CARD: OnceLock<Vec<u8>> = OnceLock::new();
+    CARD.get_or_init(|| format_card(8 << 20).expect("format"))
+}
+
+const FRAME: usize = 160 * 120 * 2;
+
+/// The target body.
+pub fn run(data: &[u8]) {
+    let card = Card::mount(MemCard::new(blank_card().to_vec())).expect("mount");
+    let (mut frame, mut aux, mut memory) = (vec![0; FRAME], vec![0; FRAME], vec![0; 64 << 10]);
+    let mut exec: Executor<'_, MemCard, SharedClock, PatternSensor, 256> = Executor::new(
+        SharedClock::default(),
+        PatternSensor::new(),
+        Some(&card),
+        Buffers {
+            frame: &mut frame,
+            aux: &mut aux,
+            memory: &mut memory,
+        },
+    );
+    let mut pipe = Pipe {
+        input: data,
+        output: Vec::new(),
+    };
+    let info = BoardInfo {
+        board: "fuzz",
+        firmware: "omv-fuzzcheck",
+    };
+    serve(&mut pipe, &mut exec, &info).expect("an in-memory link never fails");
+    let mut dec = <FrameDecoder>::new();
+    for &b in &pipe.output {
+        if let Some(r) = dec.push::<Response>(b) {
+            r.expect("the agent sends only well-formed responses");
+        }
+    }
+}
