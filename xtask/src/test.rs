@@ -53,6 +53,7 @@ const STEPS: &[Step] = &[
     // runs the same bodies unbounded (fuzz/, README "Fuzzing").
     Step {
         name: "fuzz targets, bounded stable run",
+        group: "test",
         program: "cargo",
         args: &["test", "-p", "omv-fuzzcheck", "--test", "bounded"],
     },
