@@ -21,6 +21,14 @@ pub trait Wait: Clock {
     /// `Err(Cancelled)` early. Streams never ask for a deadline further than
     /// their `max_wait_us` beyond the current time (Q19).
     fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled>;
+
+    /// `Err(Cancelled)` if a wait started now would be cancelled at once
+    /// (the board's cancel source, e.g. host bytes waiting). Loops that may
+    /// never wait (unpaced replay, a sensor without a frame rate) call this
+    /// between frames so they can still be aborted. Default: never.
+    fn check_cancelled(&mut self) -> Result<(), Cancelled> {
+        Ok(())
+    }
 }
 
 impl<T: Clock + ?Sized> Clock for &mut T {
@@ -32,6 +40,10 @@ impl<T: Clock + ?Sized> Clock for &mut T {
 impl<T: Wait + ?Sized> Wait for &mut T {
     fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled> {
         (**self).wait_until(deadline_us)
+    }
+
+    fn check_cancelled(&mut self) -> Result<(), Cancelled> {
+        (**self).check_cancelled()
     }
 }
 

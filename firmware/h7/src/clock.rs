@@ -31,4 +31,13 @@ impl Wait for BoardClock {
         }
         Ok(())
     }
+
+    /// Host bytes waiting cancel a step between frames too (unpaced
+    /// replay and 0 fps records never wait).
+    fn check_cancelled(&mut self) -> Result<(), Cancelled> {
+        if crate::usb::host_bytes_waiting() {
+            return Err(Cancelled);
+        }
+        Ok(())
+    }
 }

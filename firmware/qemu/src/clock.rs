@@ -193,6 +193,15 @@ impl Wait for TimerClock {
             slept = true;
         }
     }
+
+    /// Host bytes waiting cancel a step between frames too (unpaced
+    /// replay and 0 fps records never wait).
+    fn check_cancelled(&mut self) -> Result<(), Cancelled> {
+        if crate::uart::host_bytes_waiting() {
+            return Err(Cancelled);
+        }
+        Ok(())
+    }
 }
 
 /// TIMER0 wraps (171.8 s each) since start.

@@ -116,6 +116,15 @@ where
         Ok((summary, snap.dropped))
     }
 
+    /// Checked before every frame of `record` and `replay`: a step whose
+    /// pacing never waits (`pause = false`, a sensor without a frame rate)
+    /// is still cancelled by the board's cancel source.
+    fn between_frames(&mut self) -> Result<(), OpError> {
+        self.clock
+            .check_cancelled()
+            .map_err(|_| OpError::new(ErrorName::Cancelled, "step cancelled between frames"))
+    }
+
     pub(super) fn record(&mut self, frames: u32) -> Result<RecordSummary, OpError> {
         let t_start_us = self.clock.now_us();
         let mut out = RecordSummary {
@@ -126,6 +135,7 @@ where
             t_end_us: t_start_us,
         };
         for i in 0..frames {
+            self.between_frames()?;
             let (f, dropped) = self.write_counting()?;
             if i == 0 {
                 out.first_index = f.index;
@@ -227,6 +237,7 @@ where
         };
         let limit = frames.unwrap_or(u32::MAX);
         while out.frames < limit {
+            self.between_frames()?;
             match self.read_one(args, None) {
                 Ok(Some(r)) => {
                     out.frames += 1;
