@@ -158,6 +158,9 @@ pub fn run(args: HilArgs) -> i32 {
         seed: args.seed,
         write_new: golden::may_write_new(),
         scenario_dir: dir.clone(),
+        scenario_timeout: boards::BoardInfo::load(&opts.board_file)
+            .ok()
+            .map(|b| Duration::from_secs(b.scenario_timeout_s)),
     };
     let mut board = match boards::open(&args.board, &opts) {
         Ok(board) => board,
@@ -387,9 +390,14 @@ fn report(results: &[ScenarioResult], took: Duration, out_dir: &Path) {
     );
 }
 
-/// A progress bar with one printed line per finished scenario.
+/// A progress bar with one printed line per finished scenario. Without a
+/// terminal (the bar is hidden) a thread prints a [`Heartbeat`] line at
+/// least every 10 s instead.
+///
+/// [`Heartbeat`]: omv_hil::heartbeat::Heartbeat
 struct Bar {
     bar: ProgressBar,
+    beat: Option<std::sync::Arc<std::sync::Mutex<omv_hil::heartbeat::Heartbeat>>>,
 }
 
 impl Bar {
@@ -401,7 +409,31 @@ impl Bar {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.enable_steady_tick(Duration::from_millis(200));
-        Bar { bar }
+        let beat = bar.is_hidden().then(|| {
+            let beat = std::sync::Arc::new(std::sync::Mutex::new(
+                omv_hil::heartbeat::Heartbeat::default(),
+            ));
+            let shared = std::sync::Arc::clone(&beat);
+            // Ends with the process; polls once a second.
+            std::thread::spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(1));
+                let line = match shared.lock() {
+                    Ok(mut b) => b.poll(Instant::now()),
+                    Err(_) => return,
+                };
+                if let Some(line) = line {
+                    say!("{line}");
+                }
+            });
+            beat
+        });
+        Bar { bar, beat }
+    }
+
+    fn beat(&self, f: impl FnOnce(&mut omv_hil::heartbeat::Heartbeat)) {
+        if let Some(Ok(mut b)) = self.beat.as_ref().map(|b| b.lock()) {
+            f(&mut b);
+        }
     }
 
     fn finish(&self) {
@@ -412,9 +444,15 @@ impl Bar {
 impl Progress for Bar {
     fn start(&mut self, scenario: &Scenario) {
         self.bar.set_message(scenario.name.clone());
+        self.beat(|b| b.start(&scenario.name, Instant::now()));
+    }
+
+    fn step(&mut self, number: u32, text: &str) {
+        self.beat(|b| b.step(number, text.to_owned(), Instant::now()));
     }
 
     fn done(&mut self, result: &ScenarioResult) {
+        self.beat(omv_hil::heartbeat::Heartbeat::done);
         if self.bar.is_hidden() {
             say!("{}", result.line());
         } else {

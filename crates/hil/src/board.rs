@@ -144,6 +144,12 @@ pub trait Board {
     /// sensor, no open stream, an empty trace.
     fn begin(&mut self, setup: &Setup) -> Result<(), BoardError>;
 
+    /// The scenario must be over by `deadline` (its overall timeout): a
+    /// step still running then is cancelled and fails with
+    /// [`BoardError::Timeout`]. Boards that cannot cancel a step ignore it
+    /// (the runner still stops before the next step).
+    fn set_deadline(&mut self, _deadline: Option<std::time::Instant>) {}
+
     /// Run one step. `step` is its 1-based number in the scenario (0 for
     /// the runner's own setup steps) and tags the trace events it causes.
     fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError>;

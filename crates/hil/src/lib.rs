@@ -11,6 +11,7 @@ pub mod boards;
 pub mod capture;
 pub mod exit;
 pub mod golden;
+pub mod heartbeat;
 pub mod junit;
 pub mod limits;
 pub mod runner;
@@ -18,6 +19,7 @@ pub mod scenario;
 pub mod select;
 pub mod stream;
 pub mod summary;
+mod watch;
 
 pub use board::{Board, BoardError, Setup, SnapshotPolicy, TimingPolicy};
 pub use boards::{BoardInfo, BoardOptions, ProbeArgs};

@@ -28,6 +28,9 @@ pub struct RunOptions {
     /// read from it have golden snapshots; one given by a path elsewhere
     /// is checked against its expectations only.
     pub scenario_dir: PathBuf,
+    /// The wall time a scenario may take in [`run_all`] unless it sets
+    /// `timeout_s` (the board file's `scenario_timeout_s`); `None`: no limit.
+    pub scenario_timeout: Option<Duration>,
 }
 
 impl RunOptions {
@@ -511,6 +514,9 @@ fn changed_message(path: &Path, new: Option<&Path>, diff: &str, failed: bool) ->
 pub trait Progress {
     /// `scenario` is about to run.
     fn start(&mut self, _scenario: &Scenario) {}
+    /// Step `number` of the scenario (0: the runner's setup) starts;
+    /// `text` describes it as the summary does.
+    fn step(&mut self, _number: u32, _text: &str) {}
     /// `scenario` finished with `result`.
     fn done(&mut self, _result: &ScenarioResult) {}
 }
@@ -552,7 +558,16 @@ pub fn run_all(
         .iter()
         .map(|s| {
             progress.start(s);
-            let r = run_scenario(board, s, opts);
+            let timeout = s
+                .timeout_s
+                .map(Duration::from_secs)
+                .or(opts.scenario_timeout);
+            let mut watched = crate::watch::Watched {
+                board: &mut *board,
+                progress: &mut *progress,
+                deadline: timeout.map(|t| (Instant::now() + t, t)),
+            };
+            let r = run_scenario(&mut watched, s, opts);
             progress.done(&r);
             r
         })

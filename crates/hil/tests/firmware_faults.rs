@@ -185,6 +185,7 @@ fn a_fault_mid_step_fails_the_scenario_with_the_firmware_report_and_the_log_tail
         seed: None,
         write_new: false,
         scenario_dir: "hil/scenarios".into(),
+        scenario_timeout: None,
     };
     let scenario = Scenario::from_toml(SCENARIO, Path::new("hil/scenarios/crash.toml")).unwrap();
     let started = std::time::Instant::now();
@@ -256,6 +257,7 @@ fn a_port_that_vanishes_mid_step_is_reopened_and_the_report_found() {
         seed: None,
         write_new: false,
         scenario_dir: "hil/scenarios".into(),
+        scenario_timeout: None,
     };
     let scenario = Scenario::from_toml(SCENARIO, Path::new("hil/scenarios/vanish.toml")).unwrap();
     let r = run_scenario(&mut board, &scenario, &opts);

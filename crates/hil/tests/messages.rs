@@ -178,6 +178,7 @@ fn opts(root: &Path) -> RunOptions {
         seed: None,
         write_new: true,
         scenario_dir: "hil/scenarios".into(),
+        scenario_timeout: None,
     }
 }
 

@@ -150,6 +150,7 @@ fn opts(root: &Path, scenario_dir: &Path) -> RunOptions {
         seed: None,
         write_new: true,
         scenario_dir: scenario_dir.to_owned(),
+        scenario_timeout: None,
     }
 }
 

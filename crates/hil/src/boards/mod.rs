@@ -72,12 +72,20 @@ pub struct BoardInfo {
     pub description: String,
     /// The file it was read from.
     pub path: PathBuf,
+    /// `scenario_timeout_s`: the wall time one scenario may take on this
+    /// board unless it sets its own `timeout_s` ([`DEFAULT_SCENARIO_TIMEOUT_S`]
+    /// if the file has none).
+    pub scenario_timeout_s: u64,
 }
+
+/// A scenario's wall-time limit when neither it nor its board file sets one.
+pub const DEFAULT_SCENARIO_TIMEOUT_S: u64 = 600;
 
 #[derive(Deserialize)]
 struct RawInfo {
     name: String,
     description: String,
+    scenario_timeout_s: Option<u64>,
 }
 
 /// A board file could not be read or lacks `name`/`description`.
@@ -116,10 +124,18 @@ impl BoardInfo {
                 ),
             });
         }
+        if raw.scenario_timeout_s == Some(0) {
+            return Err(BoardFileError {
+                path: path.to_owned(),
+                line: 1,
+                message: "scenario_timeout_s must be at least 1 (seconds)".into(),
+            });
+        }
         Ok(BoardInfo {
             name: raw.name,
             description: raw.description,
             path: path.to_owned(),
+            scenario_timeout_s: raw.scenario_timeout_s.unwrap_or(DEFAULT_SCENARIO_TIMEOUT_S),
         })
     }
 

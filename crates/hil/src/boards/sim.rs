@@ -14,13 +14,16 @@
 //! thread that owns them for the length of a scenario; the board talks to
 //! it over channels, and every answer is awaited with a timeout.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use imageio_sim::{CardProfile, SimCard, SimClock};
 use omv_agent::{Buffers, Card, Executor, PatternSensor};
 use omv_fatstore::{OpenMode, StoreError};
+use omv_imageio::{Cancelled, Clock, Wait};
 use omv_proto::{Event, Op, Outcome};
 
 use crate::board::{Board, BoardError, Setup, SnapshotPolicy};
@@ -36,6 +39,9 @@ pub const MEMORY_BYTES: usize = 8 << 20;
 pub const EVENTS: usize = 16_384;
 /// The longest one step may take in wall time before the board gives up.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a step cancelled at the scenario's deadline may take to stop
+/// (the executor checks between frames, so one frame's work).
+pub const CANCEL_GRACE: Duration = Duration::from_secs(10);
 /// The card profiles a scenario's `[card] profile` may name.
 pub const PROFILES: &str = "class4, class10, uhs1_a1, worn, real_class10, ideal:<bytes per second>";
 
@@ -66,6 +72,38 @@ pub struct SimBoard {
     /// A step timed out: its late answer would be taken for the next one's,
     /// so the board refuses further requests.
     stuck: Option<String>,
+    /// The scenario's deadline ([`Board::set_deadline`]).
+    deadline: Option<Instant>,
+    /// Set to cancel the running step, as host bytes do on a firmware board.
+    cancel: Arc<AtomicBool>,
+}
+
+/// The executor's clock: the virtual clock, cancelled while the board's
+/// flag is set (the scenario's deadline passed).
+#[derive(Clone)]
+struct CancelClock {
+    clock: SimClock,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Clock for CancelClock {
+    fn now_us(&mut self) -> u64 {
+        self.clock.now_us()
+    }
+}
+
+impl Wait for CancelClock {
+    fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled> {
+        self.check_cancelled()?;
+        self.clock.wait_until(deadline_us)
+    }
+
+    fn check_cancelled(&mut self) -> Result<(), Cancelled> {
+        if self.cancel.load(Ordering::SeqCst) {
+            return Err(Cancelled);
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for SimBoard {
@@ -105,11 +143,13 @@ impl SimBoard {
     pub fn with_timeout(timeout: Duration) -> Result<SimBoard, BoardError> {
         let (tx, worker_rx) = mpsc::channel();
         let (worker_tx, rx) = mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancel);
         let worker = std::thread::Builder::new()
             .name("hil-sim".into())
             // The executor keeps its trace inline (no heap in the agent).
             .stack_size(64 << 20)
-            .spawn(move || serve(&worker_rx, &worker_tx))
+            .spawn(move || serve(&worker_rx, &worker_tx, &flag))
             .map_err(|e| BoardError::Setup {
                 board: NAME.into(),
                 message: format!("cannot start the simulator thread: {e}"),
@@ -120,6 +160,8 @@ impl SimBoard {
             worker: Some(worker),
             timeout,
             stuck: None,
+            deadline: None,
+            cancel,
         })
     }
 
@@ -132,8 +174,29 @@ impl SimBoard {
         self.tx
             .send(req)
             .map_err(|_| link("the simulator thread has stopped (it panicked?)"))?;
-        match self.rx.recv_timeout(self.timeout) {
+        let wait = self.deadline.map_or(self.timeout, |d| {
+            d.saturating_duration_since(Instant::now())
+                .min(self.timeout)
+        });
+        match self.rx.recv_timeout(wait) {
             Ok(Ok(reply)) => Ok(reply),
+            Err(RecvTimeoutError::Timeout) if wait < self.timeout => {
+                // The scenario's deadline: cancel the step and take its
+                // (cancelled) answer, so the board stays usable.
+                self.cancel.store(true, Ordering::SeqCst);
+                let late = self.rx.recv_timeout(CANCEL_GRACE);
+                self.cancel.store(false, Ordering::SeqCst);
+                if late.is_err() {
+                    self.stuck = Some(what.to_owned());
+                }
+                Err(BoardError::Timeout {
+                    board: NAME.into(),
+                    what: format!(
+                        "{what}: cancelled at the scenario's overall timeout (timeout_s)"
+                    ),
+                    timeout: wait,
+                })
+            }
             Ok(Err(message)) => Err(BoardError::Setup {
                 board: NAME.into(),
                 message,
@@ -194,6 +257,10 @@ impl Board for SimBoard {
         }
     }
 
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
     fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError> {
         match self.ask(&format!("step {step}"), Request::Run(step, op.clone()))? {
             Reply::Outcome(o) => Ok(o),
@@ -224,11 +291,11 @@ impl Board for SimBoard {
 }
 
 /// The worker: one scenario at a time, from `Begin` to `End`.
-fn serve(rx: &Receiver<Request>, tx: &Sender<Answer>) {
+fn serve(rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: &Arc<AtomicBool>) {
     while let Ok(req) = rx.recv() {
         let answer = match req {
             Request::Begin(setup) => {
-                scenario(&setup, rx, tx);
+                scenario(&setup, rx, tx, cancel);
                 continue;
             }
             Request::End => Ok(Reply::Ended),
@@ -242,7 +309,7 @@ fn serve(rx: &Receiver<Request>, tx: &Sender<Answer>) {
 
 /// Set up a fresh card, clock, sensor and executor, then answer requests
 /// until `End`.
-fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>) {
+fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: &Arc<AtomicBool>) {
     let clock = SimClock::new();
     let card = match make_card(setup, &clock) {
         Ok(c) => c,
@@ -259,7 +326,11 @@ fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>) {
         aux: &mut aux,
         memory: &mut memory,
     };
-    let mut ex: Executor<'_, SimCard, SimClock, PatternSensor, EVENTS> =
+    let clock = CancelClock {
+        clock,
+        cancel: Arc::clone(cancel),
+    };
+    let mut ex: Executor<'_, SimCard, CancelClock, PatternSensor, EVENTS> =
         Executor::new(clock, PatternSensor::new(), Some(&card), buffers);
     if tx.send(Ok(Reply::Begun)).is_err() {
         return;

@@ -77,6 +77,10 @@ pub struct Scenario {
     pub description: String,
     /// Seed of the sensor content (overridden by `--seed`).
     pub seed: u64,
+    /// `timeout_s`: the wall time the whole scenario may take, overriding
+    /// the board file's `scenario_timeout_s`; a step still running then is
+    /// cancelled and the scenario fails as timed out.
+    pub timeout_s: Option<u64>,
     /// Boards the scenario runs on (each one of [`crate::boards::KNOWN`],
     /// checked when parsed); empty means every board.
     pub boards: Vec<String>,

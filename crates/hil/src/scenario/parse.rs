@@ -20,6 +20,7 @@ use super::{Card, Expect, Scenario, ScenarioError, Sensor, Step, Value};
 struct RawScenario {
     description: Option<Spanned<String>>,
     seed: Option<Spanned<u64>>,
+    timeout_s: Option<Spanned<u64>>,
     #[serde(default)]
     boards: Vec<Spanned<String>>,
     #[serde(default)]
@@ -181,11 +182,18 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         .enumerate()
         .map(|(i, s)| step(&cx, i + 1, s, &mut fit))
         .collect::<Result<Vec<_>, _>>()?;
+    let timeout_s = match raw.timeout_s {
+        Some(t) if t.get_ref() == &0 => {
+            return Err(cx.err(t.span(), "timeout_s", "must be at least 1 (seconds)"))
+        }
+        t => t.map(Spanned::into_inner),
+    };
     Ok(Scenario {
         name,
         path: path.to_owned(),
         description,
         seed: raw.seed.map_or(1, Spanned::into_inner),
+        timeout_s,
         boards,
         needs,
         sensor,
