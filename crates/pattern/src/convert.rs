@@ -89,8 +89,29 @@ pub fn render_with<F: FnMut(u16, u16) -> Rgb>(
     height: u16,
     pixformat: PixFormat,
     out: &mut [u8],
-    mut pixel: F,
+    pixel: F,
 ) -> Result<usize, PatternError> {
+    render_rows(width, height, pixformat, out, pixel, |_| None)
+}
+
+/// [`render_with`], told which pixel rows are alike: rows `y` for which
+/// `row_class(y)` is the same `Some(c)` have the same colours, pixel for
+/// pixel. Such a row is copied from the last row of its class that gives
+/// the same bytes (the previous one, or two rows up for BAYER, whose bytes
+/// depend on `y mod 2`) instead of being rendered again. `None`: always
+/// rendered.
+pub(crate) fn render_rows<F, C>(
+    width: u16,
+    height: u16,
+    pixformat: PixFormat,
+    out: &mut [u8],
+    mut pixel: F,
+    row_class: C,
+) -> Result<usize, PatternError>
+where
+    F: FnMut(u16, u16) -> Rgb,
+    C: Fn(u16) -> Option<u32>,
+{
     let needed = payload_len(width, height, pixformat)?;
     if out.len() < needed {
         return Err(PatternError::BufferTooSmall {
@@ -98,27 +119,82 @@ pub fn render_with<F: FnMut(u16, u16) -> Rgb>(
             available: out.len(),
         });
     }
-    let out = &mut out[..needed];
     let w = usize::from(width);
+    let stride = match pixformat {
+        PixFormat::Grayscale
+        | PixFormat::BayerBggr
+        | PixFormat::BayerGbrg
+        | PixFormat::BayerGrbg
+        | PixFormat::BayerRggb => w,
+        PixFormat::Rgb565 | PixFormat::Yuv422 | PixFormat::Yvu422 => 2 * w,
+        PixFormat::Binary => w.div_ceil(32) * 4,
+        PixFormat::Argb8 | PixFormat::Jpeg | PixFormat::Png => {
+            return Err(PatternError::Unsupported(pixformat))
+        }
+    };
+    let bayer = stride == w && pixformat != PixFormat::Grayscale;
+    let back: u16 = if bayer { 2 } else { 1 };
+    let span = usize::from(back) * stride;
+    let out = &mut out[..needed];
+    for y in 0..height {
+        let at = usize::from(y) * stride;
+        let class = row_class(y);
+        if class.is_some() && y >= back && row_class(y - back) == class {
+            out.copy_within(at - span..at - span + stride, at);
+            continue;
+        }
+        let row = &mut out[at..at + stride];
+        render_row(width, y, pixformat, row, &mut pixel);
+    }
+    Ok(needed)
+}
+
+/// Render row `y` (`row` is exactly one row of `pixformat`).
+fn render_row<F: FnMut(u16, u16) -> Rgb>(
+    width: u16,
+    y: u16,
+    pixformat: PixFormat,
+    row: &mut [u8],
+    pixel: &mut F,
+) {
     match pixformat {
         PixFormat::Grayscale => {
-            for (y, row) in (0..height).zip(out.chunks_exact_mut(w)) {
-                for (x, px) in (0..width).zip(row.iter_mut()) {
-                    *px = pixel(x, y).luma();
-                }
+            for (x, px) in (0..width).zip(row.iter_mut()) {
+                *px = pixel(x, y).luma();
             }
         }
         PixFormat::Rgb565 => {
-            for (y, row) in (0..height).zip(out.chunks_exact_mut(2 * w)) {
-                for (x, px) in (0..width).zip(row.chunks_exact_mut(2)) {
-                    px.copy_from_slice(&pixel(x, y).rgb565().to_le_bytes());
+            for (x, px) in (0..width).zip(row.chunks_exact_mut(2)) {
+                px.copy_from_slice(&pixel(x, y).rgb565().to_le_bytes());
+            }
+        }
+        PixFormat::Yuv422 | PixFormat::Yvu422 => {
+            let swap = pixformat == PixFormat::Yvu422;
+            for (pair, bytes) in (0..width).step_by(2).zip(row.chunks_mut(4)) {
+                let a = pixel(pair, y);
+                let b = if pair + 1 < width {
+                    pixel(pair + 1, y)
+                } else {
+                    a
+                };
+                let (u, v) = a.average(b).chroma();
+                let (c0, c1) = if swap { (v, u) } else { (u, v) };
+                let vals = [a.luma(), c0, b.luma(), c1];
+                for (dst, src) in bytes.iter_mut().zip(vals) {
+                    *dst = src;
                 }
             }
         }
-        PixFormat::BayerBggr
-        | PixFormat::BayerGbrg
-        | PixFormat::BayerGrbg
-        | PixFormat::BayerRggb => {
+        PixFormat::Binary => {
+            row.fill(0);
+            for x in 0..width {
+                if pixel(x, y).luma() > 127 {
+                    row[usize::from(x / 8)] |= 1 << (x % 8);
+                }
+            }
+        }
+        // BAYER_* (the other formats never reach here).
+        _ => {
             // Channel at (0,0), (1,0), (0,1), (1,1): 0 = R, 1 = G, 2 = B.
             let cfa: [u8; 4] = match pixformat {
                 PixFormat::BayerBggr => [2, 1, 1, 0],
@@ -126,53 +202,17 @@ pub fn render_with<F: FnMut(u16, u16) -> Rgb>(
                 PixFormat::BayerGrbg => [1, 0, 2, 1],
                 _ => [0, 1, 1, 2],
             };
-            for (y, row) in (0..height).zip(out.chunks_exact_mut(w)) {
-                for (x, px) in (0..width).zip(row.iter_mut()) {
-                    let c = pixel(x, y);
-                    let at = usize::from(x & 1) + 2 * usize::from(y & 1);
-                    *px = match cfa[at] {
-                        0 => c.r,
-                        1 => c.g,
-                        _ => c.b,
-                    };
-                }
+            for (x, px) in (0..width).zip(row.iter_mut()) {
+                let c = pixel(x, y);
+                let at = usize::from(x & 1) + 2 * usize::from(y & 1);
+                *px = match cfa[at] {
+                    0 => c.r,
+                    1 => c.g,
+                    _ => c.b,
+                };
             }
-        }
-        PixFormat::Yuv422 | PixFormat::Yvu422 => {
-            let swap = pixformat == PixFormat::Yvu422;
-            for (y, row) in (0..height).zip(out.chunks_exact_mut(2 * w)) {
-                for (pair, bytes) in (0..width).step_by(2).zip(row.chunks_mut(4)) {
-                    let a = pixel(pair, y);
-                    let b = if pair + 1 < width {
-                        pixel(pair + 1, y)
-                    } else {
-                        a
-                    };
-                    let (u, v) = a.average(b).chroma();
-                    let (c0, c1) = if swap { (v, u) } else { (u, v) };
-                    let vals = [a.luma(), c0, b.luma(), c1];
-                    for (dst, src) in bytes.iter_mut().zip(vals) {
-                        *dst = src;
-                    }
-                }
-            }
-        }
-        PixFormat::Binary => {
-            let stride = w.div_ceil(32) * 4;
-            for (y, row) in (0..height).zip(out.chunks_exact_mut(stride)) {
-                row.fill(0);
-                for x in 0..width {
-                    if pixel(x, y).luma() > 127 {
-                        row[usize::from(x / 8)] |= 1 << (x % 8);
-                    }
-                }
-            }
-        }
-        PixFormat::Argb8 | PixFormat::Jpeg | PixFormat::Png => {
-            return Err(PatternError::Unsupported(pixformat))
         }
     }
-    Ok(needed)
 }
 
 #[cfg(test)]

@@ -65,7 +65,53 @@ pub fn render(
     out: &mut [u8],
 ) -> Result<usize, PatternError> {
     let scene = scene::Scene::new(content, seed, seq, width, height);
-    render_with(width, height, pixformat, out, |x, y| {
-        stamp(seq, x, y).unwrap_or_else(|| scene.pixel(x, y))
-    })
+    // Rows outside the stamp that look alike are rendered once and copied.
+    convert::render_rows(
+        width,
+        height,
+        pixformat,
+        out,
+        |x, y| stamp(seq, x, y).unwrap_or_else(|| scene.pixel(x, y)),
+        |y| (y >= STAMP_ROWS).then(|| scene.row_class(y)).flatten(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every format that `render` takes.
+    const FORMATS: [PixFormat; 9] = [
+        PixFormat::Grayscale,
+        PixFormat::Rgb565,
+        PixFormat::BayerBggr,
+        PixFormat::BayerGbrg,
+        PixFormat::BayerGrbg,
+        PixFormat::BayerRggb,
+        PixFormat::Yuv422,
+        PixFormat::Yvu422,
+        PixFormat::Binary,
+    ];
+
+    #[test]
+    fn copied_rows_equal_rendering_every_pixel() {
+        let mut fast = [0u8; 70 * 50 * 2];
+        let mut slow = [0u8; 70 * 50 * 2];
+        for content in Content::ALL {
+            for pf in FORMATS {
+                for (w, h) in [(70, 50), (33, 7), (5, 3), (1, 1), (8, 300)] {
+                    for seq in [0, 1, 17, 40] {
+                        let scene = scene::Scene::new(content, 3, seq, w, h);
+                        let a = render(content, 3, seq, w, h, pf, &mut fast[..]);
+                        let b = render_with(w, h, pf, &mut slow[..], |x, y| {
+                            stamp(seq, x, y).unwrap_or_else(|| scene.pixel(x, y))
+                        });
+                        let n = a.unwrap();
+                        assert_eq!(Ok(n), b, "{content:?} {pf:?} {w}x{h}");
+                        assert_eq!(fast[..n], slow[..n], "{content:?} {pf:?} {w}x{h} #{seq}");
+                    }
+                }
+            }
+        }
+    }
 }

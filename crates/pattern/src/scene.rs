@@ -169,6 +169,19 @@ impl Scene {
         }
     }
 
+    /// Rows with the same `Some(class)` have the same colours pixel for
+    /// pixel (stamp not included); `None` for rows that may be unlike any
+    /// other.
+    pub(crate) fn row_class(&self, y: u16) -> Option<u32> {
+        let y32 = u32::from(y);
+        match self.content {
+            Content::ColorBars => Some(0),
+            Content::Gradient => Some(y32 * 255 / u32::from(self.height.max(2) - 1)),
+            Content::MovingBox => Some(u32::from(y32 >= self.by && y32 < self.by + self.side)),
+            Content::Noise => None,
+        }
+    }
+
     /// Where the moving box is: (left, top, side).
     #[cfg(test)]
     pub(crate) fn box_rect(&self) -> (u32, u32, u32) {
