@@ -149,6 +149,20 @@ const STEPS: &[Step] = &[
         ],
     },
     Step {
+        name: "agent-h7's defmt table: loads in defmt-decoder, has the firmware's log lines",
+        group: "firmware",
+        program: "cargo",
+        args: &[
+            "test",
+            "-p",
+            "hil-flash",
+            "--test",
+            "defmt_table",
+            "--",
+            "--ignored",
+        ],
+    },
+    Step {
         name: "clippy (agent-qemu firmware)",
         group: "clippy",
         program: "cargo",

@@ -39,6 +39,9 @@ pub enum Error {
     /// The agent's serial port did not show up.
     #[error(transparent)]
     Port(#[from] PortError),
+    /// The defmt log over RTT could not be read.
+    #[error(transparent)]
+    Rtt(#[from] crate::rtt::RttError),
 }
 
 /// An error and its sources on one line (`a: b: c`), without repeating a

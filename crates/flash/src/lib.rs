@@ -18,6 +18,9 @@
 //!    `indicatif` bars, reset and run) and waits, bounded, for the agent's
 //!    USB CDC-ACM port to re-enumerate ([`wait_for_port`]).
 //!
+//! 4. while a scenario runs with a probe attached, [`read_log`] reads the
+//!    agent's defmt log over RTT ([`rtt`]).
+//!
 //! Every failure is a typed [`Error`] whose message tells the user what to
 //! do. Probe listing and port listing are traits ([`ProbeLister`],
 //! [`PortLister`]) and time is [`omv_imageio::Wait`], so everything except
@@ -35,6 +38,7 @@ pub mod plan;
 pub mod port;
 pub mod probe;
 pub mod progress;
+pub mod rtt;
 pub mod sectors;
 pub mod selector;
 pub mod target;
@@ -54,6 +58,7 @@ pub use port::{
 };
 pub use probe::{select_probe, ProbeEntry, ProbeError, ProbeLister, SystemProbes};
 pub use progress::{FlashEvent, FlashObserver, Operation, ProgressBars};
+pub use rtt::{probe_attached, read_log, DefmtTable, OpenProbe, RttError, RttRequest, RttSummary};
 pub use sectors::{KeepArea, KeepError, Sector};
 pub use selector::{SelectorError, UsbSelector};
 pub use target::TargetError;

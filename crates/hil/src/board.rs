@@ -174,6 +174,13 @@ pub trait Board {
         Vec::new()
     }
 
+    /// The agent's log read through a debug probe since the last call
+    /// (the h7's defmt over RTT), if the board reads one; saved beside
+    /// the capture as `agent-rtt.log`.
+    fn take_probe_log(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The scenario is over (passed or not): release what `begin` took.
     fn end(&mut self) -> Result<(), BoardError> {
         Ok(())

@@ -354,7 +354,15 @@ pub fn run_scenario(
     let seed = opts.seed.unwrap_or(scenario.seed);
     let dir = opts.out_dir.join(&scenario.name);
     let captured = capture(board, scenario, seed);
-    let log = save_agent_log(&dir, &board.take_log());
+    let mut log: Vec<String> = save_log(&dir, "agent.log", "agent log", &board.take_log())
+        .into_iter()
+        .collect();
+    log.extend(save_log(
+        &dir,
+        "agent-rtt.log",
+        "agent defmt log over RTT",
+        &board.take_probe_log(),
+    ));
     let cap = match captured {
         Ok(c) => c,
         Err(e) => {
@@ -440,20 +448,21 @@ pub fn run_scenario(
 /// Agent log lines shown when a scenario fails.
 pub const LOG_TAIL: usize = 12;
 
-/// Writes the agent's log to `dir/agent.log` (if there is one) and
+/// Writes a log (`agent.log`: the agent's over the link; `agent-rtt.log`:
+/// its defmt log read through a probe) to `dir/file` if there is one, and
 /// returns its tail as a failure line for a failed scenario.
-fn save_agent_log(dir: &Path, lines: &[String]) -> Option<String> {
+fn save_log(dir: &Path, file: &str, what: &str, lines: &[String]) -> Option<String> {
     if lines.is_empty() {
         return None;
     }
-    let path = dir.join("agent.log");
+    let path = dir.join(file);
     let saved = std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&path, lines.join("\n") + "\n"))
         .map(|()| format!("saved in {}", path.display()))
         .unwrap_or_else(|e| format!("could not save it to {}: {e}", path.display()));
     let tail = &lines[lines.len().saturating_sub(LOG_TAIL)..];
     Some(format!(
-        "agent log, last {} of {} lines ({saved}):\n  {}",
+        "{what}, last {} of {} lines ({saved}):\n  {}",
         tail.len(),
         lines.len(),
         tail.join("\n  ")

@@ -214,6 +214,11 @@ fn a_fault_mid_step_fails_the_scenario_with_the_firmware_report_and_the_log_tail
         tail.ends_with("restarted: firmware fault: HardFault at PC 0x00001234"),
         "{tail}"
     );
+    // No probe: the log is the one carried over USB only, no RTT log.
+    let saved = opts.out_dir.join(&scenario.name);
+    assert!(saved.join("agent.log").is_file());
+    assert!(!saved.join("agent-rtt.log").exists());
+    assert_eq!(r.failures.len(), 2, "{:?}", r.failures);
     let saved = std::fs::read_to_string(dir.path().join("out/crash/agent.log")).unwrap();
     assert_eq!(saved.lines().count(), 3, "{saved}");
     assert!(

@@ -12,6 +12,7 @@ mod buffers;
 mod camera;
 mod clock;
 mod fault;
+mod log;
 mod run;
 mod sdcard;
 mod sensor;

@@ -6,11 +6,13 @@ use embassy_stm32::gpio::{Level, Output, Speed};
 use embassy_stm32::peripherals::{PC0, PC1, PC2};
 use embassy_stm32::Peri;
 use omv_agent::{BoardInfo, Card, Diag, Executor, ServeError};
+use omv_imageio::Clock;
 use static_cell::StaticCell;
 
 use crate::buffers;
 use crate::camera::Camera;
 use crate::clock::BoardClock;
+use crate::log;
 use crate::sdcard::{SdCard, SdError};
 use crate::sensor::H7Sensor;
 use crate::usb::{StartError, UsbSerial};
@@ -106,12 +108,25 @@ pub fn run(mut p: Platform) -> ! {
     };
     p.leds.set(p.usb.is_err(), card.is_some(), !has_sensor);
     static DIAG: StaticCell<Diag> = StaticCell::new();
+    let had_reset = p.reset.is_some();
     let diag = DIAG.init(Diag::new(p.reset));
+    let mut clock = p.clock;
+    log::line!(
+        diag,
+        clock.now_us(),
+        "agent-h7 up: usb {}, card mounted {}, sensor {}, reset report {}",
+        p.usb.is_ok(),
+        card.is_some(),
+        has_sensor,
+        had_reset,
+    );
     loop {
         // `serve` returns when the host stops reading (our writes time
         // out); the next host session resynchronises on frame delimiters.
         match omv_agent::serve_with(&mut p.link, exec, &INFO, diag) {
-            Ok(()) | Err(ServeError::Link(_)) => {}
+            Ok(()) | Err(ServeError::Link(_)) => {
+                log::line!(diag, clock.now_us(), "host session ended; serving again");
+            }
         }
     }
 }

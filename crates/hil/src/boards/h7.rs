@@ -12,6 +12,7 @@
 
 pub mod agent;
 pub mod config;
+pub mod rtt;
 pub mod timing;
 
 use std::fmt::Write as _;
@@ -19,8 +20,8 @@ use std::path::PathBuf;
 
 use hil_flash::dfu_plan::DFU_UTIL;
 use hil_flash::{
-    bring_up, bring_up_dfu, dfu_plan, plan, FlashPath, Plan, ProgressBars, Ready, SystemPorts,
-    SystemProbes,
+    bring_up, bring_up_dfu, dfu_plan, plan, probe_attached, FlashPath, Plan, ProgressBars, Ready,
+    RttRequest, SystemPorts, SystemProbes,
 };
 use omv_imageio::StdClock;
 
@@ -102,21 +103,27 @@ pub fn prepare(opts: &BoardOptions, config: &H7Config) -> Result<Plan, BoardErro
 }
 
 /// Flash the agent (`--flash probe` or `dfu`) and wait for its port: the
-/// board is then ready for the serial protocol.
-pub fn flash_and_find_port(opts: &BoardOptions, config: &H7Config) -> Result<Ready, BoardError> {
+/// board is then ready for the serial protocol. Flashed through a probe
+/// that is still attached, also where to read its defmt log over RTT.
+pub fn flash_and_find_port(
+    opts: &BoardOptions,
+    config: &H7Config,
+) -> Result<(Ready, Option<RttRequest>), BoardError> {
     let mut bars = ProgressBars::default();
     let mut clock = StdClock::new();
     match opts.probe.flash {
         FlashPath::Probe => {
             let plan = prepare(opts, config)?;
-            bring_up(
-                &plan,
-                &SystemProbes::new(),
-                &mut SystemPorts,
-                &mut clock,
-                &mut bars,
-            )
-            .map_err(flash_error)
+            let probes = SystemProbes::new();
+            let ready = bring_up(&plan, &probes, &mut SystemPorts, &mut clock, &mut bars)
+                .map_err(flash_error)?;
+            let rtt = probe_attached(&probes).then(|| RttRequest {
+                elf: plan.image.path.clone(),
+                chip: plan.chip.clone(),
+                probe: plan.probe.clone(),
+                speed_khz: plan.speed_khz,
+            });
+            Ok((ready, rtt))
         }
         FlashPath::Dfu => {
             let elf = built_elf(opts, config)?;
@@ -130,6 +137,7 @@ pub fn flash_and_find_port(opts: &BoardOptions, config: &H7Config) -> Result<Rea
                 &mut clock,
                 &mut bars,
             )
+            .map(|ready| (ready, None))
             .map_err(flash_error)
         }
     }
@@ -141,7 +149,7 @@ const BAUD: u32 = 115_200;
 /// Flash the agent, wait for its port, shake hands.
 pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
     let config = load(opts)?;
-    let ready = flash_and_find_port(opts, &config)?;
+    let (ready, rtt) = flash_and_find_port(opts, &config)?;
     let link = Link::open_serial(&ready.port, BAUD).map_err(|e| {
         setup_error(format!(
             "flashed {} bytes with {}, but cannot open {}: {e} (is the runner's user in group `dialout`?)",
@@ -158,6 +166,12 @@ pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
     .with_tolerances(config.probe.timing.clone())
     // After a fault, panic or watchdog reset the CDC port re-enumerates.
     .with_reopen(Box::new(move || Link::open_serial(&ready.port, BAUD)));
+    // With a probe attached, its defmt log too (agent-rtt.log); without
+    // one, only the log carried over USB (agent.log).
+    let board = match rtt {
+        Some(req) => board.with_probe_log(rtt::RttLog::start(req)),
+        None => board,
+    };
     Ok(Box::new(board))
 }
 

@@ -107,6 +107,8 @@ pub struct AgentBoard<P> {
     log_next: u32,
     /// Opens the port again after the device went away (see [`Reopen`]).
     reopen: Option<Reopen<P>>,
+    /// The defmt log read through a debug probe, if one is attached.
+    probe_log: Option<super::rtt::RttLog>,
 }
 
 /// Opens the agent's port again: a board whose USB device re-enumerates
@@ -174,7 +176,15 @@ impl<P: Read + Write> AgentBoard<P> {
             log,
             log_next: 0,
             reopen: None,
+            probe_log: None,
         })
+    }
+
+    /// Keep the lines of `log` (the agent's defmt log over RTT) for each
+    /// scenario's `agent-rtt.log`.
+    pub fn with_probe_log(mut self, log: super::rtt::RttLog) -> Self {
+        self.probe_log = Some(log);
+        self
     }
 
     /// Reopen the port with `reopen` when it vanishes mid-scenario, and
@@ -389,6 +399,13 @@ impl<P: Read + Write> Board for AgentBoard<P> {
 
     fn take_log(&mut self) -> Vec<String> {
         std::mem::take(&mut self.log)
+    }
+
+    fn take_probe_log(&mut self) -> Vec<String> {
+        self.probe_log
+            .as_ref()
+            .map(super::rtt::RttLog::take)
+            .unwrap_or_default()
     }
 
     fn end(&mut self) -> Result<(), BoardError> {
