@@ -12,36 +12,6 @@ use omv_proto::{
     ResetReport, Response, ResponseBody, MAX_FRAME_LEN, PROTOCOL_VERSION,
 };
 
-/// Input bytes given up front, output collected.
-struct Pipe {
-    input: Vec<u8>,
-    pos: usize,
-    output: Vec<u8>,
-}
-
-impl embedded_io::ErrorType for Pipe {
-    type Error = core::convert::Infallible;
-}
-
-impl embedded_io::Read for Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        let n = (self.input.len() - self.pos).min(buf.len());
-        buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-impl embedded_io::Write for Pipe {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        self.output.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
 fn session(diag: &mut Diag<16>, bodies: Vec<RequestBody>) -> Vec<Response> {
     let mut rig = Rig::new();
     let mut ex = rig.exec();
@@ -54,11 +24,7 @@ fn session(diag: &mut Diag<16>, bodies: Vec<RequestBody>) -> Vec<Response> {
         };
         input.extend_from_slice(frame::encode(&r, &mut buf).unwrap());
     }
-    let mut pipe = Pipe {
-        input,
-        pos: 0,
-        output: vec![],
-    };
+    let mut pipe = Pipe::new(input);
     let info = BoardInfo {
         board: "test",
         firmware: "omv-agent tests",

@@ -11,37 +11,6 @@ use omv_proto::{
     RequestBody, Response, ResponseBody, Value, MAX_CHUNK, MAX_FRAME_LEN, PROTOCOL_VERSION,
 };
 
-/// Input bytes given up front, output collected.
-struct Pipe {
-    input: Vec<u8>,
-    pos: usize,
-    output: Vec<u8>,
-}
-
-impl embedded_io::ErrorType for Pipe {
-    type Error = core::convert::Infallible;
-}
-
-impl embedded_io::Read for Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        // Small reads, to exercise frames split across reads.
-        let n = (self.input.len() - self.pos).min(buf.len()).min(7);
-        buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-impl embedded_io::Write for Pipe {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        self.output.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
 fn wire(reqs: &[Request]) -> Vec<u8> {
     let mut out = vec![];
     let mut buf = [0u8; MAX_FRAME_LEN];
@@ -62,11 +31,8 @@ fn responses(bytes: &[u8]) -> Vec<Response> {
 
 fn run(rig: &mut Rig, input: Vec<u8>) -> Vec<Response> {
     let mut ex = rig.exec();
-    let mut pipe = Pipe {
-        input,
-        pos: 0,
-        output: vec![],
-    };
+    // Small reads, to exercise frames split across reads.
+    let mut pipe = Pipe::chunked(input, 7);
     let info = BoardInfo {
         board: "test",
         firmware: "omv-agent tests",
@@ -291,11 +257,7 @@ fn card_timing_needs_a_hook_and_a_known_profile() {
     let mut rig = Rig::new();
     let mut ex = rig.exec();
     ex.enable_card_timing(class10_only);
-    let mut pipe = Pipe {
-        input: [input, wire(&[req(3, timing("turbo"))])].concat(),
-        pos: 0,
-        output: vec![],
-    };
+    let mut pipe = Pipe::chunked([input, wire(&[req(3, timing("turbo"))])].concat(), 7);
     serve(&mut pipe, &mut ex, &info).unwrap();
     let out = responses(&pipe.output);
     let ResponseBody::Hello(h) = &out[0].body else {

@@ -134,3 +134,58 @@ pub fn sensor(w: u16, h: u16, p: PixFormat, fps: u16) -> Op {
         ..Default::default()
     })
 }
+
+/// An in-memory link: input bytes given up front, output collected. Reads
+/// return at most `max_read` bytes, so frames can be split across reads.
+pub struct Pipe {
+    /// Bytes the agent reads.
+    pub input: Vec<u8>,
+    /// How many of them it has read.
+    pub pos: usize,
+    /// Bytes the agent wrote.
+    pub output: Vec<u8>,
+    /// Most bytes one read returns.
+    pub max_read: usize,
+}
+
+impl Pipe {
+    /// A pipe whose reads return as much as the caller's buffer takes.
+    pub fn new(input: Vec<u8>) -> Self {
+        Pipe::chunked(input, usize::MAX)
+    }
+
+    /// A pipe whose reads return at most `max_read` bytes.
+    pub fn chunked(input: Vec<u8>, max_read: usize) -> Self {
+        Pipe {
+            input,
+            pos: 0,
+            output: vec![],
+            max_read,
+        }
+    }
+}
+
+impl embedded_io::ErrorType for Pipe {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let n = (self.input.len() - self.pos)
+            .min(buf.len())
+            .min(self.max_read);
+        buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl embedded_io::Write for Pipe {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.output.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
