@@ -392,3 +392,12 @@ deterministic = []
         assert!(err.to_string().contains("/nonexistent/h7.toml"));
     }
 }
+
+/// The repository's own `hil/boards/h7.toml`, loaded: the board the plan
+/// tests check against.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn repo_h7_board() -> ProbeBoard {
+    ProbeBoard::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards/h7.toml"))
+        .unwrap()
+}

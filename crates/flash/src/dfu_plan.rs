@@ -146,10 +146,7 @@ mod tests {
     use crate::elf::test_elf;
     use std::path::Path;
 
-    fn board() -> ProbeBoard {
-        ProbeBoard::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards/h7.toml"))
-            .unwrap()
-    }
+    use crate::board::repo_h7_board as board;
 
     fn args(dir: &Path, segments: &[(u32, &[u8])]) -> FlashArgs {
         let p = dir.join("agent-h7");
