@@ -256,6 +256,15 @@ impl ProbeBoard {
     }
 }
 
+/// The repository's own `hil/boards/h7.toml`, loaded: the board the plan
+/// tests check against.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn repo_h7_board() -> ProbeBoard {
+    ProbeBoard::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards/h7.toml"))
+        .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -391,13 +400,4 @@ deterministic = []
         assert!(matches!(err, BoardFileError::Io { .. }));
         assert!(err.to_string().contains("/nonexistent/h7.toml"));
     }
-}
-
-/// The repository's own `hil/boards/h7.toml`, loaded: the board the plan
-/// tests check against.
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-pub(crate) fn repo_h7_board() -> ProbeBoard {
-    ProbeBoard::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards/h7.toml"))
-        .unwrap()
 }
