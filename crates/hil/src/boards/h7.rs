@@ -13,7 +13,6 @@
 pub mod agent;
 pub mod config;
 pub mod rtt;
-pub mod timing;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -29,6 +28,7 @@ use omv_link::Link;
 
 use crate::board::{Board, BoardError};
 use crate::boards::qemu::firmware::{build, FirmwareBuild};
+use crate::boards::tolerance;
 use crate::boards::BoardOptions;
 
 pub use agent::AgentBoard;
@@ -161,7 +161,7 @@ pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
         link,
         config.serial.hello_timeout(),
         config.serial.reply_timeout(),
-        timing::snapshot_policy(&config.probe.content),
+        tolerance::snapshot_policy(&config.probe.content),
     )?
     .with_tolerances(config.probe.timing.clone())
     // After a fault, panic or watchdog reset the CDC port re-enumerates.
@@ -265,7 +265,7 @@ pub fn dry_run(opts: &BoardOptions) -> Result<String, BoardError> {
         ),
     );
     let t = &config.probe.timing;
-    let policy = timing::snapshot_policy(&config.probe.content);
+    let policy = tolerance::snapshot_policy(&config.probe.content);
     line(
         &mut out,
         format!(

@@ -7,6 +7,7 @@
 pub mod h7;
 pub mod qemu;
 pub mod sim;
+pub mod tolerance;
 
 use std::path::{Path, PathBuf};
 

@@ -194,13 +194,13 @@ pub fn check_timing(
     capture: &Capture,
 ) -> Vec<String> {
     let rates = sensor_rates(scenario.sensor.fps, capture);
-    let measured = crate::boards::h7::timing::measure(&capture.events, |step| {
+    let measured = crate::boards::tolerance::measure(&capture.events, |step| {
         rates
             .range(..=step)
             .next_back()
             .map_or(scenario.sensor.fps, |(_, fps)| *fps)
     });
-    crate::boards::h7::timing::check(&timing.tolerances(), &measured)
+    crate::boards::tolerance::check(&timing.tolerances(), &measured)
         .iter()
         .map(|v| {
             format!(

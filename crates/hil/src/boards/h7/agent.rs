@@ -11,8 +11,8 @@ use hil_flash::board::TimingSection;
 use omv_link::{Link, LinkError};
 use omv_proto::{Capabilities, CrashKind, Event, Hello, Op, Outcome, ProtoErrorKind};
 
-use super::timing;
 use crate::board::{Board, BoardError, Setup, SnapshotPolicy};
+use crate::boards::tolerance;
 use crate::capture::Capture;
 use crate::scenario::Scenario;
 
@@ -385,13 +385,13 @@ impl<P: Read + Write> Board for AgentBoard<P> {
             return Vec::new();
         };
         let rates = sensor_rates(scenario.sensor.fps, capture);
-        let m = timing::measure(&capture.events, |step| {
+        let m = tolerance::measure(&capture.events, |step| {
             rates
                 .range(..=step)
                 .next_back()
                 .map_or(scenario.sensor.fps, |(_, fps)| *fps)
         });
-        timing::check(tol, &m)
+        tolerance::check(tol, &m)
             .iter()
             .map(ToString::to_string)
             .collect()
