@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use omv_hil::board::SnapshotPolicy;
-use omv_hil::boards::h7::AgentBoard;
+use omv_hil::boards::serial::AgentBoard;
 use omv_hil::runner::{run_scenario, RunOptions, Verdict};
 use omv_hil::Scenario;
 use omv_link::Link;

@@ -10,7 +10,6 @@
 //! (bounded) for the port to re-enumerate, then speaks `omv-proto`.
 //! `dry_run` shows all of that without touching a probe, a device or a port.
 
-pub mod agent;
 pub mod config;
 pub mod rtt;
 
@@ -27,11 +26,11 @@ use omv_imageio::StdClock;
 use omv_link::Link;
 
 use crate::board::{Board, BoardError};
-use crate::boards::qemu::firmware::{build, FirmwareBuild};
+use crate::boards::firmware::{build, FirmwareBuild};
+use crate::boards::serial::AgentBoard;
 use crate::boards::tolerance;
 use crate::boards::BoardOptions;
 
-pub use agent::AgentBoard;
 pub use config::H7Config;
 
 /// The board's name.
@@ -169,7 +168,7 @@ pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
     // With a probe attached, its defmt log too (agent-rtt.log); without
     // one, only the log carried over USB (agent.log).
     let board = match rtt {
-        Some(req) => board.with_probe_log(rtt::RttLog::start(req)),
+        Some(req) => board.with_probe_log(Box::new(rtt::RttLog::start(req))),
         None => board,
     };
     Ok(Box::new(board))

@@ -4,8 +4,10 @@
 //! `dry_run(&BoardOptions) -> String` (what would be flashed/started and
 //! run, touching no hardware).
 
+pub mod firmware;
 pub mod h7;
 pub mod qemu;
+pub mod serial;
 pub mod sim;
 pub mod tolerance;
 

@@ -23,7 +23,6 @@ pub mod card;
 pub mod config;
 #[cfg(test)]
 mod fault_tests;
-pub mod firmware;
 pub mod port;
 pub mod process;
 #[cfg(test)]
@@ -31,14 +30,14 @@ mod size;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use omv_proto::{Event, Op, Outcome};
 
 use crate::board::{Board, BoardError, Setup, SnapshotPolicy, TimingPolicy};
-use crate::boards::h7::agent::{capability_names, AgentBoard};
+use crate::boards::firmware;
+use crate::boards::serial::{capability_names, timing_failures, AgentBoard};
 use crate::boards::BoardOptions;
 use crate::capture::Capture;
 use crate::scenario::Scenario;
@@ -171,21 +170,6 @@ pub fn snapshot_policy(config: &QemuConfig) -> SnapshotPolicy {
     }
 }
 
-/// The sensor rate from each step on: the scenario's, changed by `sensor`
-/// steps that set `fps`.
-fn sensor_rates(initial: u16, capture: &Capture) -> BTreeMap<u32, u16> {
-    let mut rates = BTreeMap::new();
-    rates.insert(0, initial);
-    for st in &capture.steps {
-        if let Op::Sensor(s) = &st.op {
-            if let Some(fps) = s.fps {
-                rates.insert(st.number, fps);
-            }
-        }
-    }
-    rates
-}
-
 /// Every timing figure of `capture` outside the board file's tolerances,
 /// as a failure line.
 pub fn check_timing(
@@ -193,22 +177,7 @@ pub fn check_timing(
     scenario: &Scenario,
     capture: &Capture,
 ) -> Vec<String> {
-    let rates = sensor_rates(scenario.sensor.fps, capture);
-    let measured = crate::boards::tolerance::measure(&capture.events, |step| {
-        rates
-            .range(..=step)
-            .next_back()
-            .map_or(scenario.sensor.fps, |(_, fps)| *fps)
-    });
-    crate::boards::tolerance::check(&timing.tolerances(), &measured)
-        .iter()
-        .map(|v| {
-            format!(
-                "{} {} is outside the qemu tolerance {} (hil/boards/qemu.toml [timing])",
-                v.figure, v.measured, v.allowed
-            )
-        })
-        .collect()
+    timing_failures(NAME, &timing.tolerances(), scenario, capture)
 }
 
 /// The `qemu` board.

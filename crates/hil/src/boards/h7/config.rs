@@ -8,7 +8,7 @@ use std::time::Duration;
 use hil_flash::ProbeBoard;
 use serde::Deserialize;
 
-use crate::boards::qemu::firmware::FirmwareBuild;
+use crate::boards::firmware::FirmwareBuild;
 
 /// The whole board file.
 #[derive(Debug, Clone, PartialEq)]

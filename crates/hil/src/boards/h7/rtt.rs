@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use hil_flash::{read_log, RttRequest, SystemProbes};
 
+use crate::boards::serial::ProbeLog;
+
 /// The longest a reader runs (a whole `cargo xtask hil` run is far
 /// shorter); it stops earlier when the board is dropped.
 pub const MAX_READ: Duration = Duration::from_secs(4 * 3600);
@@ -57,9 +59,11 @@ impl RttLog {
             thread: Some(thread),
         }
     }
+}
 
+impl ProbeLog for RttLog {
     /// The lines decoded since the last call.
-    pub fn take(&self) -> Vec<String> {
+    fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.lines.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }

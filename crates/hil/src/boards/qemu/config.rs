@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::firmware::FirmwareBuild;
 use super::process::QemuCommand;
+use crate::boards::firmware::FirmwareBuild;
 use crate::boards::BoardFileError;
 use crate::scenario::line_col;
 

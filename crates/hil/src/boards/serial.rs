@@ -1,8 +1,9 @@
-//! A [`Board`] that is an agent at the other end of an `omv-link`
-//! [`Link`]: every step is a `Run` request, the trace is fetched in pages,
-//! files are downloaded in checked chunks. The `h7` board uses it over the
-//! USB CDC-ACM port; nothing in it is specific to USB, so any board whose
-//! agent speaks `omv-proto` over a byte port can use it.
+//! The generic serial agent board: a [`Board`] that is an agent at the
+//! other end of an `omv-link` [`Link`]. Every step is a `Run` request, the
+//! trace is fetched in pages, files are downloaded in checked chunks. The
+//! `qemu` board uses it over the emulator's PTY, the `h7` board over the
+//! USB CDC-ACM port; nothing in it is specific to either, so any board
+//! whose agent speaks `omv-proto` over a byte port can use it.
 
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -107,8 +108,16 @@ pub struct AgentBoard<P> {
     log_next: u32,
     /// Opens the port again after the device went away (see [`Reopen`]).
     reopen: Option<Reopen<P>>,
-    /// The defmt log read through a debug probe, if one is attached.
-    probe_log: Option<super::rtt::RttLog>,
+    /// The agent's log read another way (the h7's defmt over RTT through
+    /// a debug probe), if the board has one.
+    probe_log: Option<Box<dyn ProbeLog>>,
+}
+
+/// A second source of agent log lines, read beside the link (the h7's
+/// defmt log through a debug probe): its lines go to `agent-rtt.log`.
+pub trait ProbeLog {
+    /// The lines read since the last call.
+    fn take(&self) -> Vec<String>;
 }
 
 /// Opens the agent's port again: a board whose USB device re-enumerates
@@ -182,7 +191,7 @@ impl<P: Read + Write> AgentBoard<P> {
 
     /// Keep the lines of `log` (the agent's defmt log over RTT) for each
     /// scenario's `agent-rtt.log`.
-    pub fn with_probe_log(mut self, log: super::rtt::RttLog) -> Self {
+    pub fn with_probe_log(mut self, log: Box<dyn ProbeLog>) -> Self {
         self.probe_log = Some(log);
         self
     }
@@ -381,20 +390,10 @@ impl<P: Read + Write> Board for AgentBoard<P> {
 
     /// Timing figures (redacted in snapshots) against the tolerances.
     fn check(&self, scenario: &Scenario, capture: &Capture) -> Vec<String> {
-        let Some(tol) = &self.tolerances else {
-            return Vec::new();
-        };
-        let rates = sensor_rates(scenario.sensor.fps, capture);
-        let m = tolerance::measure(&capture.events, |step| {
-            rates
-                .range(..=step)
-                .next_back()
-                .map_or(scenario.sensor.fps, |(_, fps)| *fps)
-        });
-        tolerance::check(tol, &m)
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        match &self.tolerances {
+            Some(tol) => timing_failures(&self.name, tol, scenario, capture),
+            None => Vec::new(),
+        }
     }
 
     fn take_log(&mut self) -> Vec<String> {
@@ -404,7 +403,7 @@ impl<P: Read + Write> Board for AgentBoard<P> {
     fn take_probe_log(&mut self) -> Vec<String> {
         self.probe_log
             .as_ref()
-            .map(super::rtt::RttLog::take)
+            .map(|log| log.take())
             .unwrap_or_default()
     }
 
@@ -413,6 +412,32 @@ impl<P: Read + Write> Board for AgentBoard<P> {
         let result = self.link.reset();
         self.after(result)
     }
+}
+
+/// Every timing figure of `capture` outside board `board`'s tolerances
+/// `tol` (its board file's `[timing]`), as a failure line.
+pub fn timing_failures(
+    board: &str,
+    tol: &TimingSection,
+    scenario: &Scenario,
+    capture: &Capture,
+) -> Vec<String> {
+    let rates = sensor_rates(scenario.sensor.fps, capture);
+    let m = tolerance::measure(&capture.events, |step| {
+        rates
+            .range(..=step)
+            .next_back()
+            .map_or(scenario.sensor.fps, |(_, fps)| *fps)
+    });
+    tolerance::check(tol, &m)
+        .iter()
+        .map(|v| {
+            format!(
+                "{} {} is outside the {board} tolerance {} (hil/boards/{board}.toml [timing])",
+                v.figure, v.measured, v.allowed
+            )
+        })
+        .collect()
 }
 
 /// The sensor rate from each step on: the scenario's own, changed by

@@ -1,5 +1,5 @@
-//! Building the agent firmware for the `qemu` board: `cargo build --release
-//! -p agent-qemu` in the firmware workspace, with a timeout.
+//! Building a board's agent firmware: `cargo build --release -p <package>`
+//! (`agent-qemu`, `agent-h7`) in the firmware workspace, with a timeout.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
