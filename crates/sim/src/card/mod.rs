@@ -43,6 +43,12 @@ use backing::Backing;
 /// Bytes of a torn block that reach the card (the rest keeps its old data).
 pub const TORN_BYTES: usize = 256;
 
+/// Bytes of card data a [memory card](SimCard::new_memory) holds before it
+/// moves its blocks to an unnamed sparse file in the temporary directory:
+/// the simulator's memory stays bounded however much is recorded (a 4 GiB
+/// card filled by a scenario needs 4 GiB of disk, not of memory).
+pub const MEMORY_BUDGET_BYTES: u64 = 128 << 20;
+
 /// A block that fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlockFault {
@@ -169,7 +175,9 @@ impl SimCard {
             .ok_or_else(|| SimError::Config("capacity must be 512 B to 2 TiB".into()))
     }
 
-    /// A blank (unformatted) card of `capacity_bytes`, kept sparse in memory.
+    /// A blank (unformatted) card of `capacity_bytes`, kept sparse in memory
+    /// (1 MiB chunks allocated on the first write into them) up to
+    /// [`MEMORY_BUDGET_BYTES`], then in an unnamed sparse file.
     pub fn new_memory(
         profile: CardProfile,
         capacity_bytes: u64,
@@ -177,7 +185,8 @@ impl SimCard {
         seed: u64,
     ) -> Result<Self, SimError> {
         let blocks = Self::blocks_for(capacity_bytes)?;
-        Self::with_backing(profile, Backing::memory(), blocks, clock, seed)
+        let backing = Backing::memory(blocks, MEMORY_BUDGET_BYTES);
+        Self::with_backing(profile, backing, blocks, clock, seed)
     }
 
     /// A blank card kept in a sparse file at `path` (created or truncated).
@@ -311,9 +320,23 @@ impl SimCard {
         self.lock().last_read
     }
 
-    /// Bytes of card data held in memory (0 for a file-backed card).
+    /// Bytes of card data held in memory, in whole 1 MiB chunks (0 for a
+    /// file-backed card).
     pub fn resident_bytes(&self) -> u64 {
         self.lock().backing.resident_bytes()
+    }
+
+    /// Change how much a memory card may hold before it moves to a file
+    /// (default [`MEMORY_BUDGET_BYTES`]); moves it at once if it holds
+    /// more. No effect on a file-backed card.
+    pub fn set_memory_budget(&self, bytes: u64) -> Result<(), SimError> {
+        Ok(self.lock().backing.set_budget(bytes)?)
+    }
+
+    /// True when the card's blocks are in a file (made so, or moved there
+    /// past the memory budget).
+    pub fn is_file_backed(&self) -> bool {
+        self.lock().backing.is_file()
     }
 
     /// Save the whole card image to `path` (a sparse file): `fsck.fat` can
@@ -325,13 +348,18 @@ impl SimCard {
 
     /// The whole image in memory (for small cards and tests); untimed.
     pub fn image_bytes(&self) -> Result<Vec<u8>, SimError> {
-        let st = self.lock();
-        let mut out = vec![0u8; st.blocks as usize * 512];
-        for (i, chunk) in out.chunks_exact_mut(512).enumerate() {
-            let b: &mut [u8; 512] = chunk
-                .try_into()
-                .map_err(|_| SimError::Card("block size".into()))?;
-            st.backing.read(i as u32, b)?;
+        let mut st = self.lock();
+        let blocks = st.blocks;
+        let mut out = Vec::with_capacity(blocks as usize * Block::LEN);
+        let mut buf = vec![Block::new(); backing::CHUNK_BLOCKS as usize];
+        let mut at = 0;
+        while at < blocks {
+            let n = (blocks - at).min(backing::CHUNK_BLOCKS);
+            st.backing.read(at, &mut buf[..n as usize])?;
+            for b in &buf[..n as usize] {
+                out.extend_from_slice(&b.contents);
+            }
+            at += n;
         }
         Ok(out)
     }
@@ -427,21 +455,25 @@ impl BlockDevice for SimCard {
         let us = st.spend(ns);
         st.stats.read_cmds += 1;
         st.stats.read_us += us;
-        for (i, b) in blocks.iter_mut().enumerate() {
-            let idx = start.0 + i as u32;
-            if let Some(f) = st.faults.read_error {
-                if f.block == idx {
-                    if !f.persistent {
-                        st.faults.read_error = None;
-                    }
-                    return Err(CardError::ReadFault { block: idx });
-                }
-            }
+        // The blocks before an injected read fault are read, then the
+        // fault is reported; the backing sees the command whole.
+        let fault = st
+            .faults
+            .read_error
+            .filter(|f| f.block >= start.0 && u64::from(f.block - start.0) < n);
+        let good = fault.map_or(blocks.len(), |f| (f.block - start.0) as usize);
+        if good > 0 {
             st.backing
-                .read(idx, &mut b.contents)
+                .read(start.0, &mut blocks[..good])
                 .map_err(|_| CardError::HostIo)?;
-            st.stats.blocks_read += 1;
-            st.last_read = Some(idx);
+            st.stats.blocks_read += good as u64;
+            st.last_read = Some(start.0 + good as u32 - 1);
+        }
+        if let Some(f) = fault {
+            if !f.persistent {
+                st.faults.read_error = None;
+            }
+            return Err(CardError::ReadFault { block: f.block });
         }
         Ok(())
     }
@@ -454,18 +486,27 @@ impl BlockDevice for SimCard {
         }
         let (mut cmd_us, mut busy_ns) = (0, 0);
         let mut result = Ok(());
+        // Faults and timing block by block; the blocks that made it reach
+        // the backing as one write (a torn block is written on its own).
+        let mut good = 0;
         for (i, b) in blocks.iter().enumerate() {
             let idx = start.0 + i as u32;
             match self.write_block(&mut st, i == 0, idx, &b.contents) {
                 Ok((us, busy)) => {
                     cmd_us += us;
                     busy_ns += busy;
+                    good = i + 1;
                 }
                 Err(e) => {
                     result = Err(e);
                     break;
                 }
             }
+        }
+        if good > 0 {
+            st.backing
+                .write(start.0, &blocks[..good])
+                .map_err(|_| CardError::HostIo)?;
         }
         if st.timed {
             st.stats.record_write(cmd_us, busy_ns / 1000);
@@ -479,8 +520,9 @@ impl BlockDevice for SimCard {
 }
 
 impl SimCard {
-    /// Write one block with faults and timing; the µs it took and the
-    /// card's busy ns within them.
+    /// Account for writing one block: faults and timing; the µs it took and
+    /// the card's busy ns within them. The caller writes the data of the
+    /// blocks that succeed; a torn block is written here.
     fn write_block(
         &self,
         st: &mut State,
@@ -491,9 +533,9 @@ impl SimCard {
         let f = st.faults;
         let torn = |st: &mut State| {
             if f.torn_block {
-                let mut old = [0u8; 512];
+                let mut old = [Block::new()];
                 if st.backing.read(idx, &mut old).is_ok() {
-                    old[..TORN_BYTES].copy_from_slice(&data[..TORN_BYTES]);
+                    old[0].contents[..TORN_BYTES].copy_from_slice(&data[..TORN_BYTES]);
                     let _ = st.backing.write(idx, &old);
                     st.stats.blocks_written += 1;
                 }
@@ -534,9 +576,6 @@ impl SimCard {
             }
         }
         let us = st.spend(ns);
-        if let Err(_e) = st.backing.write(idx, data) {
-            return Err(CardError::HostIo);
-        }
         st.writes_since_armed += 1;
         if st.timed {
             st.stats.blocks_written += 1;
