@@ -11,7 +11,7 @@ use omv_proto::{
 use proptest::prelude::*;
 
 fn pixformat() -> impl Strategy<Value = PixFormat> {
-    (0usize..12).prop_map(|i| omv_imageio::PixFormat::ALL[i].into())
+    (0usize..12).prop_map(|i| omv_imageio::PixFormat::ALL[i])
 }
 
 fn read_args() -> impl Strategy<Value = ReadArgs> {

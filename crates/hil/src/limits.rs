@@ -48,7 +48,7 @@ pub fn too_large(scenario: &Scenario, lim: &Limits) -> Option<String> {
     let mut cfg = SensorConfig {
         width: s.width,
         height: s.height,
-        pixformat: s.pixformat.into(),
+        pixformat: s.pixformat,
         ..SensorConfig::default()
     };
     let frame_too_large = |cfg: &SensorConfig, at: &str| {
@@ -83,10 +83,9 @@ pub fn too_large(scenario: &Scenario, lim: &Limits) -> Option<String> {
                 pixformat,
                 count,
             } => {
-                let n =
-                    omv_imageio::memory_stream_bytes(*width, *height, (*pixformat).into(), *count)
-                        .ok()
-                        .and_then(|n| u64::try_from(n).ok())?;
+                let n = omv_imageio::memory_stream_bytes(*width, *height, *pixformat, *count)
+                    .ok()
+                    .and_then(|n| u64::try_from(n).ok())?;
                 if n > lim.memory {
                     return Some(format!(
                         "needs a {n}-byte memory-stream region ({count} x {width}x{height} {pixformat:?}, {at}); the agent has {} bytes",

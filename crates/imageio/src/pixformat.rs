@@ -2,7 +2,13 @@
 
 /// A valid OpenMV pixel format. The discriminant is the exact 32-bit
 /// `pixformat_t` code written in V2.x chunk headers.
+///
+/// With the `serde` feature it is `Serialize`/`Deserialize`: the harness
+/// protocol (omv-proto) sends it, and serde's derive names a variant by its
+/// index (postcard writes that index, not the 32-bit code), so the
+/// declaration order below is part of the wire format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(u32)]
 pub enum PixFormat {
     /// 1 bit per pixel, rows padded to 32-bit words.

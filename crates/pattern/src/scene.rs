@@ -9,11 +9,17 @@ pub const STAMP_BITS: u16 = 32;
 pub const STAMP_ROWS: u16 = 2;
 
 /// What the simulated sensor sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// With the `serde` feature it is `Serialize`/`Deserialize`: the harness
+/// protocol (omv-proto) sends it, and postcard writes the variant index, so
+/// the declaration order below is part of the wire format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Content {
     /// Eight vertical bars: white, yellow, cyan, green, magenta, red, blue,
-    /// black (100 % colour bars). Static apart from the stamp.
+    /// black (100 % colour bars). Static apart from the stamp. The default.
+    #[default]
     ColorBars,
     /// Red rises left to right, green top to bottom; blue moves with `seq`
     /// (4 levels per frame, starting at `seed mod 256`).

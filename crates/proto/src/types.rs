@@ -1,5 +1,5 @@
-//! Small value types shared by steps, results and events: pixel formats,
-//! sensor content, bounded strings.
+//! Small value types shared by steps, results and events: pixel formats and
+//! sensor content (the owning crates' types), stream kinds, bounded strings.
 
 use serde::{Deserialize, Serialize};
 
@@ -56,119 +56,16 @@ pub fn format_bounded<const N: usize>(args: core::fmt::Arguments<'_>) -> heaples
     t.0
 }
 
-/// The pixel formats of `omv_imageio::PixFormat`, mirrored with serde
-/// (same names, same order). Convert with `From`/`Into`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[allow(missing_docs)]
-pub enum PixFormat {
-    Binary,
-    Grayscale,
-    Rgb565,
-    Argb8,
-    BayerBggr,
-    BayerGbrg,
-    BayerGrbg,
-    BayerRggb,
-    Yuv422,
-    Yvu422,
-    Jpeg,
-    Png,
-}
+/// The pixel format of a frame or stream: omv-imageio's own type, sent with
+/// its `serde` feature (postcard writes the variant index, 0 = `Binary` …
+/// 11 = `Png`; `tests/roundtrip.rs` pins those bytes).
+pub use omv_imageio::PixFormat;
 
-impl From<omv_imageio::PixFormat> for PixFormat {
-    fn from(p: omv_imageio::PixFormat) -> Self {
-        use omv_imageio::PixFormat as I;
-        match p {
-            I::Binary => PixFormat::Binary,
-            I::Grayscale => PixFormat::Grayscale,
-            I::Rgb565 => PixFormat::Rgb565,
-            I::Argb8 => PixFormat::Argb8,
-            I::BayerBggr => PixFormat::BayerBggr,
-            I::BayerGbrg => PixFormat::BayerGbrg,
-            I::BayerGrbg => PixFormat::BayerGrbg,
-            I::BayerRggb => PixFormat::BayerRggb,
-            I::Yuv422 => PixFormat::Yuv422,
-            I::Yvu422 => PixFormat::Yvu422,
-            I::Jpeg => PixFormat::Jpeg,
-            I::Png => PixFormat::Png,
-        }
-    }
-}
-
-impl From<PixFormat> for omv_imageio::PixFormat {
-    fn from(p: PixFormat) -> Self {
-        use omv_imageio::PixFormat as I;
-        match p {
-            PixFormat::Binary => I::Binary,
-            PixFormat::Grayscale => I::Grayscale,
-            PixFormat::Rgb565 => I::Rgb565,
-            PixFormat::Argb8 => I::Argb8,
-            PixFormat::BayerBggr => I::BayerBggr,
-            PixFormat::BayerGbrg => I::BayerGbrg,
-            PixFormat::BayerGrbg => I::BayerGrbg,
-            PixFormat::BayerRggb => I::BayerRggb,
-            PixFormat::Yuv422 => I::Yuv422,
-            PixFormat::Yvu422 => I::Yvu422,
-            PixFormat::Jpeg => I::Jpeg,
-            PixFormat::Png => I::Png,
-        }
-    }
-}
-
-impl PixFormat {
-    /// The upper-case name (`RGB565`, `BAYER_BGGR`, ...), as omv-imageio names it.
-    pub fn name(self) -> &'static str {
-        omv_imageio::PixFormat::from(self).name()
-    }
-
-    /// Parse a name (case-insensitive; `BAYER` and `YUV` are aliases).
-    pub fn from_name(name: &str) -> Option<Self> {
-        omv_imageio::PixFormat::from_name(name).map(Into::into)
-    }
-}
-
-/// What the software sensor draws; mirrors `omv_pattern::Content` (the agent
-/// converts). Every frame is a pure function of (content, seed, frame
-/// number, size, format), so recordings are byte-identical on every board.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-pub enum Content {
-    /// Vertical colour bars.
-    #[default]
-    ColorBars,
-    /// A diagonal gradient that shifts with the frame number.
-    Gradient,
-    /// A box moving across a plain background.
-    MovingBox,
-    /// Seeded pseudo-random noise, different every frame.
-    Noise,
-}
-
-impl Content {
-    /// All contents, in declaration order.
-    pub const ALL: [Content; 4] = [
-        Content::ColorBars,
-        Content::Gradient,
-        Content::MovingBox,
-        Content::Noise,
-    ];
-
-    /// The snake_case name used in scenario files (`color_bars`, `moving_box`...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Content::ColorBars => "color_bars",
-            Content::Gradient => "gradient",
-            Content::MovingBox => "moving_box",
-            Content::Noise => "noise",
-        }
-    }
-
-    /// Parse a name as given by [`name`](Self::name) (case-insensitive).
-    pub fn from_name(name: &str) -> Option<Self> {
-        Content::ALL
-            .into_iter()
-            .find(|c| c.name().eq_ignore_ascii_case(name))
-    }
-}
+/// What the software sensor draws: omv-pattern's own type, sent with its
+/// `serde` feature (variant index 0 = `ColorBars` … 3 = `Noise`). Every frame
+/// is a pure function of (content, seed, frame number, size, format), so
+/// recordings are byte-identical on every board.
+pub use omv_pattern::Content;
 
 /// The two kinds of stream (`ImageIO.type()`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

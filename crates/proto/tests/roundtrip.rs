@@ -439,12 +439,50 @@ fn names_parse_back() {
     for c in Content::ALL {
         assert_eq!(Content::from_name(c.name()), Some(c));
     }
-    for p in omv_imageio::PixFormat::ALL {
-        let w: PixFormat = p.into();
-        assert_eq!(omv_imageio::PixFormat::from(w), p);
-        assert_eq!(PixFormat::from_name(w.name()), Some(w));
+    for p in PixFormat::ALL {
+        assert_eq!(PixFormat::from_name(p.name()), Some(p));
     }
     assert_eq!(StreamKind::Memory.name(), "MEMORY_STREAM");
+}
+
+/// The wire bytes of the pixel formats and sensor contents, as protocol
+/// version 2 has always sent them (omv-proto's own mirror enums, before it
+/// used omv-imageio's and omv-pattern's types): postcard writes the variant
+/// index, so reordering either enum would change the protocol.
+#[test]
+fn pixformat_and_content_encode_as_their_variant_index() {
+    use PixFormat as P;
+    let formats = [
+        (P::Binary, 0u8),
+        (P::Grayscale, 1),
+        (P::Rgb565, 2),
+        (P::Argb8, 3),
+        (P::BayerBggr, 4),
+        (P::BayerGbrg, 5),
+        (P::BayerGrbg, 6),
+        (P::BayerRggb, 7),
+        (P::Yuv422, 8),
+        (P::Yvu422, 9),
+        (P::Jpeg, 10),
+        (P::Png, 11),
+    ];
+    let contents = [
+        (Content::ColorBars, 0u8),
+        (Content::Gradient, 1),
+        (Content::MovingBox, 2),
+        (Content::Noise, 3),
+    ];
+    let mut buf = [0u8; 8];
+    for (p, byte) in formats {
+        assert_eq!(postcard::to_slice(&p, &mut buf).unwrap(), [byte], "{p}");
+        assert_eq!(postcard::from_bytes::<P>(&[byte]).unwrap(), p);
+    }
+    for (c, byte) in contents {
+        assert_eq!(postcard::to_slice(&c, &mut buf).unwrap(), [byte], "{c:?}");
+        assert_eq!(postcard::from_bytes::<Content>(&[byte]).unwrap(), c);
+    }
+    assert!(postcard::from_bytes::<P>(&[12]).is_err());
+    assert!(postcard::from_bytes::<Content>(&[4]).is_err());
 }
 
 #[test]
@@ -625,7 +663,7 @@ proptest! {
     #[test]
     fn frame_summaries_round_trip(index in any::<u32>(), w in any::<u32>(), h in any::<u32>(),
         e in any::<u64>(), n in any::<u32>(), c in any::<u32>(), t in any::<u64>(), p in 0usize..12) {
-        let pix: PixFormat = omv_imageio::PixFormat::ALL[p].into();
+        let pix = PixFormat::ALL[p];
         let r = Response { id: 1, body: ResponseBody::Done { step: index, outcome: Outcome::Ok(Value::Frame(FrameSummary {
             index, width: w, height: h, pixformat: pix, elapsed_us: e, payload_len: n, crc32: c, t_us: t })), t_start_us: t, t_end_us: e } };
         prop_assert_eq!(roundtrip(&r), r);

@@ -320,7 +320,7 @@ where
                 pixformat,
                 count,
             } => self
-                .open_memory(*width, *height, (*pixformat).into(), *count)
+                .open_memory(*width, *height, *pixformat, *count)
                 .map(|()| Value::Unit),
             Op::Write => self.write_one().map(Value::Frame),
             Op::Record { frames } => self.record(*frames).map(Value::Record),
@@ -376,7 +376,7 @@ where
             cfg.height = h;
         }
         if let Some(p) = s.pixformat {
-            cfg.pixformat = p.into();
+            cfg.pixformat = p;
         }
         if let Some(f) = s.fps {
             cfg.fps = f;

@@ -119,7 +119,7 @@ impl Fit {
             return Ok(());
         };
         let s = self.sensor;
-        let pf = omv_imageio::PixFormat::from(s.pixformat);
+        let pf = s.pixformat;
         let Some(frame) = pf.raw_payload_len(u32::from(s.width), u32::from(s.height)) else {
             return Ok(()); // JPEG/PNG: the size is known only once captured
         };
