@@ -351,6 +351,16 @@ pub fn run_scenario(
         result.failures.push(why);
         return result;
     }
+    if let (None, Some(t)) = (scenario.timeout_s, opts.scenario_timeout) {
+        if crate::scenario::real_time(board.name()) {
+            let board_file = format!("hil/boards/{}.toml scenario_timeout_s", board.name());
+            if let Err(e) = scenario.check_timeout(t.as_secs(), &board_file) {
+                result.verdict = Verdict::Error;
+                result.failures.push(e.to_string());
+                return result;
+            }
+        }
+    }
     let seed = opts.seed.unwrap_or(scenario.seed);
     let dir = opts.out_dir.join(&scenario.name);
     let captured = capture(board, scenario, seed);

@@ -194,3 +194,80 @@ fn the_board_names_a_scenario_may_use_are_the_board_files() {
     known.sort();
     assert_eq!(files, known, "hil/boards/*.toml and boards::KNOWN differ");
 }
+
+/// A recording on a board whose clock is real time, with a 10 s limit.
+const TIMED: &str = r#"description = "a long recording"
+boards = ["qemu"]
+timeout_s = 10
+
+[sensor]
+fps = 30
+
+[[step]]
+op = "open"
+shape = [320, 240, "RGB565"]
+count = 4
+
+[[step]]
+op = "record"
+frames = 300
+
+[[step]]
+op = "sleep"
+ms = 100
+"#;
+
+#[test]
+fn frames_times_the_frame_period_beyond_the_timeout_is_a_definition_error() {
+    // 300 frames at 30 fps: 299 periods of 33 333 us after the first
+    // frame = 9.967 s, inside 10 s; the sleep brings it to 10.067 s.
+    let msg = parse_err(TIMED);
+    assert!(
+        msg.starts_with("hil/scenarios/bad.toml:19:6: step[3].ms: the scenario needs at least 10.067 s of board time"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("beyond its 10 s timeout (its `timeout_s`)"),
+        "{msg}"
+    );
+    let msg = parse_err(&TIMED.replacen("frames = 300", "frames = 302", 1));
+    assert!(
+        msg.starts_with(
+            "hil/scenarios/bad.toml:15:10: step[2].frames: the scenario needs at least 10.033 s"
+        ),
+        "{msg}"
+    );
+    // Without the sleep it fits; a `seconds` recording counts its length.
+    let fits = TIMED.replacen("ms = 100", "ms = 33", 1);
+    Scenario::from_toml(&fits, Path::new("fits.toml")).unwrap();
+    let secs = TIMED.replacen("frames = 300", "seconds = 11", 1);
+    assert!(parse_err(&secs).contains("step[2].seconds: the scenario needs at least 11.000 s"));
+    // A slower sensor set by a step makes the same count too long.
+    let slow = TIMED.replacen(
+        "[[step]]\nop = \"record\"",
+        "[[step]]\nop = \"sensor\"\nfps = 15\n\n[[step]]\nop = \"record\"",
+        1,
+    );
+    assert!(parse_err(&slow).contains("step[3].frames: the scenario needs at least 19.933 s"));
+}
+
+#[test]
+fn the_board_files_timeout_applies_when_the_scenario_sets_none_and_sim_time_is_virtual() {
+    let text = TIMED.replacen("timeout_s = 10\n", "", 1);
+    let s = Scenario::from_toml(&text, Path::new("hil/scenarios/long.toml")).unwrap();
+    assert_eq!(s.check_timeout(20, "the board file"), Ok(()));
+    let e = s
+        .check_timeout(10, "hil/boards/qemu.toml scenario_timeout_s")
+        .unwrap_err();
+    assert_eq!((e.line, e.column), (18, 6)); // one line up: no `timeout_s`
+    assert!(
+        e.to_string()
+            .contains("(hil/boards/qemu.toml scenario_timeout_s)"),
+        "{e}"
+    );
+    // The sim board's clock is virtual: a scenario only for it is not limited.
+    let sim = TIMED.replacen("[\"qemu\"]", "[\"sim\"]", 1);
+    Scenario::from_toml(&sim, Path::new("sim.toml")).unwrap();
+    assert!(!omv_hil::scenario::real_time("sim"));
+    assert!(omv_hil::scenario::real_time("qemu"));
+}

@@ -58,9 +58,11 @@ mod check;
 mod error;
 mod names;
 mod parse;
+mod time;
 
 pub use error::{line_col, ScenarioError};
 pub use names::{closest, Capability};
+pub use time::{real_time, TimeMark};
 
 use std::path::{Path, PathBuf};
 
@@ -93,6 +95,9 @@ pub struct Scenario {
     pub card: Card,
     /// What to do, in order.
     pub steps: Vec<Step>,
+    /// The least board time by the end of each step that takes any, for
+    /// [`Scenario::check_timeout`].
+    pub board_time: Vec<TimeMark>,
 }
 
 /// `[sensor]`: what the camera delivers.
@@ -213,6 +218,14 @@ impl Scenario {
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(path, &e))?;
         Self::from_toml(&text, path)
+    }
+
+    /// A definition error (file:line:col of the step) if the steps need
+    /// more board time than `timeout_s` seconds — the scenario's own
+    /// `timeout_s`, checked when parsed, or else the board file's
+    /// `scenario_timeout_s`, checked by the runner before it starts.
+    pub fn check_timeout(&self, timeout_s: u64, source: &str) -> Result<(), ScenarioError> {
+        time::check(&self.board_time, timeout_s, source)
     }
 
     /// True if the scenario runs on `board` (its `boards` list is empty or names it).

@@ -13,6 +13,7 @@ use toml::Spanned;
 
 use super::check::{self, Fit};
 use super::names::{self, Capability};
+use super::time::{BoardTime, TimeMark};
 use super::{Card, Expect, Scenario, ScenarioError, Sensor, Step, Value};
 
 #[derive(Deserialize)]
@@ -176,17 +177,25 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         .map(|n| capability(&cx, n))
         .collect::<Result<Vec<_>, _>>()?;
     let mut fit = Fit::new(sensor, &card);
+    let mut time = BoardTime::new(sensor.fps, 0);
+    let mut board_time = Vec::new();
     let steps = raw
         .step
         .into_iter()
         .enumerate()
-        .map(|(i, s)| step(&cx, i + 1, s, &mut fit))
+        .map(|(i, s)| step(&cx, i + 1, s, &mut fit, &mut time, &mut board_time))
         .collect::<Result<Vec<_>, _>>()?;
     let timeout_s = match raw.timeout_s {
         Some(t) if t.get_ref() == &0 => {
             return Err(cx.err(t.span(), "timeout_s", "must be at least 1 (seconds)"))
         }
-        t => t.map(Spanned::into_inner),
+        Some(t) => {
+            if boards.is_empty() || boards.iter().any(|b| super::real_time(b)) {
+                super::time::check(&board_time, *t.get_ref(), "its `timeout_s`")?;
+            }
+            Some(t.into_inner())
+        }
+        None => None,
     };
     Ok(Scenario {
         name,
@@ -199,6 +208,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         sensor,
         card,
         steps,
+        board_time,
     })
 }
 
@@ -424,6 +434,8 @@ fn step(
     n: usize,
     raw: Spanned<RawStep>,
     fit: &mut Fit,
+    time: &mut BoardTime,
+    marks: &mut Vec<TimeMark>,
 ) -> Result<Step, ScenarioError> {
     let s = raw.into_inner();
     let at = |f: &str| format!("step[{n}].{f}");
@@ -482,6 +494,19 @@ fn step(
         };
         cx.err(counted.unwrap_or(s.op.span()), at(field), m)
     })?;
+    let before = time.total_us;
+    time.step(&op, for_us);
+    if time.total_us > before {
+        let (field, span) = [("seconds", &s.seconds), ("frames", &s.frames)]
+            .into_iter()
+            .find_map(|(f, v)| v.as_ref().map(|v| (f, v.span())))
+            .or_else(|| s.ms.as_ref().map(|v| ("ms", v.span())))
+            .unwrap_or(("op", s.op.span()));
+        marks.push(TimeMark {
+            end_us: time.total_us,
+            at: cx.err(span, at(field), String::new()),
+        });
+    }
     let line = super::line_col(cx.text, s.op.span().start).0;
     Ok(Step {
         line,
