@@ -1,18 +1,18 @@
-//! Where the card's blocks live: 1 MiB chunks in memory, allocated on the
-//! first write into them, up to a budget; past the budget (or from the
-//! start) a sparse file.
+//! Where the card's blocks live: in memory, each distinct block content
+//! once (`blocks`), up to a budget; past the budget (or from the start) a
+//! sparse file.
 //!
-//! A chunk never written reads as zeros and costs nothing but its slot in
-//! the chunk table (16 bytes per MiB of the highest chunk written), so a
-//! 4 GiB card written at its start and its end holds two chunks. When a
-//! write needs a chunk beyond the budget, every chunk moves to an unnamed
+//! A block never written reads as zeros and costs nothing in memory but
+//! its place in the block table of its MiB, so a 4 GiB card written at its
+//! start and its end holds two tables and the blocks written. When a
+//! write takes the card past its budget, its blocks move to an unnamed
 //! sparse file in the temporary directory (deleted by the OS when the card
 //! is dropped, even if the process is killed) and the card continues there:
 //! a card's memory is bounded whatever is recorded on it.
 //!
 //! Each command reaches the backing whole: one `pwrite`/`pread` per
 //! multi-block command in a file (whole pages, no read-modify-write in the
-//! kernel), one copy per block in memory.
+//! kernel).
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -21,29 +21,29 @@ use std::path::Path;
 
 use embedded_sdmmc::Block;
 
-/// Blocks per memory chunk (1 MiB).
-pub(crate) const CHUNK_BLOCKS: u32 = 2048;
-/// Bytes per memory chunk.
+use super::blocks::{Blocks, TABLE_BLOCKS};
+
+/// Blocks the card reads or copies at a time when whole images move.
+pub(crate) const CHUNK_BLOCKS: u32 = TABLE_BLOCKS;
+/// Bytes of [`CHUNK_BLOCKS`].
 pub(crate) const CHUNK_BYTES: usize = CHUNK_BLOCKS as usize * Block::LEN;
 
 /// Block storage of a card of a fixed number of blocks. Blocks never
 /// written read as zeros.
 #[derive(Debug)]
 pub(crate) enum Backing {
-    /// Written chunks only, in memory.
-    Memory(Chunks),
+    /// Written blocks only, in memory.
+    Memory(Memory),
     /// A file of the card's full size with holes where nothing was written.
     File(FileStore),
 }
 
-/// The memory store: a table of 1 MiB chunks, `None` until written.
+/// The memory store and how much it may hold.
 #[derive(Debug)]
-pub(crate) struct Chunks {
+pub(crate) struct Memory {
     blocks: u32,
-    table: Vec<Option<Box<[u8]>>>,
-    allocated: usize,
-    /// Chunks that may be allocated before the store moves to a file.
-    budget: usize,
+    store: Blocks,
+    budget: u64,
 }
 
 /// The file store, with a buffer that gathers a command's blocks.
@@ -61,11 +61,10 @@ impl Backing {
     /// An empty card of `blocks` blocks in memory, moving to a file when
     /// more than `budget_bytes` would be held.
     pub(crate) fn memory(blocks: u32, budget_bytes: u64) -> Self {
-        Backing::Memory(Chunks {
+        Backing::Memory(Memory {
             blocks,
-            table: Vec::new(),
-            allocated: 0,
-            budget: chunks_in(budget_bytes),
+            store: Blocks::default(),
+            budget: budget_bytes,
         })
     }
 
@@ -98,7 +97,7 @@ impl Backing {
         match self {
             Backing::Memory(m) => {
                 for (i, b) in out.iter_mut().enumerate() {
-                    m.read(start + i as u32, &mut b.contents);
+                    m.store.read(start + i as u32, &mut b.contents);
                 }
                 Ok(())
             }
@@ -108,16 +107,14 @@ impl Backing {
 
     /// Write consecutive blocks from `start` (in range: the card checks).
     pub(crate) fn write(&mut self, start: u32, data: &[Block]) -> std::io::Result<()> {
-        if let Backing::Memory(m) = self {
-            let end = start + data.len() as u32;
-            if m.allocated + m.missing(start, end) > m.budget {
-                *self = Backing::File(m.spill()?);
-            }
-        }
         match self {
             Backing::Memory(m) => {
                 for (i, b) in data.iter().enumerate() {
-                    m.write(start + i as u32, &b.contents);
+                    m.store.write(start + i as u32, &b.contents);
+                }
+                // Over budget by at most this command: move to a file.
+                if m.store.resident_bytes() > m.budget {
+                    *self = Backing::File(m.spill()?);
                 }
                 Ok(())
             }
@@ -129,18 +126,19 @@ impl Backing {
     /// holds more. No effect on a file-backed card.
     pub(crate) fn set_budget(&mut self, budget_bytes: u64) -> std::io::Result<()> {
         if let Backing::Memory(m) = self {
-            m.budget = chunks_in(budget_bytes);
-            if m.allocated > m.budget {
+            m.budget = budget_bytes;
+            if m.store.resident_bytes() > m.budget {
                 *self = Backing::File(m.spill()?);
             }
         }
         Ok(())
     }
 
-    /// Bytes held in memory for the card's data (whole chunks).
+    /// Bytes held in memory for the card's data (block contents and
+    /// tables).
     pub(crate) fn resident_bytes(&self) -> u64 {
         match self {
-            Backing::Memory(m) => (m.allocated * CHUNK_BYTES) as u64,
+            Backing::Memory(m) => m.store.resident_bytes(),
             Backing::File(_) => 0,
         }
     }
@@ -156,11 +154,9 @@ impl Backing {
         out.set_len(offset(blocks))?;
         match self {
             Backing::Memory(m) => {
-                for (ci, chunk) in m.table.iter().enumerate() {
-                    if let Some(c) = chunk {
-                        let (at, bytes) = m.on_card(ci, c);
-                        out.write_all_at(bytes, at)?;
-                    }
+                for (t, bytes) in m.store.tables() {
+                    let (at, bytes) = on_card(blocks, t, &bytes);
+                    out.write_all_at(bytes, at)?;
                 }
             }
             Backing::File(f) => {
@@ -182,76 +178,24 @@ impl Backing {
     }
 }
 
-/// Whole chunks within `bytes` (at least none).
-fn chunks_in(bytes: u64) -> usize {
-    usize::try_from(bytes / CHUNK_BYTES as u64).unwrap_or(usize::MAX)
-}
-
-/// Chunk `ci`'s offset and its bytes that lie on a card of `blocks`
-/// blocks (the last chunk may reach past the card's end).
+/// Where the MiB `ci` of a card of `blocks` blocks starts, and the part
+/// of its bytes `c` on the card (the last MiB may reach past its end).
 fn on_card(blocks: u32, ci: usize, c: &[u8]) -> (u64, &[u8]) {
     let at = ci as u64 * CHUNK_BYTES as u64;
     let keep = offset(blocks).saturating_sub(at).min(c.len() as u64) as usize;
     (at, &c[..keep])
 }
 
-impl Chunks {
-    fn split(idx: u32) -> (usize, usize) {
-        (
-            (idx / CHUNK_BLOCKS) as usize,
-            (idx % CHUNK_BLOCKS) as usize * Block::LEN,
-        )
-    }
-
-    /// Chunks not yet allocated among those holding blocks `start..end`.
-    fn missing(&self, start: u32, end: u32) -> usize {
-        if start >= end {
-            return 0;
-        }
-        let (first, _) = Self::split(start);
-        let (last, _) = Self::split(end - 1);
-        (first..=last)
-            .filter(|&ci| self.table.get(ci).is_none_or(Option::is_none))
-            .count()
-    }
-
-    fn read(&self, idx: u32, out: &mut [u8; 512]) {
-        let (ci, at) = Self::split(idx);
-        match self.table.get(ci).and_then(Option::as_ref) {
-            Some(c) => out.copy_from_slice(&c[at..at + Block::LEN]),
-            None => out.fill(0),
-        }
-    }
-
-    fn write(&mut self, idx: u32, data: &[u8; 512]) {
-        let (ci, at) = Self::split(idx);
-        if self.table.len() <= ci {
-            self.table.resize_with(ci + 1, || None);
-        }
-        let chunk = self.table[ci].get_or_insert_with(|| {
-            self.allocated += 1;
-            vec![0u8; CHUNK_BYTES].into_boxed_slice()
-        });
-        chunk[at..at + Block::LEN].copy_from_slice(data);
-    }
-
-    /// Where chunk `ci` starts on the card and its bytes within the card.
-    fn on_card<'c>(&self, ci: usize, c: &'c [u8]) -> (u64, &'c [u8]) {
-        on_card(self.blocks, ci, c)
-    }
-
-    /// Move every chunk to an unnamed sparse file of the card's size.
+impl Memory {
+    /// Move every block to an unnamed sparse file of the card's size.
     fn spill(&mut self) -> std::io::Result<FileStore> {
         let file = tempfile::tempfile()?;
         file.set_len(offset(self.blocks))?;
-        for (ci, chunk) in self.table.iter_mut().enumerate() {
-            if let Some(c) = chunk.take() {
-                let (at, bytes) = on_card(self.blocks, ci, &c);
-                file.write_all_at(bytes, at)?;
-            }
+        for (t, bytes) in self.store.tables() {
+            let (at, bytes) = on_card(self.blocks, t, &bytes);
+            file.write_all_at(bytes, at)?;
         }
-        self.table = Vec::new();
-        self.allocated = 0;
+        self.store = Blocks::default();
         Ok(FileStore::new(file))
     }
 }
