@@ -1,13 +1,22 @@
 //! [`serve`]: the agent's command loop over a serial byte link;
 //! [`serve_with`] also reports the board's [`Diag`] (reset report, log).
+//!
+//! A host that stops reading does not stop the agent: a write that times
+//! out (`embedded_io::ErrorKind::TimedOut`, e.g. a full USB or PTY buffer)
+//! drops that answer (a download stops at that chunk), the drop is logged
+//! in the [`Diag`], and the loop goes on reading requests. Every frame
+//! starts with a delimiter, so the host resynchronises after a frame cut
+//! short; it retries what it did not get.
 
-use embedded_io::{Read, Write};
+use embedded_io::{Error as _, ErrorKind, Read, Write};
 use embedded_sdmmc::BlockDevice;
 use omv_imageio::Wait;
 use omv_proto::{
     bounded, format_bounded, frame, FrameDecoder, Hello, OpError, ProtoError, ProtoErrorKind,
     Request, RequestBody, Response, ResponseBody, MAX_CHUNK, MAX_FRAME_LEN, PROTOCOL_VERSION,
 };
+
+mod download;
 
 use crate::diag::Diag;
 use crate::executor::Executor;
@@ -39,9 +48,11 @@ impl<E: core::fmt::Debug> core::fmt::Display for ServeError<E> {
 
 /// The command loop: read request frames from `link`, run them on `exec`,
 /// answer each with its id. Damaged frames are answered with a `BadFrame`
-/// error (id 0) and decoding resumes at the next delimiter. Returns
+/// error (id 0) and decoding resumes at the next delimiter. An answer
+/// whose write times out is dropped (see the module notes). Returns
 /// `Ok(())` when the link reports end of input (a read of 0 bytes), or the
-/// link's error. No reset report; the log is kept for the session only.
+/// link's error (other than a write timeout). No reset report; the log is
+/// kept for the session only.
 pub fn serve<L, D, C, S, const E: usize>(
     link: &mut L,
     exec: &mut Executor<'_, D, C, S, E>,
@@ -77,7 +88,8 @@ where
         let now = exec.clock().now_us();
         diag.log(now, format_args!("restarted: {report}"));
         let hello = hello(exec, info, Some(report));
-        send(link, &Response { id: 0, body: hello })?;
+        // If dropped, the next asked hello still carries the report.
+        reply(link, exec, diag, &Response { id: 0, body: hello })?;
     }
     let mut dec = FrameDecoder::<{ omv_proto::MAX_ENCODED_LEN }>::new();
     let mut rx = [0u8; 64];
@@ -93,24 +105,54 @@ where
                 Some(Err(e)) => {
                     let now = exec.clock().now_us();
                     diag.log(now, format_args!("bad frame from host: {e}"));
-                    send(
-                        link,
-                        &Response {
-                            id: 0,
-                            body: ResponseBody::Error(ProtoError {
-                                kind: ProtoErrorKind::BadFrame,
-                                message: format_bounded(format_args!("{e}")),
-                            }),
-                        },
-                    )?
+                    let body = ResponseBody::Error(ProtoError {
+                        kind: ProtoErrorKind::BadFrame,
+                        message: format_bounded(format_args!("{e}")),
+                    });
+                    reply(link, exec, diag, &Response { id: 0, body })?;
                 }
             }
         }
     }
 }
 
-/// Encode and send one response.
-fn send<L: Write>(link: &mut L, resp: &Response) -> Result<(), ServeError<L::Error>> {
+/// What became of one response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    /// Written and flushed.
+    Delivered,
+    /// The link timed out (the host is not reading): dropped, maybe cut
+    /// short.
+    Dropped,
+}
+
+/// [`send`], logging a dropped answer in `diag`.
+fn reply<L, D, C, S, const E: usize, const N: usize>(
+    link: &mut L,
+    exec: &mut Executor<'_, D, C, S, E>,
+    diag: &mut Diag<N>,
+    resp: &Response,
+) -> Result<Sent, ServeError<L::Error>>
+where
+    L: Write,
+    D: BlockDevice,
+    C: Wait + Clone,
+    S: Sensor<C>,
+{
+    let sent = send(link, resp)?;
+    if sent == Sent::Dropped {
+        let now = exec.clock().now_us();
+        diag.log(
+            now,
+            format_args!("host not reading: answer to request {} dropped", resp.id),
+        );
+    }
+    Ok(sent)
+}
+
+/// Encode and send one response. A write or flush that times out is
+/// [`Sent::Dropped`]; any other link error is returned.
+fn send<L: Write>(link: &mut L, resp: &Response) -> Result<Sent, ServeError<L::Error>> {
     let mut buf = [0u8; MAX_FRAME_LEN];
     let bytes = match frame::encode(resp, &mut buf) {
         Ok(b) => b,
@@ -125,25 +167,25 @@ fn send<L: Write>(link: &mut L, resp: &Response) -> Result<(), ServeError<L::Err
             };
             let mut small = [0u8; 256];
             let Ok(b) = frame::encode(&fallback, &mut small) else {
-                return Ok(());
+                return Ok(Sent::Dropped);
             };
             let n = b.len();
             buf[..n].copy_from_slice(&small[..n]);
             &buf[..n]
         }
     };
-    link.write_all(bytes).map_err(ServeError::Link)?;
-    link.flush().map_err(ServeError::Link)
+    match link.write_all(bytes).and_then(|()| link.flush()) {
+        Ok(()) => Ok(Sent::Delivered),
+        Err(e) if e.kind() == ErrorKind::TimedOut => Ok(Sent::Dropped),
+        Err(e) => Err(ServeError::Link(e)),
+    }
 }
 
-fn file_error(id: u32, e: &OpError) -> Response {
-    Response {
-        id,
-        body: ResponseBody::Error(ProtoError {
-            kind: ProtoErrorKind::File,
-            message: format_bounded(format_args!("{e}")),
-        }),
-    }
+fn file_error(e: &OpError) -> ResponseBody {
+    ResponseBody::Error(ProtoError {
+        kind: ProtoErrorKind::File,
+        message: format_bounded(format_args!("{e}")),
+    })
 }
 
 /// The handshake answer.
@@ -213,14 +255,14 @@ where
             path,
             offset,
             max_len,
-        } => return download(link, exec, id, &path, offset, max_len),
+        } => return download::download(link, exec, diag, id, &path, offset, max_len),
         RequestBody::Upload { path, offset, data } => match exec.upload(&path, offset, &data) {
             Ok(()) => ResponseBody::Ack,
-            Err(e) => return send(link, &file_error(id, &e)),
+            Err(e) => file_error(&e),
         },
         RequestBody::Stat { path } => match exec.file_size(&path) {
             Ok(n) => ResponseBody::FileSize(n),
-            Err(e) => return send(link, &file_error(id, &e)),
+            Err(e) => file_error(&e),
         },
         RequestBody::Events { from } => ResponseBody::Events(exec.events().page(from)),
         RequestBody::ClearEvents => {
@@ -257,7 +299,7 @@ where
             )),
         },
     };
-    send(link, &Response { id, body })
+    reply(link, exec, diag, &Response { id, body }).map(|_| ())
 }
 
 fn unsupported(why: core::fmt::Arguments<'_>) -> ResponseBody {
@@ -265,110 +307,4 @@ fn unsupported(why: core::fmt::Arguments<'_>) -> ResponseBody {
         kind: ProtoErrorKind::Unsupported,
         message: format_bounded(why),
     })
-}
-
-/// Stream a file: `DownloadStart`, `Chunk`s, `DownloadEnd` (all with `id`).
-fn download<L, D, C, S, const E: usize>(
-    link: &mut L,
-    exec: &mut Executor<'_, D, C, S, E>,
-    id: u32,
-    path: &str,
-    offset: u64,
-    max_len: Option<u64>,
-) -> Result<(), ServeError<L::Error>>
-where
-    L: Write,
-    D: BlockDevice,
-    C: Wait + Clone,
-    S: Sensor<C>,
-{
-    let mut file = match exec.open_file(path) {
-        Ok(f) => f,
-        Err(e) => return send(link, &file_error(id, &e)),
-    };
-    let file_size = match file.len() {
-        Ok(n) => u64::from(n),
-        Err(e) => {
-            let e = OpError {
-                name: omv_proto::ErrorName::Io,
-                offset: None,
-                message: format_bounded(format_args!("{path}: {e}")),
-            };
-            return send(link, &file_error(id, &e));
-        }
-    };
-    let start = offset.min(file_size);
-    let len = (file_size - start).min(max_len.unwrap_or(u64::MAX));
-    send(
-        link,
-        &Response {
-            id,
-            body: ResponseBody::DownloadStart { file_size, len },
-        },
-    )?;
-    let mut digest = omv_proto::CRC32.digest();
-    let mut pos = start;
-    let end = start + len;
-    let mut buf = [0u8; MAX_CHUNK];
-    while pos < end {
-        // A clock read feeds the firmware's watchdog: a download of a
-        // 30 s recording (130+ MiB) streams for longer than its 4 s.
-        let _ = exec.clock().now_us();
-        let want = usize::try_from(end - pos)
-            .unwrap_or(MAX_CHUNK)
-            .min(MAX_CHUNK);
-        let got = match read_full(&mut file, pos, &mut buf[..want]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                let e = OpError {
-                    name: omv_proto::ErrorName::Io,
-                    offset: Some(pos),
-                    message: format_bounded(format_args!("{path}: {e}")),
-                };
-                return send(link, &file_error(id, &e));
-            }
-        };
-        digest.update(&buf[..got]);
-        let data = heapless::Vec::from_slice(&buf[..got]).unwrap_or_default();
-        send(
-            link,
-            &Response {
-                id,
-                body: ResponseBody::Chunk { offset: pos, data },
-            },
-        )?;
-        pos += got as u64;
-    }
-    let _ = file.close();
-    send(
-        link,
-        &Response {
-            id,
-            body: ResponseBody::DownloadEnd {
-                crc32: digest.finalize(),
-            },
-        },
-    )
-}
-
-/// Read up to `buf.len()` bytes at `pos`, sequentially from where the file
-/// is (one seek only when the position differs: FAT seeks walk the
-/// cluster chain).
-fn read_full<F: embedded_io::Read + embedded_io::Seek>(
-    file: &mut F,
-    pos: u64,
-    buf: &mut [u8],
-) -> Result<usize, F::Error> {
-    if file.stream_position()? != pos {
-        file.seek(embedded_io::SeekFrom::Start(pos))?;
-    }
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read(&mut buf[done..])? {
-            0 => break,
-            n => done += n,
-        }
-    }
-    Ok(done)
 }

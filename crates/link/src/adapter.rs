@@ -23,6 +23,7 @@ impl embedded_io::Error for IoError {
             ErrorKind::Interrupted => E::Interrupted,
             ErrorKind::BrokenPipe => E::BrokenPipe,
             ErrorKind::InvalidInput => E::InvalidInput,
+            ErrorKind::WriteZero => E::WriteZero,
             _ => E::Other,
         }
     }
@@ -31,6 +32,10 @@ impl embedded_io::Error for IoError {
 /// Wraps a `std::io` port for `embedded-io` users. Reads block until data
 /// comes: read timeouts of the port are retried; a vanished peer
 /// (`BrokenPipe`, end of file) reads as 0 bytes, which ends `serve()`.
+/// A write timeout of the port (the host stopped reading) is passed on as
+/// `TimedOut`, on which `serve()` drops that answer and keeps serving; an
+/// interrupted write is retried; a write that takes nothing is `WriteZero`
+/// (`embedded_io::Write::write_all` would panic on `Ok(0)`).
 #[derive(Debug)]
 pub struct EmbeddedIo<T>(pub T);
 
@@ -61,10 +66,58 @@ impl<T: std::io::Read> embedded_io::Read for EmbeddedIo<T> {
 
 impl<T: std::io::Write> embedded_io::Write for EmbeddedIo<T> {
     fn write(&mut self, buf: &[u8]) -> Result<usize, IoError> {
-        self.0.write(buf).map_err(IoError)
+        loop {
+            match self.0.write(buf) {
+                Ok(0) if !buf.is_empty() => {
+                    return Err(IoError(std::io::Error::new(
+                        ErrorKind::WriteZero,
+                        "the port took no bytes",
+                    )))
+                }
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(IoError(e)),
+            }
+        }
     }
 
     fn flush(&mut self) -> Result<(), IoError> {
         self.0.flush().map_err(IoError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use embedded_io::{Error as _, ErrorKind as E, Write as _};
+
+    /// A port that takes nothing, or times out.
+    struct Stuck(Option<ErrorKind>);
+
+    impl std::io::Write for Stuck {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            match self.0 {
+                Some(kind) => Err(kind.into()),
+                None => Ok(0),
+            }
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_port_that_takes_nothing_is_an_error_not_a_panic() {
+        let err = EmbeddedIo(Stuck(None)).write_all(b"frame").unwrap_err();
+        assert_eq!(err.kind(), E::WriteZero);
+    }
+
+    #[test]
+    fn a_write_timeout_reaches_serve_as_timed_out() {
+        let err = EmbeddedIo(Stuck(Some(ErrorKind::TimedOut)))
+            .write_all(b"frame")
+            .unwrap_err();
+        assert_eq!(err.kind(), E::TimedOut);
     }
 }
