@@ -177,8 +177,8 @@ impl SimCard {
             .ok_or_else(|| SimError::Config("capacity must be 512 B to 2 TiB".into()))
     }
 
-    /// A blank (unformatted) card of `capacity_bytes`, kept sparse in memory
-    /// (1 MiB chunks allocated on the first write into them) up to
+    /// A blank (unformatted) card of `capacity_bytes` in memory: only the
+    /// blocks written, each distinct content once, up to
     /// [`MEMORY_BUDGET_BYTES`], then in an unnamed sparse file.
     pub fn new_memory(
         profile: CardProfile,
@@ -322,8 +322,8 @@ impl SimCard {
         self.lock().last_read
     }
 
-    /// Bytes of card data held in memory, in whole 1 MiB chunks (0 for a
-    /// file-backed card).
+    /// Bytes of card data held in memory: distinct block contents and an
+    /// 8 KiB block table per MiB written into (0 for a file-backed card).
     pub fn resident_bytes(&self) -> u64 {
         self.lock().backing.resident_bytes()
     }
