@@ -18,10 +18,10 @@ const PATH: &str = "/sdcard/stream.bin";
 
 /// A clock whose cancel source fires once `polls_left` checks have passed
 /// (the board sees host bytes after that many frames). Its waits jump to
-/// the deadline like [`TestClock`]'s.
+/// the deadline like [`SharedClock`]'s.
 #[derive(Clone, Default)]
 struct HostBytesAfter {
-    inner: TestClock,
+    inner: SharedClock,
     polls_left: Rc<Cell<Option<u32>>>,
 }
 

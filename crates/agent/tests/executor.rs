@@ -707,7 +707,7 @@ fn a_borrowed_trace_keeps_the_executor_small() {
     let mut ex: omv_agent::Executor<
         '_,
         omv_fatstore::format::MemCard,
-        TestClock,
+        SharedClock,
         omv_agent::PatternSensor,
         0,
     > = omv_agent::Executor::with_trace(
@@ -744,7 +744,7 @@ fn stat_and_download_close_an_open_stream_first() {
 /// does this when host bytes arrive during a step).
 #[derive(Clone, Default)]
 struct CancellingClock {
-    inner: TestClock,
+    inner: SharedClock,
     cancel: std::rc::Rc<std::cell::Cell<bool>>,
 }
 

@@ -3,30 +3,12 @@
 //! `crates/agent/tests/serve.rs` drives it). It must answer and return when
 //! the input ends, and everything it sends must be well-formed frames.
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::OnceLock;
 
 use omv_agent::{serve, BoardInfo, Buffers, Card, Executor, PatternSensor};
 use omv_fatstore::format::{format_card, MemCard};
-use omv_imageio::{Cancelled, Clock, ManualClock, Wait};
+use omv_imageio::SharedClock;
 use omv_proto::{FrameDecoder, Response};
-
-/// A manual clock whose clones share one time.
-#[derive(Debug, Clone, Default)]
-pub struct SharedClock(Rc<RefCell<ManualClock>>);
-
-impl Clock for SharedClock {
-    fn now_us(&mut self) -> u64 {
-        self.0.borrow_mut().now_us()
-    }
-}
-
-impl Wait for SharedClock {
-    fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled> {
-        self.0.borrow_mut().wait_until(deadline_us)
-    }
-}
 
 /// Input given up front in reads of at most 7 bytes; output collected.
 struct Pipe<'a> {

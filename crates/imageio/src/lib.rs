@@ -58,6 +58,8 @@ pub mod index;
 pub mod memory;
 pub mod pixformat;
 pub mod schedule;
+#[cfg(feature = "test-util")]
+mod shared_clock;
 #[cfg(feature = "std")]
 mod std_io;
 pub mod storage;
@@ -71,6 +73,8 @@ pub use file::{FileOptions, FileStream, Mode};
 pub use frame::{Frame, FrameInfo, Image, ReadOptions};
 pub use memory::{memory_stream_bytes, MemoryLayout, MemoryStream};
 pub use pixformat::PixFormat;
+#[cfg(feature = "test-util")]
+pub use shared_clock::SharedClock;
 pub use storage::{SliceFile, Storage, Truncate};
 #[cfg(feature = "std")]
 pub use storage::{StdFile, StdIo, StdIoError};

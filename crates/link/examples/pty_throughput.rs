@@ -5,31 +5,14 @@
 //! `cargo run --release -p omv-link --example pty_throughput`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use omv_agent::{serve, BoardInfo, Buffers, Card, Executor, PatternSensor};
 use omv_fatstore::format::{format_card, MemCard};
-use omv_imageio::{Cancelled, Clock, ManualClock, Wait};
+use omv_imageio::SharedClock;
 use omv_link::{EmbeddedIo, Link};
 use omv_proto::{bounded, Op, PixFormat, Query, SensorSettings};
 use serialport::{SerialPort, TTYPort};
-
-#[derive(Clone, Default)]
-struct SharedClock(Rc<RefCell<ManualClock>>);
-
-impl Clock for SharedClock {
-    fn now_us(&mut self) -> u64 {
-        self.0.borrow_mut().now_us()
-    }
-}
-
-impl Wait for SharedClock {
-    fn wait_until(&mut self, d: u64) -> Result<(), Cancelled> {
-        self.0.borrow_mut().wait_until(d)
-    }
-}
 
 fn main() {
     let (mut host, mut dev) = TTYPort::pair().expect("a PTY pair");

@@ -7,37 +7,18 @@ mod common;
 
 use common::*;
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use omv_agent::{serve, BoardInfo, Buffers, Card, Executor, PatternSensor};
 use omv_fatstore::format::{format_card, MemCard};
-use omv_imageio::{
-    Cancelled, Clock, FileOptions, FileStream, ManualClock, ReadOptions, SliceFile, Wait,
-};
+use omv_imageio::{FileOptions, FileStream, ManualClock, ReadOptions, SharedClock, SliceFile};
 use omv_link::{EmbeddedIo, Link, LinkError};
 use omv_proto::{
     bounded, EventKind, Op, Outcome, PixFormat, RequestBody, Response, ResponseBody,
     SensorSettings, Value,
 };
 use serialport::{SerialPort, TTYPort};
-
-#[derive(Clone, Default)]
-struct SharedClock(Rc<RefCell<ManualClock>>);
-
-impl Clock for SharedClock {
-    fn now_us(&mut self) -> u64 {
-        self.0.borrow_mut().now_us()
-    }
-}
-
-impl Wait for SharedClock {
-    fn wait_until(&mut self, d: u64) -> Result<(), Cancelled> {
-        self.0.borrow_mut().wait_until(d)
-    }
-}
 
 /// Run the real agent on `port` until the host closes its end.
 fn agent(mut port: TTYPort, garbage_first: &'static [u8]) -> thread::JoinHandle<()> {

@@ -2,38 +2,10 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use omv_agent::{Buffers, Card, Executor, PatternSensor};
 use omv_fatstore::format::{format_card, MemCard};
-use omv_imageio::{Cancelled, Clock, ManualClock, Wait};
+pub use omv_imageio::SharedClock;
 use omv_proto::{bounded, Op, Outcome, PixFormat, SensorSettings, Value};
-
-/// A manual clock whose clones share one time.
-#[derive(Debug, Clone, Default)]
-pub struct TestClock(pub Rc<RefCell<ManualClock>>);
-
-impl TestClock {
-    pub fn now(&self) -> u64 {
-        self.0.borrow_mut().now_us()
-    }
-    pub fn advance_us(&self, us: u64) {
-        self.0.borrow_mut().advance_us(us);
-    }
-}
-
-impl Clock for TestClock {
-    fn now_us(&mut self) -> u64 {
-        self.0.borrow_mut().now_us()
-    }
-}
-
-impl Wait for TestClock {
-    fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled> {
-        self.0.borrow_mut().wait_until(deadline_us)
-    }
-}
 
 pub const QVGA_565: usize = 320 * 240 * 2;
 
@@ -43,10 +15,10 @@ pub struct Rig {
     pub frame: Vec<u8>,
     pub aux: Vec<u8>,
     pub mem: Vec<u8>,
-    pub clock: TestClock,
+    pub clock: SharedClock,
 }
 
-pub type Exec<'a> = Executor<'a, MemCard, TestClock, PatternSensor, 4096>;
+pub type Exec<'a> = Executor<'a, MemCard, SharedClock, PatternSensor, 4096>;
 
 impl Rig {
     pub fn new() -> Self {
@@ -55,7 +27,7 @@ impl Rig {
             frame: vec![0; QVGA_565],
             aux: vec![0; QVGA_565],
             mem: vec![0; 2 << 20],
-            clock: TestClock::default(),
+            clock: SharedClock::default(),
         }
     }
 
@@ -66,7 +38,7 @@ impl Rig {
             frame: vec![0; QVGA_565],
             aux: vec![0; QVGA_565],
             mem: vec![0; 256 << 10],
-            clock: TestClock::default(),
+            clock: SharedClock::default(),
         }
     }
 
