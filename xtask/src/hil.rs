@@ -182,6 +182,7 @@ pub fn run(args: HilArgs) -> i32 {
     let mut bar = Bar::new(selection.scenarios.len());
     let results = runner::run_all(board.as_mut(), &selection.scenarios, &run_opts, &mut bar);
     bar.finish();
+    let content_hashes = board.snapshot_policy().content_hashes;
     drop(board);
     let mut shown = results.clone();
     shown.extend(
@@ -191,6 +192,17 @@ pub fn run(args: HilArgs) -> i32 {
             .map(|e| broken_result(&args.board, e)),
     );
     report(&shown, started.elapsed(), &out_dir);
+    let page = omv_hil::report::Run {
+        board: &args.board,
+        root: &root,
+        board_file: &opts.board_file,
+        results: &shown,
+        scenarios: &selection.scenarios,
+        content_hashes,
+        write_new: run_opts.write_new,
+        took: started.elapsed(),
+    };
+    html_report(&page, &out_dir);
     warn_unreferenced(&root, &args.board, &loaded);
     let old = select::read_last_failed(&last_failed);
     let failed = select::next_last_failed(&old, &dir, &selection, &results);
@@ -291,6 +303,27 @@ fn dry_run(board: &str, opts: &BoardOptions, selection: &Selection) -> i32 {
         return RunExit::Definition.code();
     }
     RunExit::Passed.code()
+}
+
+/// Write the run report (`<OUT>/report.html`) and say where it is.
+fn html_report(page: &omv_hil::report::Run, out_dir: &Path) {
+    let started = Instant::now();
+    match omv_hil::report::write(page, out_dir) {
+        Ok(w) => {
+            say!(
+                "report: {} (made in {:.2} s)",
+                w.path.display(),
+                started.elapsed().as_secs_f64()
+            );
+            for c in &w.candidates {
+                say!("golden thumbnails to review: {}", c.display());
+            }
+        }
+        Err(e) => eprintln!(
+            "warning: cannot write the report in {}: {e}",
+            out_dir.display()
+        ),
+    }
 }
 
 /// Warn about golden snapshots of `board` whose scenario no longer exists.

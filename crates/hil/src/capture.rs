@@ -123,9 +123,13 @@ impl Capture {
         out
     }
 
-    /// The trace as CSV: `t_us,step,event,index,detail`.
+    /// The trace as CSV: `t_us,step,event,index,seq_or_scheduled_us,payload_len,crc32,captured_us`
+    /// (`captured_us`: a written frame's sensor capture time; the run report
+    /// plots capture-to-written latency from it).
     pub fn trace_csv(&self) -> String {
-        let mut out = String::from("t_us,step,event,index,seq_or_scheduled_us,payload_len,crc32\n");
+        let mut out = String::from(
+            "t_us,step,event,index,seq_or_scheduled_us,payload_len,crc32,captured_us\n",
+        );
         for e in &self.events {
             let _ = match e.kind {
                 EventKind::FrameWritten {
@@ -133,10 +137,10 @@ impl Capture {
                     seq,
                     payload_len,
                     crc32,
-                    ..
+                    captured_us,
                 } => writeln!(
                     out,
-                    "{},{},written,{index},{seq},{payload_len},{crc32:08x}",
+                    "{},{},written,{index},{seq},{payload_len},{crc32:08x},{captured_us}",
                     e.t_us, e.step
                 ),
                 EventKind::FrameReleased {
@@ -147,14 +151,14 @@ impl Capture {
                     ..
                 } => writeln!(
                     out,
-                    "{},{},released,{index},{scheduled_us},{payload_len},{crc32:08x}",
+                    "{},{},released,{index},{scheduled_us},{payload_len},{crc32:08x},",
                     e.t_us, e.step
                 ),
                 EventKind::FramesDropped { count, seq } => {
-                    writeln!(out, "{},{},dropped,{count},{seq},,", e.t_us, e.step)
+                    writeln!(out, "{},{},dropped,{count},{seq},,,", e.t_us, e.step)
                 }
                 EventKind::StepFailed { index } => {
-                    writeln!(out, "{},{},failed,{index},,,", e.t_us, e.step)
+                    writeln!(out, "{},{},failed,{index},,,,", e.t_us, e.step)
                 }
             };
         }

@@ -14,6 +14,7 @@ pub mod golden;
 pub mod heartbeat;
 pub mod junit;
 pub mod limits;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod select;
