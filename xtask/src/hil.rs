@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use omv_hil::boards::{self, BoardInfo, BoardOptions};
+use omv_hil::boards::{self, BoardFile, BoardOptions};
 use omv_hil::exit::RunExit;
 use omv_hil::runner::{self, Progress, RunOptions, ScenarioResult, Verdict};
 use omv_hil::scenario::Loaded;
@@ -158,7 +158,7 @@ pub fn run(args: HilArgs) -> i32 {
         seed: args.seed,
         write_new: golden::may_write_new(),
         scenario_dir: dir.clone(),
-        scenario_timeout: boards::BoardInfo::load(&opts.board_file)
+        scenario_timeout: boards::BoardFile::load(&opts.board_file)
             .ok()
             .map(|b| Duration::from_secs(b.scenario_timeout_s)),
     };
@@ -379,7 +379,7 @@ fn list(root: &Path, loaded: &Loaded) -> i32 {
         );
     }
     say!("boards (hil/boards/):");
-    match BoardInfo::load_dir(&root.join("hil/boards")) {
+    match BoardFile::load_dir(&root.join("hil/boards")) {
         Ok(bs) => {
             for b in bs {
                 say!("  {:<6} {}", b.name, b.description);
@@ -736,7 +736,7 @@ mod tests {
         let root = root();
         let s = scenario::load_dir(&root.join("hil/scenarios")).unwrap();
         assert!(s.iter().any(|s| s.name == "seed-record"));
-        let b = BoardInfo::load_dir(&root.join("hil/boards")).unwrap();
+        let b = BoardFile::load_dir(&root.join("hil/boards")).unwrap();
         assert!(b.iter().any(|b| b.name == "sim"));
     }
 }

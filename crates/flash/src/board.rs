@@ -1,11 +1,8 @@
-//! The parts of a board file (`hil/boards/<board>.toml`) that flashing and
-//! port discovery need: `[flash]`, `[usb]`, `[timing]`, `[content]`.
-//!
-//! Other top-level keys belong to the harness and are ignored here; inside
-//! these four sections an unknown key is an error, so a typo never silently
-//! falls back to a default. Errors name the file, the line and the field.
-
-use std::path::{Path, PathBuf};
+//! The sections of a board file (`hil/boards/<board>.toml`) that flashing
+//! and port discovery need: `[flash]` and `[usb]` (and `[dfu]`, in
+//! [`crate::dfu`]). The harness reads the file; inside these sections an
+//! unknown key is an error, so a typo never silently falls back to a
+//! default.
 
 use serde::Deserialize;
 
@@ -18,21 +15,19 @@ impl<'de> Deserialize<'de> for UsbSelector {
     }
 }
 
-/// A board that is flashed through a debug probe and talks over USB serial.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ProbeBoard {
+/// What flashing a board and finding its port need: the board's name and
+/// its `[flash]`, `[usb]` and `[dfu]` sections. The harness reads them from
+/// the board file (`omv_hil::boards::BoardFile`, which names file, line
+/// and column in its errors) and checks them with [`FlashBoard::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlashBoard {
     /// The board's name (`h7`).
     pub name: String,
     /// How to flash it.
     pub flash: FlashSection,
     /// How to find the agent's USB CDC-ACM port.
     pub usb: UsbSection,
-    /// Tolerances for timing figures measured on this board.
-    pub timing: TimingSection,
-    /// Which captured content is deterministic (hashed in snapshots).
-    pub content: ContentSection,
     /// Flashing without a probe through the board's USB DFU bootloader.
-    #[serde(default)]
     pub dfu: Option<crate::dfu::DfuSection>,
 }
 
@@ -131,111 +126,42 @@ impl UsbSection {
     }
 }
 
-/// `[timing]`: how far the board's timing figures may stray from the
-/// recorded schedule before a scenario fails. Timing is compared against
-/// these, never snapshotted exactly, on real hardware.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TimingSection {
-    /// Allowed deviation of one inter-frame interval, µs.
-    pub frame_interval_us: u64,
-    /// Allowed replay error against the recorded schedule, µs.
-    pub replay_error_us: u64,
-    /// Allowed deviation of achieved fps, percent.
-    pub fps_percent: f64,
-    /// Allowed sensor frames dropped per scenario; absent = not checked
-    /// (drops depend on the card's write latency, which only the
-    /// simulator's card profiles control).
-    #[serde(default)]
-    pub dropped_frames: Option<u32>,
+/// A value in a section that its type alone cannot check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    /// The section (`flash`, `usb`).
+    pub section: &'static str,
+    /// The key whose value is wrong.
+    pub key: &'static str,
+    /// What is wrong, naming the key.
+    pub message: String,
 }
 
-/// `[content]`: what the board's sensor produces.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContentSection {
-    /// The sensor source used for recordings, e.g. `ov7725-colorbar`.
-    pub sensor: String,
-    /// The source used when the sensor is absent, e.g. `pattern`.
-    pub fallback: String,
-    /// Content kinds whose payload hashes are snapshotted.
-    pub deterministic: Vec<String>,
-}
-
-/// A board file could not be read or is invalid.
-#[derive(Debug, thiserror::Error)]
-pub enum BoardFileError {
-    /// The file could not be read.
-    #[error("cannot read board file {}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML or a field is missing or wrong.
-    #[error("{}:{line}: {message}", path.display())]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line of the offending field (1 when unknown).
-        line: usize,
-        /// What is wrong, including the field name.
-        message: String,
-    },
-}
-
-impl ProbeBoard {
-    /// Parse a board file's text; `path` is only used in error messages.
-    pub fn from_toml(text: &str, path: &Path) -> Result<Self, BoardFileError> {
-        let board: ProbeBoard = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(1);
-            BoardFileError::Invalid {
-                path: path.to_owned(),
-                line,
-                message: e.message().to_owned(),
-            }
-        })?;
-        board.check(text, path)?;
-        Ok(board)
-    }
-
-    /// Read and parse a board file.
-    pub fn load(path: &Path) -> Result<Self, BoardFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| BoardFileError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_toml(&text, path)
-    }
-
-    /// Value checks that types alone cannot express.
-    fn check(&self, text: &str, path: &Path) -> Result<(), BoardFileError> {
-        let fail = |key: &str, message: String| {
-            let line = text
-                .lines()
-                .position(|l| l.trim_start().starts_with(key))
-                .map_or(1, |i| i + 1);
-            Err(BoardFileError::Invalid {
-                path: path.to_owned(),
-                line,
+impl FlashBoard {
+    /// Value checks that types alone cannot express; the error names the
+    /// section and key, for the harness to point at its line.
+    pub fn check(&self) -> Result<(), Invalid> {
+        let fail = |section: &'static str, key: &'static str, message: String| {
+            Err(Invalid {
+                section,
+                key,
                 message,
             })
         };
         if self.flash.chip.trim().is_empty() {
             return fail(
+                "flash",
                 "chip",
                 "flash.chip is empty: name a probe-rs target such as `STM32H743VITx`".into(),
             );
         }
         if self.usb.poll_ms == 0 {
-            return fail("poll_ms", "usb.poll_ms must be at least 1".into());
+            return fail("usb", "poll_ms", "usb.poll_ms must be at least 1".into());
         }
         if self.usb.reenumeration_timeout_ms < self.usb.poll_ms {
             return fail(
+                "usb",
                 "reenumeration_timeout_ms",
                 format!(
                     "usb.reenumeration_timeout_ms ({}) is shorter than usb.poll_ms ({})",
@@ -243,26 +169,44 @@ impl ProbeBoard {
                 ),
             );
         }
-        if !(self.timing.fps_percent.is_finite() && self.timing.fps_percent >= 0.0) {
-            return fail(
-                "fps_percent",
-                format!(
-                    "timing.fps_percent must be a non-negative number, found {}",
-                    self.timing.fps_percent
-                ),
-            );
-        }
         Ok(())
     }
+}
+
+/// The sections of a board file this crate's types cover, the others
+/// skipped (for tests: the harness reads board files itself).
+#[cfg(test)]
+#[derive(Deserialize)]
+struct TestFile {
+    name: String,
+    flash: FlashSection,
+    usb: UsbSection,
+    #[serde(default)]
+    dfu: Option<crate::dfu::DfuSection>,
+}
+
+/// A board from the text of a board file, checked (tests only).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn test_board(text: &str) -> Result<FlashBoard, String> {
+    let f: TestFile = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+    let board = FlashBoard {
+        name: f.name,
+        flash: f.flash,
+        usb: f.usb,
+        dfu: f.dfu,
+    };
+    board.check().map_err(|e| e.to_string())?;
+    Ok(board)
 }
 
 /// The repository's own `hil/boards/h7.toml`, loaded: the board the plan
 /// tests check against.
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-pub(crate) fn repo_h7_board() -> ProbeBoard {
-    ProbeBoard::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards/h7.toml"))
-        .unwrap()
+pub(crate) fn repo_h7_board() -> FlashBoard {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards/h7.toml");
+    test_board(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[cfg(test)]
@@ -270,15 +214,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    fn repo_file(rel: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(rel)
-    }
-
     #[test]
-    fn the_h7_board_file_parses_with_the_values_the_hardware_needs() {
-        let board = ProbeBoard::load(&repo_file("hil/boards/h7.toml")).unwrap();
+    fn the_h7_board_file_has_the_values_the_hardware_needs() {
+        let board = repo_h7_board();
         assert_eq!(board.name, "h7");
         assert_eq!(board.flash.chip, "STM32H743VITx");
         // DBGMCU_IDCODE of the STM32H742/743/750/753 (RM0433 §60.5.8).
@@ -293,11 +231,6 @@ mod tests {
         assert_eq!((rdp.unlocked, rdp.permanent), (0xAA, Some(0xCC)));
         assert!(board.usb.reenumeration_timeout_ms >= 1000);
         assert!(board.usb.vanish_ms < board.usb.reenumeration_timeout_ms);
-        assert!(board
-            .content
-            .deterministic
-            .iter()
-            .any(|c| c == "test-pattern"));
     }
 
     const MINIMAL: &str = r#"
@@ -310,94 +243,48 @@ pid = 0x0001
 reenumeration_timeout_ms = 5000
 poll_ms = 100
 vanish_ms = 1000
-[timing]
-frame_interval_us = 1
-replay_error_us = 1
-fps_percent = 1.0
-dropped_frames = 0
-[content]
-sensor = "pattern"
-fallback = "pattern"
-deterministic = []
 "#;
 
     #[test]
-    fn optional_fields_default_and_unknown_top_level_keys_are_ignored() {
-        let text = format!("kind = \"probe\"\n{MINIMAL}");
-        let b = ProbeBoard::from_toml(&text, Path::new("x.toml")).unwrap();
+    fn optional_fields_default() {
+        let b = test_board(MINIMAL).unwrap();
         assert_eq!(b.flash.probe, None);
         assert!(!b.flash.connect_under_reset);
+        assert_eq!(b.dfu, None);
         assert_eq!(b.usb.selector(), UsbSelector::new(0x1209, 0x0001));
     }
 
-    fn invalid(text: &str) -> (usize, String) {
-        match ProbeBoard::from_toml(text, Path::new("hil/boards/bad.toml")).unwrap_err() {
-            BoardFileError::Invalid {
-                line,
-                message,
-                path,
-            } => {
-                assert_eq!(path, Path::new("hil/boards/bad.toml"));
-                (line, message)
-            }
-            other => panic!("expected Invalid, got {other:?}"),
-        }
-    }
-
     #[test]
-    fn a_typo_in_a_section_names_the_field_and_line() {
-        let text = MINIMAL.replace("poll_ms = 100", "pol_ms = 100");
-        let (line, msg) = invalid(&text);
+    fn a_typo_in_a_section_is_refused_naming_the_field() {
+        let msg = test_board(&MINIMAL.replace("poll_ms = 100", "pol_ms = 100")).unwrap_err();
         assert!(msg.contains("pol_ms"), "{msg}");
-        assert_eq!(text.lines().nth(line - 1).unwrap().trim(), "pol_ms = 100");
-    }
-
-    #[test]
-    fn a_bad_probe_selector_names_the_selector_and_line() {
-        let text = MINIMAL.replace(
+        let msg = test_board(&MINIMAL.replace(
             "chip = \"STM32H743VITx\"",
             "chip = \"STM32H743VITx\"\nprobe = \"0483-374f\"",
-        );
-        let (line, msg) = invalid(&text);
+        ))
+        .unwrap_err();
         assert!(msg.contains("`0483-374f` is not VID:PID"), "{msg}");
-        assert!(text.lines().nth(line - 1).unwrap().contains("probe ="));
     }
 
     #[test]
-    fn a_missing_section_is_named() {
-        let text = MINIMAL.replace("[timing]", "[timings]");
-        let (_, msg) = invalid(&text);
-        assert!(msg.contains("timing"), "{msg}");
-    }
-
-    #[test]
-    fn value_checks_name_the_field_and_line() {
-        let text = MINIMAL.replace(
-            "reenumeration_timeout_ms = 5000",
-            "reenumeration_timeout_ms = 10",
-        );
-        let (line, msg) = invalid(&text);
+    fn value_checks_name_the_section_and_key() {
+        let mut b = test_board(MINIMAL).unwrap();
+        b.usb.reenumeration_timeout_ms = 10;
+        let e = b.check().unwrap_err();
+        assert_eq!((e.section, e.key), ("usb", "reenumeration_timeout_ms"));
         assert!(
-            msg.contains("reenumeration_timeout_ms (10) is shorter than usb.poll_ms (100)"),
-            "{msg}"
+            e.message
+                .contains("reenumeration_timeout_ms (10) is shorter than usb.poll_ms (100)"),
+            "{e}"
         );
-        assert!(text
-            .lines()
-            .nth(line - 1)
-            .unwrap()
-            .contains("reenumeration_timeout_ms"));
-        let (_, msg) = invalid(&MINIMAL.replace("poll_ms = 100", "poll_ms = 0"));
-        assert!(msg.contains("poll_ms must be at least 1"), "{msg}");
-        let (_, msg) = invalid(&MINIMAL.replace("chip = \"STM32H743VITx\"", "chip = \" \""));
-        assert!(msg.contains("flash.chip is empty"), "{msg}");
-        let (_, msg) = invalid(&MINIMAL.replace("fps_percent = 1.0", "fps_percent = -1.0"));
-        assert!(msg.contains("fps_percent"), "{msg}");
-    }
-
-    #[test]
-    fn a_missing_file_is_an_io_error_naming_it() {
-        let err = ProbeBoard::load(Path::new("/nonexistent/h7.toml")).unwrap_err();
-        assert!(matches!(err, BoardFileError::Io { .. }));
-        assert!(err.to_string().contains("/nonexistent/h7.toml"));
+        b.usb.poll_ms = 0;
+        let e = b.check().unwrap_err();
+        assert_eq!(e.key, "poll_ms");
+        assert!(e.message.contains("poll_ms must be at least 1"), "{e}");
+        let mut b = test_board(MINIMAL).unwrap();
+        b.flash.chip = " ".into();
+        let e = b.check().unwrap_err();
+        assert_eq!((e.section, e.key), ("flash", "chip"));
+        assert!(e.message.contains("flash.chip is empty"), "{e}");
     }
 }

@@ -80,12 +80,10 @@ pub fn bring_up_dfu(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::board::ProbeBoard;
     use crate::plan::{plan, FlashArgs};
     use crate::port::{PortEntry, PortError};
     use crate::probe::ProbeLister;
     use omv_imageio::ManualClock;
-    use std::path::Path;
 
     struct CountingPorts(usize);
     impl PortLister for CountingPorts {
@@ -113,10 +111,7 @@ mod tests {
             crate::elf::test_elf(0x0804_0101, &[(0x0804_0000, &[0; 64])]),
         )
         .unwrap();
-        let board = ProbeBoard::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards/h7.toml"),
-        )
-        .unwrap();
+        let board = crate::board::repo_h7_board();
         let plan = plan(
             &board,
             &FlashArgs {
@@ -147,10 +142,7 @@ mod tests {
             crate::elf::test_elf(0x0804_0101, &[(0x0804_0000, &[0; 64])]),
         )
         .unwrap();
-        let mut board = ProbeBoard::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards/h7.toml"),
-        )
-        .unwrap();
+        let mut board = crate::board::repo_h7_board();
         // An id that is never attached, and no waiting for it.
         if let Some(d) = board.dfu.as_mut() {
             d.vid = 0x1209;

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::board::ProbeBoard;
+use crate::board::FlashBoard;
 use crate::dfu::{self, DfuError, DfuSection};
 use crate::elf::ElfImage;
 use crate::error::Error;
@@ -41,7 +41,7 @@ pub struct DfuPlan {
 /// Work out and check the DFU plan: the ELF parses, lies inside the
 /// bootloader's firmware partition, and becomes a flat binary from the
 /// partition start. No device is touched and no file is written.
-pub fn dfu_plan(board: &ProbeBoard, args: &FlashArgs) -> Result<DfuPlan, Error> {
+pub fn dfu_plan(board: &FlashBoard, args: &FlashArgs) -> Result<DfuPlan, Error> {
     let dfu = board.dfu.clone().ok_or_else(|| DfuError::NotSupported {
         board: board.name.clone(),
     })?;

@@ -1,7 +1,6 @@
 //! The crate's error: one enum over the typed errors of each step, each with
 //! the message that tells the user what to do.
 
-use crate::board::BoardFileError;
 use crate::elf::ElfError;
 use crate::flasher::SessionError;
 use crate::port::PortError;
@@ -12,9 +11,6 @@ use crate::target::TargetError;
 /// Anything that can go wrong between a board file and a running agent.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The board file is unreadable or invalid.
-    #[error(transparent)]
-    BoardFile(#[from] BoardFileError),
     /// A `VID:PID[:SERIAL]` argument is malformed.
     #[error(transparent)]
     Selector(#[from] SelectorError),

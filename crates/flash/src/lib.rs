@@ -3,8 +3,8 @@
 //! The sequence, from a board file (`hil/boards/h7.toml`) to a serial port
 //! speaking the agent protocol:
 //!
-//! 1. [`ProbeBoard::load`] reads the board file's `[flash]`, `[usb]`,
-//!    `[timing]` and `[content]` sections;
+//! 1. the harness reads the board file's `[flash]`, `[usb]` and `[dfu]`
+//!    sections into a [`FlashBoard`] and checks it ([`FlashBoard::check`]);
 //! 2. [`plan()`] parses the agent ELF, looks the chip up in probe-rs'
 //!    registry (a typo gets suggestions) and checks that the image lies in
 //!    the chip's flash. The [`Plan`] prints as the `--dry-run` output.
@@ -44,7 +44,7 @@ pub mod selector;
 pub mod target;
 pub mod vectors;
 
-pub use board::{BoardFileError, ProbeBoard};
+pub use board::{FlashBoard, Invalid};
 pub use bringup::{bring_up, bring_up_dfu, Ready};
 pub use cli::{FlashPath, ProbeArgs};
 pub use dfu::{DfuError, DfuSection};

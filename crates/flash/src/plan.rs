@@ -6,7 +6,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
 
-use crate::board::{IdCheck, ProbeBoard, RdpCheck};
+use crate::board::{FlashBoard, IdCheck, RdpCheck};
 use crate::elf::ElfImage;
 use crate::error::Error;
 use crate::flasher::FlashRequest;
@@ -65,7 +65,7 @@ pub struct Plan {
 /// the chip is known to probe-rs, and the sectors it erases leave the
 /// board's `flash.keep` area alone (unless `--erase-bootloader`). No probe
 /// or port is touched.
-pub fn plan(board: &ProbeBoard, args: &FlashArgs) -> Result<Plan, Error> {
+pub fn plan(board: &FlashBoard, args: &FlashArgs) -> Result<Plan, Error> {
     let image = ElfImage::load(&args.elf)?;
     let target = target::lookup(&board.flash.chip)?;
     target::check_fits(&target, &image)?;

@@ -23,6 +23,6 @@ pub mod summary;
 mod watch;
 
 pub use board::{Board, BoardError, Setup, SnapshotPolicy, TimingPolicy};
-pub use boards::{BoardInfo, BoardOptions, ProbeArgs};
+pub use boards::{BoardFile, BoardOptions, ProbeArgs};
 pub use runner::{run_all, run_scenario, RunOptions, ScenarioResult, Verdict};
 pub use scenario::{Scenario, ScenarioError};

@@ -184,7 +184,7 @@ fn a_step_without_op_points_at_its_table() {
 #[test]
 fn the_board_names_a_scenario_may_use_are_the_board_files() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards");
-    let mut files: Vec<String> = omv_hil::BoardInfo::load_dir(&dir)
+    let mut files: Vec<String> = omv_hil::BoardFile::load_dir(&dir)
         .unwrap()
         .into_iter()
         .map(|b| b.name)

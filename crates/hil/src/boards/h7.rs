@@ -160,9 +160,9 @@ pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
         link,
         config.serial.hello_timeout(),
         config.serial.reply_timeout(),
-        tolerance::snapshot_policy(&config.probe.content),
+        tolerance::snapshot_policy(&config.content),
     )?
-    .with_tolerances(config.probe.timing.clone())
+    .with_tolerances(config.timing.clone())
     // After a fault, panic or watchdog reset the CDC port re-enumerates.
     .with_reopen(Box::new(move || Link::open_serial(&ready.port, BAUD)));
     // With a probe attached, its defmt log too (agent-rtt.log); without
@@ -263,15 +263,15 @@ pub fn dry_run(opts: &BoardOptions) -> Result<String, BoardError> {
             config.serial.hello_timeout_ms, config.serial.reply_timeout_ms
         ),
     );
-    let t = &config.probe.timing;
-    let policy = tolerance::snapshot_policy(&config.probe.content);
+    let t = &config.timing;
+    let policy = tolerance::snapshot_policy(&config.content);
     line(
         &mut out,
         format!(
             "golden: golden/h7/ with payload hashes {} (deterministic content: {}); timing redacted and checked against \
              frame interval ±{} µs, replay error ≤ {} µs, fps ±{} %, dropped frames {}",
             if policy.content_hashes { "kept" } else { "redacted" },
-            config.probe.content.deterministic.join(", "),
+            config.content.deterministic.join(", "),
             t.frame_interval_us,
             t.replay_error_us,
             t.fps_percent,

@@ -177,7 +177,7 @@ pub fn check_timing(
     scenario: &Scenario,
     capture: &Capture,
 ) -> Vec<String> {
-    timing_failures(NAME, &timing.tolerances(), scenario, capture)
+    timing_failures(NAME, timing, scenario, capture)
 }
 
 /// The `qemu` board.

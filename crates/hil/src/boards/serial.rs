@@ -8,11 +8,11 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use hil_flash::board::TimingSection;
 use omv_link::{Link, LinkError};
 use omv_proto::{Capabilities, CrashKind, Event, Hello, Op, Outcome, ProtoErrorKind};
 
 use crate::board::{Board, BoardError, Setup, SnapshotPolicy};
+use crate::boards::sections::TimingSection;
 use crate::boards::tolerance;
 use crate::capture::Capture;
 use crate::scenario::Scenario;
@@ -590,6 +590,8 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let scenario = Scenario::load(&root.join("hil/scenarios/seed-record.toml")).unwrap();
         let tol = TimingSection {
+            quantum_us: 0,
+            fps_step: 1.0,
             frame_interval_us: 0,
             replay_error_us: 0,
             // The sensor period is a whole number of µs (33 333 at 30 fps).

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use hil_flash::board::{ContentSection, TimingSection};
+use crate::boards::sections::{ContentSection, TimingSection};
 use omv_proto::{Event, EventKind};
 
 use crate::board::{SnapshotPolicy, TimingPolicy};
@@ -213,6 +213,8 @@ mod tests {
     use super::*;
 
     const TOL: TimingSection = TimingSection {
+        quantum_us: 0,
+        fps_step: 1.0,
         frame_interval_us: 2000,
         replay_error_us: 3000,
         fps_percent: 5.0,

@@ -1,140 +1,59 @@
-//! `hil/boards/h7.toml`: the harness's sections (`[firmware]`, `[serial]`)
-//! on top of the flashing sections that `hil-flash` reads (`[flash]`,
-//! `[usb]`, `[timing]`, `[content]`).
+//! `hil/boards/h7.toml`: the flashing sections `hil-flash` takes
+//! (`[flash]`, `[usb]`, `[dfu]`) and the shared `[firmware]`, `[serial]`,
+//! `[timing]` and `[content]`, read through [`BoardFile`].
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
-use hil_flash::ProbeBoard;
-use serde::Deserialize;
+use hil_flash::FlashBoard;
 
+use crate::boards::file::{BoardFile, BoardFileError};
 use crate::boards::firmware::FirmwareBuild;
+pub use crate::boards::sections::{ContentSection, FirmwareSection, SerialSection, TimingSection};
 
-/// The whole board file.
+/// What the `h7` board reads from its board file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct H7Config {
-    /// Flashing, USB identity, timing tolerances, deterministic content.
-    pub probe: ProbeBoard,
+    /// Flashing and the agent's USB identity.
+    pub probe: FlashBoard,
     /// How the agent is built.
     pub firmware: FirmwareSection,
     /// Link timeouts.
     pub serial: SerialSection,
+    /// Timing tolerances (timing is redacted in snapshots).
+    pub timing: TimingSection,
+    /// Which captured content is deterministic (hashed in snapshots).
+    pub content: ContentSection,
 }
-
-/// The sections only the harness reads; the others belong to `hil-flash`.
-#[derive(Debug, Deserialize)]
-struct HarnessSections {
-    #[serde(default)]
-    firmware: FirmwareSection,
-    #[serde(default)]
-    serial: SerialSection,
-}
-
-/// `[firmware]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FirmwareSection {
-    /// The firmware workspace, relative to the repository root.
-    pub dir: PathBuf,
-    /// The package to build.
-    pub package: String,
-    /// The target triple.
-    pub target: String,
-    /// The cargo target directory, relative to the repository root.
-    pub target_dir: PathBuf,
-    /// How long the build may take (s).
-    pub build_timeout_s: u64,
-}
-
-impl Default for FirmwareSection {
-    fn default() -> Self {
-        FirmwareSection {
-            dir: "firmware".into(),
-            package: "agent-h7".into(),
-            target: "thumbv7em-none-eabihf".into(),
-            target_dir: "firmware/target".into(),
-            build_timeout_s: 900,
-        }
-    }
-}
-
-/// `[serial]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SerialSection {
-    /// How long the agent may take to answer `hello` once the port is open (ms).
-    pub hello_timeout_ms: u64,
-    /// How long one step may take (ms).
-    pub reply_timeout_ms: u64,
-}
-
-impl Default for SerialSection {
-    fn default() -> Self {
-        SerialSection {
-            hello_timeout_ms: 5_000,
-            reply_timeout_ms: 10_000,
-        }
-    }
-}
-
-impl SerialSection {
-    /// `hello_timeout_ms` as a duration.
-    pub fn hello_timeout(&self) -> Duration {
-        Duration::from_millis(self.hello_timeout_ms)
-    }
-
-    /// `reply_timeout_ms` as a duration.
-    pub fn reply_timeout(&self) -> Duration {
-        Duration::from_millis(self.reply_timeout_ms)
-    }
-}
-
-/// The board file is unreadable or invalid (the message names file, line
-/// and field).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(String);
 
 impl H7Config {
-    /// Parse the board file's text; `path` is for messages.
-    pub fn from_toml(text: &str, path: &Path) -> Result<H7Config, ConfigError> {
-        let probe = ProbeBoard::from_toml(text, path).map_err(|e| ConfigError(e.to_string()))?;
-        let extra: HarnessSections = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(1);
-            ConfigError(format!("{}:{line}: {}", path.display(), e.message()))
-        })?;
-        if extra.firmware.package.trim().is_empty() {
-            return Err(ConfigError(format!(
-                "{}: firmware.package is empty: name the agent's package (`agent-h7`)",
-                path.display()
-            )));
-        }
+    /// The board's sections of `file`, checked.
+    pub fn read(file: &BoardFile) -> Result<H7Config, BoardFileError> {
+        let probe = FlashBoard {
+            name: file.name.clone(),
+            flash: file.required_section("flash")?,
+            usb: file.required_section("usb")?,
+            dfu: file.optional_section("dfu")?,
+        };
+        probe
+            .check()
+            .map_err(|e| file.error_at(Some(e.section), e.key, e.message))?;
         Ok(H7Config {
             probe,
-            firmware: extra.firmware,
-            serial: extra.serial,
+            firmware: FirmwareSection::read(file)?,
+            serial: file.section("serial")?,
+            timing: TimingSection::read(file)?,
+            content: file.required_section("content")?,
         })
     }
 
-    /// Read and parse the board file.
-    pub fn load(path: &Path) -> Result<H7Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError(format!("cannot read board file {}: {e}", path.display())))?;
-        Self::from_toml(&text, path)
+    /// Read the board file at `path` ([`BoardFile::load`]) and its sections.
+    pub fn load(path: &Path) -> Result<H7Config, BoardFileError> {
+        Self::read(&BoardFile::load(path)?)
     }
 
     /// The firmware build for the repository at `root`.
     pub fn firmware_build(&self, root: &Path) -> FirmwareBuild {
-        FirmwareBuild {
-            dir: root.join(&self.firmware.dir),
-            package: self.firmware.package.clone(),
-            target: self.firmware.target.clone(),
-            target_dir: root.join(&self.firmware.target_dir),
-            timeout: Duration::from_secs(self.firmware.build_timeout_s),
-        }
+        self.firmware.build(root, super::NAME)
     }
 }
 
@@ -142,6 +61,12 @@ impl H7Config {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    use std::path::PathBuf;
+
+    fn from_toml(text: &str) -> Result<H7Config, BoardFileError> {
+        H7Config::read(&BoardFile::parse(text.to_owned(), Path::new("h7.toml"))?)
+    }
 
     fn repo() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -175,9 +100,7 @@ mod tests {
         let text = std::fs::read_to_string(repo().join("hil/boards/h7.toml"))
             .unwrap()
             .replace("hello_timeout_ms", "helo_timeout_ms");
-        let err = H7Config::from_toml(&text, Path::new("h7.toml"))
-            .unwrap_err()
-            .to_string();
+        let err = from_toml(&text).unwrap_err().to_string();
         assert!(err.contains("helo_timeout_ms"), "{err}");
         let line: usize = err.split(':').nth(1).unwrap().parse().unwrap();
         assert!(text
@@ -187,14 +110,41 @@ mod tests {
             .contains("helo_timeout_ms"));
     }
 
+    /// The line an error names, and that line of `text`.
+    fn line_of(text: &str, err: &BoardFileError) -> String {
+        assert!(err.line > 0 && err.col > 0, "{err}");
+        text.lines().nth(err.line - 1).unwrap().to_owned()
+    }
+
     #[test]
-    fn flashing_sections_are_checked_by_hil_flash() {
-        let text = std::fs::read_to_string(repo().join("hil/boards/h7.toml"))
-            .unwrap()
-            .replace("poll_ms = 100", "poll_ms = 0");
-        let err = H7Config::from_toml(&text, Path::new("h7.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("poll_ms must be at least 1"), "{err}");
+    fn flashing_sections_are_checked_by_hil_flash_at_the_keys_line() {
+        let file = std::fs::read_to_string(repo().join("hil/boards/h7.toml")).unwrap();
+        let text = file.replace("poll_ms = 100", "poll_ms = 0");
+        let err = from_toml(&text).unwrap_err();
+        assert!(err.message.contains("poll_ms must be at least 1"), "{err}");
+        assert_eq!(line_of(&text, &err), "poll_ms = 0");
+        let text = file.replace(
+            "reenumeration_timeout_ms = 10000",
+            "reenumeration_timeout_ms = 10",
+        );
+        let err = from_toml(&text).unwrap_err();
+        assert!(err.message.contains("is shorter than usb.poll_ms"), "{err}");
+        assert_eq!(line_of(&text, &err), "reenumeration_timeout_ms = 10");
+    }
+
+    #[test]
+    fn a_typo_or_a_bad_selector_in_a_flashing_section_names_its_line() {
+        let file = std::fs::read_to_string(repo().join("hil/boards/h7.toml")).unwrap();
+        let text = file.replace("vanish_ms = 2000", "vansh_ms = 2000");
+        let err = from_toml(&text).unwrap_err();
+        assert!(err.message.contains("vansh_ms"), "{err}");
+        assert_eq!(line_of(&text, &err), "vansh_ms = 2000");
+        let text = file.replace("# probe = \"0483:374f\"", "probe = \"0483-374f\"");
+        let err = from_toml(&text).unwrap_err();
+        assert!(err.message.contains("`0483-374f` is not VID:PID"), "{err}");
+        assert_eq!(line_of(&text, &err), "probe = \"0483-374f\"");
+        let text = file.replace("[content]", "[contents]");
+        let err = from_toml(&text).unwrap_err();
+        assert!(err.message.contains("contents"), "{err}");
     }
 }
