@@ -196,6 +196,8 @@ pub struct QemuBoard {
     files_gen: u64,
     /// Agent log lines of stopped sessions, not yet taken.
     log: Vec<String>,
+    /// The scenario's overall deadline, handed to every session's agent.
+    deadline: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for QemuBoard {
@@ -226,6 +228,7 @@ impl QemuBoard {
             files: Vec::new(),
             files_gen: 0,
             log: Vec::new(),
+            deadline: None,
         })
     }
 
@@ -275,8 +278,10 @@ impl QemuBoard {
         &mut self,
         f: impl FnOnce(&mut AgentBoard<QemuPort>) -> Result<T, BoardError>,
     ) -> Result<T, BoardError> {
+        let deadline = self.deadline;
         let session = self.session()?;
         session.used = true;
+        session.agent.set_deadline(deadline);
         match f(&mut session.agent) {
             Ok(v) => Ok(v),
             Err(e) => {
@@ -349,6 +354,11 @@ impl Board for QemuBoard {
         }
         let setup = setup.clone();
         self.with_agent(|a| a.begin(&setup))
+    }
+
+    /// A step still running at the deadline is cancelled and QEMU stopped.
+    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        self.deadline = deadline;
     }
 
     fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError> {

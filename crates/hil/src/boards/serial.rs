@@ -111,6 +111,9 @@ pub struct AgentBoard<P> {
     /// The agent's log read another way (the h7's defmt over RTT through
     /// a debug probe), if the board has one.
     probe_log: Option<Box<dyn ProbeLog>>,
+    /// The scenario's overall deadline ([`Board::set_deadline`]): no step
+    /// is waited for past it.
+    deadline: Option<std::time::Instant>,
 }
 
 /// A second source of agent log lines, read beside the link (the h7's
@@ -186,6 +189,7 @@ impl<P: Read + Write> AgentBoard<P> {
             log_next: 0,
             reopen: None,
             probe_log: None,
+            deadline: None,
         })
     }
 
@@ -365,9 +369,33 @@ impl<P: Read + Write> Board for AgentBoard<P> {
         Ok(())
     }
 
+    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// The step's own budget, cut short by the scenario's deadline: a step
+    /// still running then is cancelled (the link's bytes after the deadline
+    /// stop the agent's wait) and fails with [`BoardError::Timeout`].
     fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError> {
-        let timeout = self.budget.timeout(op);
+        let budget = self.budget.timeout(op);
+        let left = self
+            .deadline
+            .map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let (timeout, cut) = match left {
+            Some(left) if left < budget => (left, true),
+            _ => (budget, false),
+        };
         let result = self.link.run(step, op, timeout);
+        if cut && matches!(result, Err(LinkError::Timeout { .. })) {
+            self.fetch_log();
+            return Err(BoardError::Timeout {
+                board: self.name.clone(),
+                what: format!(
+                    "step {step}: cancelled at the scenario's overall timeout (timeout_s)"
+                ),
+                timeout,
+            });
+        }
         let result = self.after(result)?;
         self.budget.observe(op);
         self.fetch_events()?;

@@ -329,3 +329,65 @@ fn a_board_without_qemu_installed_says_how_to_install_it() {
     assert!(err.contains("board `qemu` could not be set up"), "{err}");
     assert!(err.contains("apt-get install qemu-system-arm"), "{err}");
 }
+
+/// A scenario whose `timeout_s` is shorter than its work: an unpaced
+/// looping replay of 4 000 000 000 frames (no board time the definition
+/// check could count, and a step budget of years), but the step is
+/// cancelled at the scenario's deadline and the scenario fails with a
+/// timeout that says so; QEMU is stopped and the next scenario gets a
+/// fresh one.
+#[test]
+fn a_step_past_the_scenarios_timeout_is_cancelled_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("too-long.toml");
+    std::fs::write(
+        &path,
+        "description = \"an unpaced looping replay that would run for days\"\n\
+         timeout_s = 2\n\
+         [sensor]\nwidth = 8\nheight = 8\npixformat = \"GRAYSCALE\"\nfps = 0\n\
+         [[step]]\nop = \"open\"\npath = \"/sdcard/loop.bin\"\nmode = \"w\"\n\
+         [[step]]\nop = \"record\"\nframes = 2\n\
+         [[step]]\nop = \"close\"\n\
+         [[step]]\nop = \"open\"\npath = \"/sdcard/loop.bin\"\nmode = \"r\"\n\
+         [[step]]\nop = \"replay\"\nloop = true\npause = false\nframes = 4000000000\n",
+    )
+    .unwrap();
+    let scenario = Scenario::load(&path).unwrap();
+    let out = dir.path().join("out");
+    let opts = crate::runner::RunOptions {
+        root: dir.path().to_owned(),
+        out_dir: out.clone(),
+        seed: None,
+        write_new: false,
+        scenario_dir: dir.path().join("elsewhere"),
+        scenario_timeout: None,
+    };
+    let mut board = QemuBoard::start(config(), elf(), out.clone()).unwrap();
+    let results = crate::runner::run_all(
+        &mut board,
+        std::slice::from_ref(&scenario),
+        &opts,
+        &mut crate::runner::Quiet,
+    );
+    let r = &results[0];
+    assert_eq!(r.verdict, crate::runner::Verdict::Error, "{r:?}");
+    let text = r.failures.join("\n");
+    assert!(
+        text.contains("step 5: cancelled at the scenario's overall timeout (timeout_s)"),
+        "{text}"
+    );
+    assert!(
+        board.qemu_pid().is_none(),
+        "QEMU is stopped after the timeout"
+    );
+    // The board is usable again: a fresh emulator for the next scenario.
+    let setup = Setup {
+        scenario: "after".into(),
+        seed: 1,
+        card: crate::scenario::Card::default(),
+    };
+    board.set_deadline(None);
+    board.begin(&setup).unwrap();
+    assert!(board.run(1, &Op::Query(omv_proto::Query::IsClosed)).is_ok());
+    board.end().unwrap();
+}
