@@ -44,6 +44,8 @@ pub const WIDTH: u16 = 320;
 pub const HEIGHT: u16 = 240;
 /// Bytes in one sensor frame.
 pub const FRAME_BYTES: usize = WIDTH as usize * HEIGHT as usize * 2;
+// The executor's frame buffers (shared with agent-qemu) hold one such frame.
+const _: () = assert!(FRAME_BYTES == agent_common::buffers::FRAME_BYTES);
 /// Longest wait for one frame (two frame times at the slowest rate we set,
 /// plus margin).
 pub const FRAME_TIMEOUT: Duration = Duration::from_millis(500);

@@ -1,7 +1,7 @@
 //! Faults are loud: a HardFault or a panic leaves an
 //! `omv_agent::ResetRecord` in no-init RAM (cortex-m-rt's `.uninit`, in
-//! the AXI SRAM: NOLOAD, not zeroed at boot, kept through a system reset)
-//! and resets the chip with SYSRESETREQ; the independent watchdog (IWDG1)
+//! the AXI SRAM) and resets the chip with SYSRESETREQ
+//! (`agent_common::fault`, shared with agent-qemu); the independent watchdog (IWDG1)
 //! resets a hung agent. The next boot takes the record ([`take_report`]),
 //! or reads RCC_RSR for a watchdog reset, and the agent reports it in its
 //! hello.
@@ -15,13 +15,14 @@
 use core::cell::RefCell;
 use core::mem::MaybeUninit;
 
-use cortex_m::peripheral::SCB;
+pub use agent_common::fault::record_and_reset;
+use agent_common::fault::{hard_fault_report, take_record};
 use embassy_stm32::peripherals::IWDG1;
 use embassy_stm32::wdg::IndependentWatchdog;
 use embassy_stm32::Peri;
 use embassy_sync::blocking_mutex::CriticalSectionMutex;
 use omv_agent::ResetRecord;
-use omv_proto::{FaultReport, ResetReport};
+use omv_proto::ResetReport;
 
 /// Where a stacked exception frame may be: the DTCM (the stack) or the
 /// AXI SRAM (RM0433 §2.3.2, memory map).
@@ -38,9 +39,6 @@ const RCC_RSR: usize = 0x5802_44D0;
 const RSR_IWDG1RSTF: u32 = 1 << 26;
 /// RCC_RSR.RMVF: writing 1 clears the reset flags.
 const RSR_RMVF: u32 = 1 << 16;
-
-#[link_section = ".uninit.omv_reset_record"]
-static mut RECORD: MaybeUninit<ResetRecord> = MaybeUninit::uninit();
 
 #[link_section = ".uninit.omv_fault_stack"]
 static mut FAULT_STACK: MaybeUninit<[u64; FAULT_STACK_BYTES / 8]> = MaybeUninit::uninit();
@@ -72,67 +70,23 @@ core::arch::global_asm!(
     fault = sym on_hard_fault,
 );
 
-/// Stacked PC, LR and xPSR at `sp`, if the whole frame lies in RAM.
-fn stacked(sp: u32) -> Option<(u32, u32, u32)> {
-    let end = sp.checked_add(32)?;
-    let inside = STACK_RAM.iter().any(|r| sp >= r.start && end <= r.end);
-    if !inside || sp % 4 != 0 {
-        return None;
-    }
-    let word = |i: u32| {
-        // SAFETY: `sp + 4 i` is word-aligned and inside RAM (checked above).
-        unsafe { core::ptr::read_volatile((sp + 4 * i) as *const u32) }
-    };
-    Some((word(6), word(5), word(7)))
-}
-
 extern "C" fn on_hard_fault(sp: u32, _exc_return: u32) -> ! {
-    // SAFETY: SCB's fault status registers are only read here.
-    let scb = unsafe { &*SCB::PTR };
-    let mut r = FaultReport {
-        sp,
-        cfsr: scb.cfsr.read(),
-        hfsr: scb.hfsr.read(),
-        mmfar: scb.mmfar.read(),
-        bfar: scb.bfar.read(),
-        ..FaultReport::default()
-    };
-    if !r.stacking_failed() {
-        if let Some((pc, lr, xpsr)) = stacked(sp) {
-            (r.pc, r.lr, r.xpsr) = (Some(pc), Some(lr), Some(xpsr));
-        }
-    }
-    record_and_reset(&ResetRecord::fault(&r))
-}
-
-/// Leaves `rec` in no-init RAM and resets the chip (SYSRESETREQ).
-pub fn record_and_reset(rec: &ResetRecord) -> ! {
-    cortex_m::interrupt::disable();
-    // SAFETY: nothing else runs (interrupts off, or in a fault handler);
-    // RECORD is only touched here and in `take_report` at boot.
-    unsafe { core::ptr::addr_of_mut!(RECORD).write_volatile(MaybeUninit::new(*rec)) };
-    cortex_m::asm::dsb();
-    SCB::sys_reset()
+    record_and_reset(&ResetRecord::fault(&hard_fault_report(sp, &STACK_RAM)))
 }
 
 /// Why the last reset happened, if the firmware knows: its own record
-/// (checked: magic and CRC; then cleared), else RCC_RSR's IWDG1 flag.
+/// (`agent_common::fault::take_record`), else RCC_RSR's IWDG1 flag.
 /// Clears the reset flags, so the next boot does not report it again.
 pub fn take_report() -> Option<ResetReport> {
-    // SAFETY: called once at boot, before interrupts are enabled; every bit
-    // pattern is a valid `ResetRecord` (plain words and bytes), so reading
-    // RAM that power-on left random is harmless: the CRC rejects it.
-    // RCC_RSR is a valid, aligned register address.
-    let (rec, rsr) = unsafe {
-        let p = core::ptr::addr_of_mut!(RECORD).cast::<ResetRecord>();
-        let rec = p.read_volatile();
-        p.write_volatile(ResetRecord::EMPTY);
+    let rec = take_record();
+    // SAFETY: RCC_RSR is a valid, aligned register address; called once at
+    // boot, before anything else reads the reset flags.
+    let rsr = unsafe {
         let rsr = core::ptr::read_volatile(RCC_RSR as *const u32);
         core::ptr::write_volatile(RCC_RSR as *mut u32, rsr | RSR_RMVF);
-        (rec, rsr)
+        rsr
     };
-    rec.report()
-        .or_else(|| (rsr & RSR_IWDG1RSTF != 0).then_some(ResetReport::Watchdog { pc: None }))
+    rec.or_else(|| (rsr & RSR_IWDG1RSTF != 0).then_some(ResetReport::Watchdog { pc: None }))
 }
 
 /// Starts IWDG1 ([`WATCHDOG_TIMEOUT_US`]); it cannot be stopped again.

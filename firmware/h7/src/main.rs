@@ -8,7 +8,6 @@
 #![no_main]
 
 mod board;
-mod buffers;
 mod camera;
 mod clock;
 mod fault;

@@ -9,13 +9,13 @@ use omv_agent::{BoardInfo, Card, Diag, Executor, ServeError};
 use omv_imageio::Clock;
 use static_cell::StaticCell;
 
-use crate::buffers;
 use crate::camera::Camera;
 use crate::clock::BoardClock;
 use crate::log;
 use crate::sdcard::{SdCard, SdError};
 use crate::sensor::H7Sensor;
 use crate::usb::{StartError, UsbSerial};
+use agent_common::buffers;
 
 /// Who we are in the handshake.
 const INFO: BoardInfo<'static> = BoardInfo {

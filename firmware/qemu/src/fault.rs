@@ -1,9 +1,8 @@
 //! Faults are loud: a HardFault, a panic ([`crate::panic`]) or a watchdog
 //! expiry ([`crate::watchdog`]) leaves an `omv_agent::ResetRecord` in
-//! no-init RAM (cortex-m-rt's `.uninit`: NOLOAD, so neither QEMU's
-//! `-kernel` reload on reset nor the startup code touches it) and resets
-//! the chip with SYSRESETREQ. The next boot takes the record
-//! ([`take_report`]) and the agent reports it in its hello.
+//! no-init RAM and resets the chip (`agent_common::fault`, shared with
+//! agent-h7). The next boot takes the record ([`take_report`]) and the
+//! agent reports it in its hello.
 //!
 //! The HardFault entry is assembly: when the stack overflows (into the MPU
 //! guard below it, `guard.rs`), the exception entry cannot stack its frame
@@ -12,17 +11,14 @@
 //! only if it lies in RAM and CFSR says it was pushed.
 #![allow(unsafe_code)]
 
-use core::mem::MaybeUninit;
-
-use cortex_m::peripheral::SCB;
+pub use agent_common::fault::record_and_reset;
+/// The record the last reset left, if any (cleared once read).
+pub use agent_common::fault::take_record as take_report;
+use agent_common::fault::{hard_fault_report, stacked};
 use omv_agent::ResetRecord;
-use omv_proto::{FaultReport, ResetReport};
 
 /// The mps2-an500 SSRAM2/3 holding the stack and statics (hardware map).
 const RAM: core::ops::Range<u32> = 0x2000_0000..0x2040_0000;
-
-#[link_section = ".uninit.omv_reset_record"]
-static mut RECORD: MaybeUninit<ResetRecord> = MaybeUninit::uninit();
 
 // HardFault: r0 = the SP the frame was (to be) stacked on (MSP or PSP,
 // from EXC_RETURN bit 2), r1 = EXC_RETURN; then SP = `_fault_stack_start`.
@@ -63,68 +59,16 @@ core::arch::global_asm!(
     nmi = sym on_nmi,
 );
 
-/// Stacked PC, LR and xPSR at `sp`, if the whole frame lies in RAM.
-fn stacked(sp: u32) -> Option<(u32, u32, u32)> {
-    if sp < RAM.start || sp.checked_add(32)? > RAM.end || sp % 4 != 0 {
-        return None;
-    }
-    let word = |i: u32| {
-        // SAFETY: `sp + 4 i` is word-aligned and inside RAM (checked above).
-        unsafe { core::ptr::read_volatile((sp + 4 * i) as *const u32) }
-    };
-    Some((word(6), word(5), word(7)))
-}
-
 extern "C" fn on_hard_fault(sp: u32, _exc_return: u32) -> ! {
-    // SAFETY: SCB's fault status registers are read-only views here.
-    let scb = unsafe { &*SCB::PTR };
-    let mut r = FaultReport {
-        sp,
-        cfsr: scb.cfsr.read(),
-        hfsr: scb.hfsr.read(),
-        mmfar: scb.mmfar.read(),
-        bfar: scb.bfar.read(),
-        ..FaultReport::default()
-    };
-    if !r.stacking_failed() {
-        if let Some((pc, lr, xpsr)) = stacked(sp) {
-            (r.pc, r.lr, r.xpsr) = (Some(pc), Some(lr), Some(xpsr));
-        }
-    }
-    record_and_reset(&ResetRecord::fault(&r))
+    record_and_reset(&ResetRecord::fault(&hard_fault_report(sp, &[RAM])))
 }
 
 extern "C" fn on_nmi(sp: u32, _exc_return: u32) {
     if crate::watchdog::on_early_warning() {
         return;
     }
-    let pc = stacked(sp).map(|(pc, _, _)| pc);
+    let pc = stacked(sp, &[RAM]).map(|(pc, _, _)| pc);
     record_and_reset(&ResetRecord::watchdog(pc))
-}
-
-/// Leaves `rec` in no-init RAM and resets the chip (SYSRESETREQ).
-pub fn record_and_reset(rec: &ResetRecord) -> ! {
-    cortex_m::interrupt::disable();
-    // SAFETY: nothing else runs (interrupts off, or in a fault handler);
-    // RECORD is only touched here and in `take_report` at boot.
-    unsafe { core::ptr::addr_of_mut!(RECORD).write_volatile(MaybeUninit::new(*rec)) };
-    cortex_m::asm::dsb();
-    SCB::sys_reset()
-}
-
-/// The record the last reset left, if any (checked: magic and CRC), and
-/// clears it so the next boot does not report it again.
-pub fn take_report() -> Option<ResetReport> {
-    // SAFETY: called once at boot, before interrupts are enabled; every bit
-    // pattern is a valid `ResetRecord` (plain words and bytes), so reading
-    // RAM that power-on left random is harmless: the CRC rejects it.
-    let rec = unsafe {
-        let p = core::ptr::addr_of_mut!(RECORD).cast::<ResetRecord>();
-        let rec = p.read_volatile();
-        p.write_volatile(ResetRecord::EMPTY);
-        rec
-    };
-    rec.report()
 }
 
 /// Crash on purpose (`CrashTest` requests; the `fault-test` build only).

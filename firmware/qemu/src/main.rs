@@ -8,11 +8,13 @@
 //!
 //! Memory is the OpenMV Cam H7's, not the emulator's (`memory.x`): a
 //! 128 KiB stack guarded by the MPU ([`guard`]), 512 KiB of statics, and
-//! agent-h7's frame-buffer, memory-stream and trace sizes ([`buffers`]).
+//! agent-h7's frame-buffer, memory-stream and trace statics ([`buffers`],
+//! the same module: `agent_common`).
 #![no_std]
 #![no_main]
 
-mod buffers;
+use agent_common::buffers;
+
 mod clock;
 mod exit;
 mod fault;

@@ -2,8 +2,8 @@
 //! buffer statics, read from both ELFs (not from constants in comments).
 //!
 //! The buffers are the statics `buffers::FRAME`, `buffers::AUX`,
-//! `buffers::REGION` and `buffers::TRACE` that both firmwares declare
-//! with the same types; their symbol sizes must be equal. The stack is
+//! `buffers::REGION` and `buffers::TRACE` (both firmwares link them from
+//! `firmware/common`); their symbol sizes must be equal in the two ELFs. The stack is
 //! `_stack_start - _stack_end` (both set in each `memory.x`).
 
 use super::elf::Image;

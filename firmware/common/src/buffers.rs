@@ -1,30 +1,34 @@
-//! The executor's memory, as zero-initialised statics in RAM (`.bss`,
-//! never on the stack), with the sizes of agent-h7's (`firmware/h7/src/
-//! buffers.rs`): a QVGA RGB565 frame buffer and differencing buffer, the
-//! memory-stream region and the trace.
+//! The executor's memory, as zero-initialised statics (`.bss`, never on the
+//! stack; each board's `memory.x` puts `.bss` in its RAM: the AXI SRAM on
+//! the H7): the frame buffer and the differencing buffer (both
+//! word-aligned: the H7's DCMI DMA writes snapshots into either), the
+//! region memory streams are created in, and the trace.
 //!
-//! The statics have the same names and types as agent-h7's, so their
-//! symbols have the same sizes in both ELFs: `cargo xtask stack
-//! --same-memory-as <agent-h7 ELF>` compares them (and the stacks) on
-//! every `cargo xtask test`, so a change on one board that the other does
-//! not follow fails the build instead of drifting.
+//! Sizes: one QVGA RGB565 frame each for the frame and differencing
+//! buffers (agent-h7 checks its camera's frame against [`FRAME_BYTES`]);
+//! [`EVENTS`] trace events; what is left of the H7's 512 KiB AXI SRAM for
+//! memory streams after those, the card cache and the USB pipes (see the
+//! firmware's `size` output: the linker refuses a `.bss` that does not
+//! fit). Both firmwares link these statics, and `cargo xtask stack
+//! --same-memory-as` compares their sizes in the two ELFs.
 
 use omv_agent::EMPTY_EVENT;
 use omv_proto::Event;
 use static_cell::ConstStaticCell;
 
-/// Frame buffer bytes: one QVGA RGB565 frame, as agent-h7's
-/// `camera::FRAME_BYTES` (the OV7725's output).
+/// Frame buffer bytes: one QVGA RGB565 frame (the OV7725's output).
 pub const FRAME_BYTES: usize = 320 * 240 * 2;
 
-/// Memory-stream region bytes, as agent-h7's `buffers::MEMORY`.
+/// Memory-stream region bytes.
 pub const MEMORY: usize = 160 * 1024;
 
-/// Trace events kept between two `events` requests, as agent-h7's
-/// `buffers::EVENTS`.
+/// Trace events kept between two `events` requests (48 bytes each). The
+/// harness fetches the trace after every step; the longest step it sends
+/// makes two events per frame.
 pub const EVENTS: usize = 512;
 
 static FRAME: ConstStaticCell<[u32; FRAME_BYTES / 4]> = ConstStaticCell::new([0; FRAME_BYTES / 4]);
+// Word-aligned too: frame differencing takes its snapshot into it.
 static AUX: ConstStaticCell<[u32; FRAME_BYTES / 4]> = ConstStaticCell::new([0; FRAME_BYTES / 4]);
 static REGION: ConstStaticCell<[u8; MEMORY]> = ConstStaticCell::new([0; MEMORY]);
 static TRACE: ConstStaticCell<[Event; EVENTS]> = ConstStaticCell::new([EMPTY_EVENT; EVENTS]);
