@@ -7,11 +7,14 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use omv_hil::boards::{self, BoardFile, BoardOptions};
+use omv_hil::capture::{self, RunDir};
 use omv_hil::exit::RunExit;
+use omv_hil::golden::review::{self, Decision};
+use omv_hil::golden::{self, ReviewLock};
 use omv_hil::runner::{self, Progress, RunOptions, ScenarioResult, Verdict};
 use omv_hil::scenario::Loaded;
 use omv_hil::select::{self, Selection};
-use omv_hil::{golden, junit, scenario, ProbeArgs, Scenario, ScenarioError};
+use omv_hil::{junit, scenario, ProbeArgs, Scenario};
 
 use crate::out::say;
 
@@ -27,7 +30,8 @@ pub struct HilArgs {
     #[arg(long = "scenario", value_name = "NAME|GLOB|PATH", num_args = 1..)]
     scenarios: Vec<String>,
     /// Run only the scenarios that failed in the last run on this board
-    /// (kept in <OUT>/last-failed, by default target/hil/<BOARD>/last-failed).
+    /// (kept in <OUT>/latest/last-failed, by default
+    /// target/hil/<BOARD>/latest/last-failed).
     #[arg(long, conflicts_with = "scenarios")]
     only_failed: bool,
     /// Content seed for every scenario, instead of each scenario's own.
@@ -39,7 +43,8 @@ pub struct HilArgs {
     /// List the scenarios and boards, run nothing.
     #[arg(long)]
     list: bool,
-    /// Where captures go [default: target/hil/<BOARD>].
+    /// Where runs go: each run in <OUT>/<RUN-ID>/<SCENARIO>/, <OUT>/latest
+    /// links to the newest, the last 5 are kept [default: target/hil/<BOARD>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     #[command(flatten)]
@@ -103,17 +108,17 @@ pub fn run(args: HilArgs) -> i32 {
     if args.list {
         return list(&root, &loaded);
     }
-    let out_dir = args
+    let board_dir = args
         .out
         .clone()
         .unwrap_or_else(|| root.join("target/hil").join(&args.board));
-    let last_failed = select::last_failed_path(&out_dir);
+    let previous = RunDir::latest(&board_dir, &args.board);
+    let old_failed = previous
+        .as_ref()
+        .map(|r| select::read_last_failed(&r.last_failed()))
+        .unwrap_or_default();
     let patterns = if args.only_failed {
-        let recorded = select::read_last_failed(&last_failed);
-        // A failure whose scenario has since gone is not an error now.
-        let (keep, gone): (Vec<String>, Vec<String>) = recorded
-            .into_iter()
-            .partition(|p| select::select(&loaded, std::slice::from_ref(p)).is_ok());
+        let (keep, gone) = select::still_selectable(&loaded, old_failed.clone());
         for g in &gone {
             eprintln!("warning: {g} failed last time but is no longer a scenario");
         }
@@ -121,7 +126,7 @@ pub fn run(args: HilArgs) -> i32 {
             say!(
                 "no failures recorded by the last run on {} ({}): nothing to re-run",
                 args.board,
-                last_failed.display()
+                select::last_failed_path(&board_dir.join(capture::LATEST)).display()
             );
             return RunExit::Passed.code();
         }
@@ -142,21 +147,30 @@ pub fn run(args: HilArgs) -> i32 {
     for e in &selection.broken {
         eprintln!("error: {e}");
     }
-    let opts = BoardOptions {
+    let mut opts = BoardOptions {
         root: root.clone(),
         board_file: root.join("hil/boards").join(format!("{}.toml", args.board)),
-        out_dir: out_dir.clone(),
+        out_dir: board_dir.clone(),
         probe: args.probe.clone(),
     };
     if args.probe.dry_run {
         return dry_run(&args.board, &opts, &selection);
     }
     let started = Instant::now();
+    let mut run = match RunDir::create(&board_dir, &args.board) {
+        Ok(run) => run,
+        Err(e) => {
+            eprintln!("error: cannot start a run: {e}");
+            return RunExit::Definition.code();
+        }
+    };
+    opts.out_dir = run.path().to_owned();
+    let review_held = review_lock(&root, &args.board, &run);
     let run_opts = RunOptions {
         root: root.clone(),
-        out_dir: out_dir.clone(),
+        out_dir: run.path().to_owned(),
         seed: args.seed,
-        write_new: golden::may_write_new(),
+        write_new: review_held.is_some(),
         scenario_dir: dir.clone(),
         scenario_timeout: boards::BoardFile::load(&opts.board_file)
             .ok()
@@ -176,6 +190,8 @@ pub fn run(args: HilArgs) -> i32 {
                 let results = runner::board_unavailable(&args.board, &selection.scenarios, &e);
                 let _ = write_junit(path, &args.board, &results);
             }
+            // Nothing ran: the run leaves no directory and `latest` stays.
+            let _ = run.discard();
             return RunExit::Unavailable.code();
         }
     };
@@ -189,9 +205,9 @@ pub fn run(args: HilArgs) -> i32 {
         selection
             .broken
             .iter()
-            .map(|e| broken_result(&args.board, e)),
+            .map(|e| select::broken_result(&args.board, e)),
     );
-    report(&shown, started.elapsed(), &out_dir);
+    report(&shown, started.elapsed(), run.path());
     let page = omv_hil::report::Run {
         board: &args.board,
         root: &root,
@@ -202,10 +218,10 @@ pub fn run(args: HilArgs) -> i32 {
         write_new: run_opts.write_new,
         took: started.elapsed(),
     };
-    html_report(&page, &out_dir);
+    html_report(&page, &board_dir);
     warn_unreferenced(&root, &args.board, &loaded);
-    let old = select::read_last_failed(&last_failed);
-    let failed = select::next_last_failed(&old, &dir, &selection, &results);
+    let last_failed = run.last_failed();
+    let failed = select::next_last_failed(&old_failed, &dir, &selection, &results);
     if let Err(e) = select::write_last_failed(&last_failed, &failed) {
         eprintln!(
             "warning: cannot record the failures in {}: {e}",
@@ -216,6 +232,9 @@ pub fn run(args: HilArgs) -> i32 {
             "re-run the failures with `cargo xtask hil --board {} --only-failed`",
             args.board
         );
+    }
+    if let Err(e) = run.finish(capture::KEEP) {
+        eprintln!("warning: {e}");
     }
     if let Some(path) = &args.junit {
         if let Err(e) = write_junit(path, &args.board, &shown) {
@@ -230,19 +249,25 @@ pub fn run(args: HilArgs) -> i32 {
     RunExit::of(&results, selection.broken.len()).code()
 }
 
-/// A scenario file that does not parse, as a result: an error, so reports
-/// and JUnit list it with the others.
-fn broken_result(board: &str, e: &ScenarioError) -> ScenarioResult {
-    ScenarioResult {
-        name: scenario::name_of(&e.path),
-        board: board.to_owned(),
-        verdict: Verdict::Error,
-        duration: Duration::ZERO,
-        failures: vec![e.to_string()],
-        summary: None,
-        golden: None,
-        capture_dir: None,
-        note: None,
+/// The board's review lock when this run may write review files (not in
+/// CI); `None`, said once, when another run holds it.
+fn review_lock(root: &Path, board: &str, run: &RunDir) -> Option<ReviewLock> {
+    if !golden::may_write_new() {
+        return None;
+    }
+    match ReviewLock::try_acquire(root, board, run.id()) {
+        Ok(Ok(lock)) => Some(lock),
+        Ok(Err(owner)) => {
+            eprintln!(
+                "warning: {owner} is using golden/{board}/*.snap.new ({}): this run writes and removes no snapshot for review",
+                ReviewLock::path(root, board).display()
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("warning: no snapshot written for review: cannot take the review lock {e}");
+            None
+        }
     }
 }
 
@@ -328,7 +353,7 @@ fn html_report(page: &omv_hil::report::Run, out_dir: &Path) {
 
 /// Warn about golden snapshots of `board` whose scenario no longer exists.
 fn warn_unreferenced(root: &Path, board: &str, loaded: &Loaded) {
-    let stale = select::unreferenced_goldens(root, board, &scenario_names(loaded));
+    let stale = review::unreferenced(root, board, &select::scenario_names(loaded));
     if !stale.is_empty() {
         let files: Vec<String> = stale.iter().map(|p| p.display().to_string()).collect();
         eprintln!(
@@ -337,16 +362,6 @@ fn warn_unreferenced(root: &Path, board: &str, loaded: &Loaded) {
             files.join(", ")
         );
     }
-}
-
-/// The names of every scenario file, parsed or not.
-fn scenario_names(loaded: &Loaded) -> Vec<String> {
-    loaded
-        .scenarios
-        .iter()
-        .map(|s| s.name.clone())
-        .chain(loaded.broken.iter().map(|e| scenario::name_of(&e.path)))
-        .collect()
 }
 
 fn write_junit(path: &Path, board: &str, results: &[ScenarioResult]) -> std::io::Result<()> {
@@ -500,16 +515,16 @@ pub fn golden(args: GoldenArgs) -> i32 {
     let root = root();
     match args.action {
         GoldenAction::Pending => {
-            let pending = pending(&root);
+            let pending = review::pending(&root);
             for p in &pending {
-                show(p);
+                print!("{}", review::show(p));
             }
             println!("{} snapshot(s) waiting for review", pending.len());
             0
         }
         GoldenAction::Unreferenced { delete } => unreferenced(&root, delete),
         GoldenAction::Review => {
-            if !has_cargo_insta(&root) {
+            if !review::cargo_insta_available(&root) {
                 return builtin_review(&root);
             }
             match Command::new("cargo")
@@ -536,20 +551,7 @@ fn unreferenced(root: &Path, delete: bool) -> i32 {
             return RunExit::Definition.code();
         }
     };
-    let names = scenario_names(&loaded);
-    let mut boards: Vec<String> = std::fs::read_dir(root.join("golden"))
-        .map(|d| {
-            d.flatten()
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    boards.sort();
-    let stale: Vec<PathBuf> = boards
-        .iter()
-        .flat_map(|b| select::unreferenced_goldens(root, b, &names))
-        .collect();
+    let stale = review::unreferenced_all(root, &select::scenario_names(&loaded));
     for p in &stale {
         if delete {
             if let Err(e) = std::fs::remove_file(p) {
@@ -573,65 +575,16 @@ fn unreferenced(root: &Path, delete: bool) -> i32 {
     0
 }
 
-fn has_cargo_insta(root: &Path) -> bool {
-    Command::new("cargo")
-        .args(["insta", "--version"])
-        .current_dir(root)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Every `golden/**/*.snap.new`, sorted.
-fn pending(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(boards) = std::fs::read_dir(root.join("golden")) else {
-        return out;
-    };
-    for b in boards.flatten() {
-        if let Ok(files) = std::fs::read_dir(b.path()) {
-            out.extend(
-                files
-                    .flatten()
-                    .map(|f| f.path())
-                    .filter(|p| p.to_string_lossy().ends_with(".snap.new")),
-            );
-        }
-    }
-    out.sort();
-    out
-}
-
-/// The golden file a `.snap.new` would replace.
-fn accepted_path(new: &Path) -> PathBuf {
-    new.with_extension("")
-}
-
-fn show(new: &Path) {
-    let golden_path = accepted_path(new);
-    let old = std::fs::read_to_string(&golden_path)
-        .map(|t| golden::snapshot_contents(&t))
-        .unwrap_or_default();
-    let captured = std::fs::read_to_string(new)
-        .map(|t| golden::snapshot_contents(&t))
-        .unwrap_or_default();
-    println!("=== {}", golden_path.display());
-    if old.is_empty() {
-        println!("(new snapshot)\n{captured}");
-    } else {
-        print!("{}", golden::diff(&old, &captured));
-    }
-}
-
 fn builtin_review(root: &Path) -> i32 {
     println!("cargo-insta is not installed (cargo install cargo-insta --version 1.49.0); using the built-in review");
-    let pending = pending(root);
+    let pending = review::pending(root);
     if pending.is_empty() {
         println!("no snapshots waiting for review");
         return 0;
     }
     if !std::io::stdin().is_terminal() {
         for p in &pending {
-            show(p);
+            print!("{}", review::show(p));
         }
         eprintln!("stdin is not a terminal: review interactively");
         return 1;
@@ -639,16 +592,11 @@ fn builtin_review(root: &Path) -> i32 {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     for p in &pending {
-        show(p);
+        print!("{}", review::show(p));
         print!("accept (a), reject (r), skip (s)? ");
         let _ = std::io::stdout().flush();
         let answer = lines.next().and_then(Result::ok).unwrap_or_default();
-        let done = match answer.trim() {
-            "a" => std::fs::rename(p, accepted_path(p)).map(|_| "accepted"),
-            "r" => std::fs::remove_file(p).map(|_| "rejected"),
-            _ => Ok("skipped"),
-        };
-        match done {
+        match Decision::parse(&answer).apply(p) {
             Ok(what) => println!("{what}"),
             Err(e) => {
                 eprintln!("error: {}: {e}", p.display());
@@ -715,20 +663,6 @@ mod tests {
     fn a_bad_seed_is_a_usage_error() {
         let e = parse(&["--seed", "x"]).unwrap_err();
         assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation);
-    }
-
-    #[test]
-    fn pending_snapshots_are_the_snap_new_files_under_golden() {
-        let dir = tempfile::tempdir().unwrap();
-        let sim = dir.path().join("golden/sim");
-        std::fs::create_dir_all(&sim).unwrap();
-        for f in ["b.snap.new", "a.snap.new", "a.snap", "c.snap"] {
-            std::fs::write(sim.join(f), "---\n---\nx\n").unwrap();
-        }
-        let p = pending(dir.path());
-        assert_eq!(p, [sim.join("a.snap.new"), sim.join("b.snap.new")]);
-        assert_eq!(accepted_path(&p[0]), sim.join("a.snap"));
-        assert!(pending(&dir.path().join("nothing")).is_empty());
     }
 
     #[test]

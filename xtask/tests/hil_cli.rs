@@ -146,7 +146,7 @@ fn a_broken_file_does_not_stop_the_others_and_only_failed_reruns_failures() {
         "{stdout}"
     );
     assert!(text(&out.stderr).contains("did you mean `frames`?"));
-    let recorded = std::fs::read_to_string(out_dir.join("last-failed")).unwrap();
+    let recorded = std::fs::read_to_string(out_dir.join("latest/last-failed")).unwrap();
     assert_eq!(
         recorded,
         format!("{}\n{}\n", broken.display(), failing.display())
@@ -167,8 +167,112 @@ fn a_broken_file_does_not_stop_the_others_and_only_failed_reruns_failures() {
     // Fix the last one: the list empties and --only-failed has nothing to do.
     std::fs::write(&failing, TINY).unwrap();
     assert_eq!(hil(&[Path::new("--only-failed")]).status.code(), Some(0));
-    assert!(!out_dir.join("last-failed").exists());
+    assert!(!out_dir.join("latest/last-failed").exists());
     let out = hil(&[Path::new("--only-failed")]);
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("no failures recorded"));
+}
+
+/// A scenario that writes a card file whose content depends on the seed.
+const TINY_FILE: &str = r#"description = "a tiny card stream"
+[sensor]
+width = 32
+height = 24
+pixformat = "GRAYSCALE"
+fps = 0
+content = "moving_box"
+
+[[step]]
+op = "open"
+path = "/sdcard/s.bin"
+mode = "w"
+
+[[step]]
+op = "record"
+frames = 3
+
+[[step]]
+op = "close"
+"#;
+
+/// The directories in `dir` (not following links: `latest` is left out).
+fn dirs_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn two_runs_at_once_keep_their_captures_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let scen = dir.path().join("tiny-file.toml");
+    std::fs::write(&scen, TINY_FILE).unwrap();
+    let start = |seed: &str| {
+        xtask(&["hil", "--seed", seed, "--out"])
+            .arg(&out_dir)
+            .arg("--scenario")
+            .arg(&scen)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Both started before either is waited for.
+    let (one, seven) = (start("1"), start("7"));
+    let mut runs = Vec::new();
+    for (seed, child) in [(1, one), (7, seven)] {
+        let out = child.wait_with_output().unwrap();
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+        let run = stdout
+            .rsplit_once("captures in ")
+            .and_then(|(_, p)| p.lines().next())
+            .map(|p| Path::new(p.trim()).to_owned())
+            .unwrap_or_else(|| panic!("{stdout}"));
+        assert_eq!(run.parent(), Some(out_dir.as_path()), "{stdout}");
+        // The run's directory holds this run's scenario only, with its seed.
+        let mut names = dirs_in(&run);
+        names.sort();
+        assert_eq!(names, ["tiny-file"], "{}", run.display());
+        let summary = std::fs::read_to_string(run.join("tiny-file/summary.txt")).unwrap();
+        assert!(summary.contains(&format!("\nseed: {seed}\n")), "{summary}");
+        let bytes = std::fs::read(run.join("tiny-file/s.bin")).unwrap();
+        runs.push((run, bytes));
+    }
+    assert_ne!(runs[0].0, runs[1].0, "each run has its own directory");
+    assert_ne!(
+        runs[0].1, runs[1].1,
+        "seeds 1 and 7 record different frames"
+    );
+    // `latest` names the newer of the two.
+    let latest = std::fs::read_link(out_dir.join("latest")).unwrap();
+    let newest = runs.iter().map(|(r, _)| r.file_name().unwrap()).max();
+    assert_eq!(Some(latest.as_os_str()), newest);
+}
+
+#[test]
+fn only_the_last_five_runs_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let scen = dir.path().join("tiny.toml");
+    std::fs::write(&scen, TINY).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..7 {
+        let out = xtask(&["hil", "--out"])
+            .arg(&out_dir)
+            .arg("--scenario")
+            .arg(&scen)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+        let target = std::fs::read_link(out_dir.join("latest")).unwrap();
+        seen.push(target.to_string_lossy().into_owned());
+    }
+    let mut left = dirs_in(&out_dir);
+    left.sort();
+    assert_eq!(left, seen[2..], "the newest five runs, oldest pruned");
 }

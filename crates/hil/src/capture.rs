@@ -1,5 +1,11 @@
 //! What a scenario run leaves behind: each step's result, the timing trace,
-//! and the stream files it produced, saved under `target/hil/<board>/<scenario>/`.
+//! and the stream files it produced, saved under
+//! `target/hil/<board>/<run-id>/<scenario>/` (a [`RunDir`] per run;
+//! `target/hil/<board>/latest` links to the newest).
+
+mod run_dir;
+
+pub use run_dir::{is_run_id, new_id, prune, RunDir, KEEP, LAST_FAILED, LATEST};
 
 use std::fmt::Write as _;
 use std::io;

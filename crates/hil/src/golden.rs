@@ -1,11 +1,40 @@
 //! Golden snapshots: `golden/<board>/<scenario>.snap`, in insta's file
-//! format so that `cargo insta review` (and `cargo xtask golden review`)
-//! accept or reject them, and the `rstest` scenario tests compare the very
-//! same files with `insta::assert_snapshot!`.
+//! format (a `---` YAML metadata block with `source` and `description`,
+//! `---`, the text) so that `cargo insta review` and `cargo xtask golden
+//! review` ([`review`]) accept or reject the `.snap.new` files a run writes.
+//!
+//! # One snapshot engine: this module
+//!
+//! Every comparison with a golden file goes through [`check`]: the
+//! harness's runner (`cargo xtask hil`) and the scenario tests
+//! (`crates/hil/tests/scenarios.rs`) alike. The tests used to compare the
+//! same files a second time with `insta::assert_snapshot!`; that is gone,
+//! and insta is only a dev-dependency of one conformance test that reads
+//! what [`snapshot_file`] writes with `insta::Snapshot::from_file`, as
+//! `cargo insta review` does. Building on insta instead was ruled out
+//! because insta 1.49's public API can read a snapshot file but not write
+//! one: `Snapshot` has no public constructor, `MetaData`'s fields are
+//! crate-private and `Snapshot::save` is `#[doc(hidden)]`; only its
+//! assertion macros write, and they write `.snap.new` in place (not
+//! atomically), from any test process, with the test file as `source`.
+//! A review file must be written only by the run that owns it (see
+//! below), so the writer is ours.
+//!
+//! # Review files
 //!
 //! A mismatch writes `<scenario>.snap.new` next to the golden file for
-//! review, unless snapshots must not be written (CI): `CI=true` or
-//! `INSTA_UPDATE=no`.
+//! review when the caller says it may (`write_new`), which `cargo xtask
+//! hil` does only when snapshots may be written at all ([`may_write_new`]:
+//! not with `CI=true` or `INSTA_UPDATE=no`) and the run holds the board's
+//! [`ReviewLock`] (`target/hil/<board>/review.lock`): of two runs at once
+//! in one checkout, only one writes or removes `golden/<board>/*.snap.new`.
+//! A `.snap.new` is written to a temporary file beside it and renamed into
+//! place, so a reader never sees half of one.
+
+mod lock;
+pub mod review;
+
+pub use lock::{ReviewLock, REVIEW_LOCK};
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -104,8 +133,10 @@ fn yaml_str(s: &str) -> String {
 }
 
 /// Compare `summary` with the golden file at `path`; on a difference (or
-/// none yet) write `<path>.new` when `write_new`. A stale `.snap.new` is
-/// removed when the summary matches.
+/// none yet) write `<path>.new` when `write_new` (atomically: a temporary
+/// file renamed into place). When the summary matches, a stale `.snap.new`
+/// is removed, also only when `write_new`: a caller that may not write
+/// review files (CI, or another run owns them) leaves them alone.
 pub fn check(
     path: &Path,
     summary: &str,
@@ -120,21 +151,18 @@ pub fn check(
     };
     let captured = normalize(summary);
     if golden.as_deref() == Some(captured.as_str()) {
-        match std::fs::remove_file(&new_path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+        if write_new {
+            match std::fs::remove_file(&new_path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
         return Ok(GoldenCheck::Match);
     }
     let new = if write_new {
-        if let Some(dir) = new_path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(
-            &new_path,
-            snapshot_file("cargo xtask hil", description, &captured),
-        )?;
+        let text = snapshot_file("cargo xtask hil", description, &captured);
+        write_atomically(&new_path, text.as_bytes())?;
         Some(new_path)
     } else {
         None
@@ -150,6 +178,26 @@ pub fn check(
             new,
         },
     })
+}
+
+/// Write `bytes` to `path` through a temporary file in the same directory
+/// renamed over it: readers see the old file or the new one, never a part.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".snap-new-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .map(drop)
+        .map_err(|e| io::Error::new(e.error.kind(), format!("{}: {}", path.display(), e.error)))
 }
 
 /// A unified diff of two texts with 2 lines of context.

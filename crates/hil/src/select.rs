@@ -1,11 +1,11 @@
 //! Which scenarios a run takes: `--scenario` names, globs over names, and
 //! paths to scenario files anywhere; the last run's failures
-//! (`--only-failed`); broken files reported without stopping the others;
-//! and golden snapshots whose scenario no longer exists.
+//! (`--only-failed`); broken files reported without stopping the others.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crate::runner::ScenarioResult;
+use crate::runner::{ScenarioResult, Verdict};
 use crate::scenario::{self, Loaded, Scenario, ScenarioError};
 
 /// What a run takes.
@@ -131,8 +131,9 @@ fn no_match(pattern: &str, loaded: &Loaded, broken: &[String]) -> String {
     )
 }
 
-/// Where the names of the last run's failures are kept: `last-failed` in
-/// the board's capture directory (`target/hil/<board>/` by default).
+/// Where the names of a run's outstanding failures are kept: `last-failed`
+/// in the run's own directory (`target/hil/<board>/<run-id>/`;
+/// `--only-failed` reads the one under `target/hil/<board>/latest/`).
 pub fn last_failed_path(out_dir: &Path) -> PathBuf {
     out_dir.join("last-failed")
 }
@@ -209,26 +210,37 @@ pub fn write_last_failed(path: &Path, names: &[String]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Golden snapshots under `<root>/golden/<board>/` whose scenario is not
-/// among `names` (insta's "unreferenced"): `*.snap` and `*.snap.new`, sorted.
-pub fn unreferenced_goldens(root: &Path, board: &str, names: &[String]) -> Vec<PathBuf> {
-    let Ok(files) = std::fs::read_dir(root.join("golden").join(board)) else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = files
-        .flatten()
-        .map(|f| f.path())
-        .filter(|p| {
-            let file = p
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let stem = file
-                .strip_suffix(".snap.new")
-                .or_else(|| file.strip_suffix(".snap"));
-            stem.is_some_and(|s| !names.iter().any(|n| n == s))
-        })
-        .collect();
-    out.sort();
-    out
+/// The names of every scenario file in `loaded`, parsed or not.
+pub fn scenario_names(loaded: &Loaded) -> Vec<String> {
+    loaded
+        .scenarios
+        .iter()
+        .map(|s| s.name.clone())
+        .chain(loaded.broken.iter().map(|e| scenario::name_of(&e.path)))
+        .collect()
+}
+
+/// `--only-failed`: split the last run's recorded failures into those
+/// that still select a scenario and those whose scenario has gone since
+/// (not an error now: there is nothing left to re-run).
+pub fn still_selectable(loaded: &Loaded, recorded: Vec<String>) -> (Vec<String>, Vec<String>) {
+    recorded
+        .into_iter()
+        .partition(|p| select(loaded, std::slice::from_ref(p)).is_ok())
+}
+
+/// A scenario file that does not parse, as a result of a run on `board`:
+/// an error, so reports and JUnit list it with the others.
+pub fn broken_result(board: &str, e: &ScenarioError) -> ScenarioResult {
+    ScenarioResult {
+        name: scenario::name_of(&e.path),
+        board: board.to_owned(),
+        verdict: Verdict::Error,
+        duration: Duration::ZERO,
+        failures: vec![e.to_string()],
+        summary: None,
+        golden: None,
+        capture_dir: None,
+        note: None,
+    }
 }

@@ -138,9 +138,9 @@ fn goldens_without_a_scenario_are_found() {
     ] {
         std::fs::write(sim.join(f), "").unwrap();
     }
-    let stale = select::unreferenced_goldens(root.path(), "sim", &pats(&["a"]));
+    let stale = omv_hil::golden::review::unreferenced(root.path(), "sim", &pats(&["a"]));
     assert_eq!(stale, [sim.join("gone.snap"), sim.join("gone2.snap.new")]);
-    assert!(select::unreferenced_goldens(root.path(), "qemu", &[]).is_empty());
+    assert!(omv_hil::golden::review::unreferenced(root.path(), "qemu", &[]).is_empty());
 }
 
 fn opts(root: &Path, scenario_dir: &Path) -> RunOptions {
