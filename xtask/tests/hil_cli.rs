@@ -21,26 +21,7 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-const TINY: &str = r#"description = "a tiny memory stream"
-[sensor]
-width = 8
-height = 8
-pixformat = "GRAYSCALE"
-fps = 0
-
-[[step]]
-op = "open"
-shape = [8, 8, "GRAYSCALE"]
-count = 2
-
-[[step]]
-op = "record"
-frames = 2
-
-[[step]]
-op = "count"
-expect = 2
-"#;
+const TINY: &str = include_str!("../../crates/hil/tests/fixtures/tiny.toml");
 
 #[test]
 fn dry_run_into_a_closed_pipe_exits_quietly() {

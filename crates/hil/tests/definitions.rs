@@ -3,44 +3,16 @@
 //! a did-you-mean), never a silent skip or a failure found mid-run.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::parse_err;
+
 use std::path::Path;
 
 use omv_hil::scenario::Capability;
 use omv_hil::Scenario;
 use rstest::rstest;
 
-const BASE: &str = r#"description = "record onto a small card"
-boards = ["sim"]
-needs = ["files"]
-
-[sensor]
-width = 320
-height = 240
-pixformat = "RGB565"
-
-[card]
-profile = "class10"
-capacity_kib = 6144
-
-[[step]]
-op = "open"
-path = "/sdcard/a.bin"
-mode = "w"
-
-[[step]]
-op = "record"
-frames = 30
-
-[[step]]
-op = "count"
-expect = 30
-"#;
-
-fn parse_err(text: &str) -> String {
-    Scenario::from_toml(text, Path::new("hil/scenarios/bad.toml"))
-        .unwrap_err()
-        .to_string()
-}
+const BASE: &str = include_str!("fixtures/card.toml");
 
 #[test]
 fn the_base_text_parses_with_typed_capabilities() {
@@ -196,26 +168,7 @@ fn the_board_names_a_scenario_may_use_are_the_board_files() {
 }
 
 /// A recording on a board whose clock is real time, with a 10 s limit.
-const TIMED: &str = r#"description = "a long recording"
-boards = ["qemu"]
-timeout_s = 10
-
-[sensor]
-fps = 30
-
-[[step]]
-op = "open"
-shape = [320, 240, "RGB565"]
-count = 4
-
-[[step]]
-op = "record"
-frames = 300
-
-[[step]]
-op = "sleep"
-ms = 100
-"#;
+const TIMED: &str = include_str!("fixtures/timed.toml");
 
 #[test]
 fn frames_times_the_frame_period_beyond_the_timeout_is_a_definition_error() {

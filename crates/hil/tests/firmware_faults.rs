@@ -3,13 +3,16 @@
 //! is saved beside the capture with its tail in the failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::run_options;
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
 use omv_hil::board::SnapshotPolicy;
 use omv_hil::boards::serial::AgentBoard;
-use omv_hil::runner::{run_scenario, RunOptions, Verdict};
+use omv_hil::runner::{run_scenario, Verdict};
 use omv_hil::Scenario;
 use omv_link::Link;
 use omv_proto::{
@@ -19,22 +22,7 @@ use omv_proto::{
 };
 use serialport::{SerialPort, TTYPort};
 
-const SCENARIO: &str = r#"description = "a memory stream"
-
-[sensor]
-width = 16
-height = 8
-pixformat = "GRAYSCALE"
-
-[[step]]
-op = "open"
-shape = [16, 8, "GRAYSCALE"]
-count = 2
-
-[[step]]
-op = "record"
-frames = 2
-"#;
+const SCENARIO: &str = include_str!("fixtures/memory-stream.toml");
 
 fn fault() -> ResetReport {
     ResetReport::Fault(FaultReport {
@@ -179,14 +167,7 @@ fn a_fault_mid_step_fails_the_scenario_with_the_firmware_report_and_the_log_tail
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
-        root: dir.path().to_owned(),
-        out_dir: dir.path().join("out"),
-        seed: None,
-        write_new: false,
-        scenario_dir: "hil/scenarios".into(),
-        scenario_timeout: None,
-    };
+    let opts = run_options(dir.path(), "hil/scenarios", false);
     let scenario = Scenario::from_toml(SCENARIO, Path::new("hil/scenarios/crash.toml")).unwrap();
     let started = std::time::Instant::now();
     let r = run_scenario(&mut board, &scenario, &opts);
@@ -256,14 +237,7 @@ fn a_port_that_vanishes_mid_step_is_reopened_and_the_report_found() {
             .ok_or_else(|| omv_link::LinkError::PortGone(std::io::Error::other("no port yet")))
     }));
     let dir = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
-        root: dir.path().to_owned(),
-        out_dir: dir.path().join("out"),
-        seed: None,
-        write_new: false,
-        scenario_dir: "hil/scenarios".into(),
-        scenario_timeout: None,
-    };
+    let opts = run_options(dir.path(), "hil/scenarios", false);
     let scenario = Scenario::from_toml(SCENARIO, Path::new("hil/scenarios/vanish.toml")).unwrap();
     let r = run_scenario(&mut board, &scenario, &opts);
     assert_eq!(r.verdict, Verdict::Error, "{:?}", r.failures);

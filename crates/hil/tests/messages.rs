@@ -2,6 +2,9 @@
 //! missing or changed golden snapshot, a failed expectation, a failing board.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::{parse_err, run_options};
+
 use std::path::Path;
 
 use omv_hil::board::{Board, BoardError, Setup};
@@ -11,32 +14,7 @@ use omv_hil::Scenario;
 use omv_proto::{ErrorName, Event, Op, OpError, Outcome, Value};
 use rstest::rstest;
 
-const GOOD: &str = r#"description = "a small memory stream"
-
-[sensor]
-width = 16
-height = 8
-pixformat = "GRAYSCALE"
-
-[[step]]
-op = "open"
-shape = [16, 8, "GRAYSCALE"]
-count = 2
-
-[[step]]
-op = "record"
-frames = 2
-
-[[step]]
-op = "count"
-expect = 2
-"#;
-
-fn parse_err(text: &str) -> String {
-    Scenario::from_toml(text, Path::new("hil/scenarios/bad.toml"))
-        .unwrap_err()
-        .to_string()
-}
+const GOOD: &str = include_str!("fixtures/small.toml");
 
 #[test]
 fn the_good_text_parses() {
@@ -172,14 +150,7 @@ impl Board for Scripted {
 }
 
 fn opts(root: &Path) -> RunOptions {
-    RunOptions {
-        root: root.to_owned(),
-        out_dir: root.join("out"),
-        seed: None,
-        write_new: true,
-        scenario_dir: "hil/scenarios".into(),
-        scenario_timeout: None,
-    }
+    run_options(root, "hil/scenarios", true)
 }
 
 fn good() -> Scenario {

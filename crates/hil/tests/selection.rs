@@ -3,6 +3,9 @@
 //! `.snap.new` to review.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::run_options;
+
 use std::path::{Path, PathBuf};
 
 use omv_hil::boards::sim::SimBoard;
@@ -11,26 +14,7 @@ use omv_hil::scenario::{load_dir_all, Loaded};
 use omv_hil::select::{self, Selection};
 use omv_hil::Scenario;
 
-const TINY: &str = r#"description = "a tiny memory stream"
-[sensor]
-width = 8
-height = 8
-pixformat = "GRAYSCALE"
-fps = 0
-
-[[step]]
-op = "open"
-shape = [8, 8, "GRAYSCALE"]
-count = 2
-
-[[step]]
-op = "record"
-frames = 2
-
-[[step]]
-op = "count"
-expect = 2
-"#;
+const TINY: &str = include_str!("fixtures/tiny.toml");
 
 /// A scenario directory with `good` files and `broken` ones.
 fn dir_with(good: &[&str], broken: &[&str]) -> (tempfile::TempDir, Loaded) {
@@ -144,14 +128,7 @@ fn goldens_without_a_scenario_are_found() {
 }
 
 fn opts(root: &Path, scenario_dir: &Path) -> RunOptions {
-    RunOptions {
-        root: root.to_owned(),
-        out_dir: root.join("out"),
-        seed: None,
-        write_new: true,
-        scenario_dir: scenario_dir.to_owned(),
-        scenario_timeout: None,
-    }
+    run_options(root, scenario_dir, true)
 }
 
 fn load(dir: &Path, name: &str, text: &str) -> Scenario {

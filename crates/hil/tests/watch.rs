@@ -4,28 +4,16 @@
 //! scenario's overall timeout is cancelled (item 4).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::run_options;
+
 use std::time::Instant;
 
 use omv_hil::boards::sim::SimBoard;
-use omv_hil::runner::{run_all, Progress, RunOptions, ScenarioResult};
+use omv_hil::runner::{run_all, Progress, ScenarioResult};
 use omv_hil::{Board, BoardError, Scenario, Setup};
 
-const TINY: &str = r#"description = "a tiny memory stream"
-[sensor]
-width = 8
-height = 8
-pixformat = "GRAYSCALE"
-fps = 0
-
-[[step]]
-op = "open"
-shape = [8, 8, "GRAYSCALE"]
-count = 2
-
-[[step]]
-op = "record"
-frames = 2
-"#;
+const TINY: &str = include_str!("fixtures/tiny-record.toml");
 
 #[derive(Default)]
 struct Told(Vec<String>);
@@ -48,14 +36,7 @@ fn every_step_is_announced_between_start_and_done() {
     let path = dir.path().join("tiny.toml");
     std::fs::write(&path, TINY).unwrap();
     let scenario = Scenario::load(&path).unwrap();
-    let opts = RunOptions {
-        root: dir.path().to_owned(),
-        out_dir: dir.path().join("out"),
-        seed: None,
-        write_new: false,
-        scenario_dir: dir.path().join("elsewhere"),
-        scenario_timeout: None,
-    };
+    let opts = run_options(dir.path(), dir.path().join("elsewhere"), false);
     let mut board = SimBoard::new().unwrap();
     let mut told = Told::default();
     let results = run_all(&mut board, &[scenario], &opts, &mut told);
@@ -72,40 +53,7 @@ fn every_step_is_announced_between_start_and_done() {
 
 /// Record two frames, then replay them unpaced in a loop 4 000 000 000
 /// times: without cancellation this runs for hours of wall time.
-const RUNAWAY: &str = r#"description = "an unpaced looping replay that would run for hours"
-timeout_s = 30
-[sensor]
-width = 8
-height = 8
-pixformat = "GRAYSCALE"
-fps = 0
-
-[[step]]
-op = "open"
-path = "/sdcard/loop.bin"
-mode = "w"
-
-[[step]]
-op = "record"
-frames = 2
-
-[[step]]
-op = "close"
-
-[[step]]
-op = "open"
-path = "/sdcard/loop.bin"
-mode = "r"
-
-[[step]]
-op = "replay"
-loop = true
-pause = false
-frames = 4000000000
-
-[[step]]
-op = "close"
-"#;
+const RUNAWAY: &str = include_str!("fixtures/runaway.toml");
 
 #[test]
 fn a_runaway_step_is_cancelled_at_the_scenario_deadline_and_the_board_stays_usable() {

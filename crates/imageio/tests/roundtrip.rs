@@ -19,25 +19,21 @@ fn payload(pf: PixFormat, w: u32, h: u32, seed: u8) -> Vec<u8> {
         .collect()
 }
 
+/// `PixFormat::ALL[i]`: the rstest matrices below take every format but
+/// ARGB8 (index 3, Q14: no payload; `argb8_is_q14_zero_length`).
+fn nth_format(i: usize) -> PixFormat {
+    let pf = PixFormat::ALL[i];
+    assert_ne!(pf, PixFormat::Argb8, "ARGB8 has its own test");
+    pf
+}
+
 #[rstest]
 fn file_round_trip(
-    #[values(
-        PixFormat::Binary,
-        PixFormat::Grayscale,
-        PixFormat::Rgb565,
-        PixFormat::BayerBggr,
-        PixFormat::BayerGbrg,
-        PixFormat::BayerGrbg,
-        PixFormat::BayerRggb,
-        PixFormat::Yuv422,
-        PixFormat::Yvu422,
-        PixFormat::Jpeg,
-        PixFormat::Png
-    )]
-    pf: PixFormat,
+    #[values(0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11)] format: usize,
     #[values((1, 1), (7, 3), (33, 2))] dims: (u32, u32),
 ) {
     let (w, h) = dims;
+    let pf = nth_format(format);
     let frames: Vec<Vec<u8>> = (0..3).map(|i| payload(pf, w, h, i)).collect();
     let mut s = writer(0);
     for (i, f) in frames.iter().enumerate() {
@@ -70,23 +66,9 @@ fn argb8_is_q14_zero_length() {
 }
 
 #[rstest]
-fn memory_round_trip(
-    #[values(
-        PixFormat::Binary,
-        PixFormat::Grayscale,
-        PixFormat::Rgb565,
-        PixFormat::BayerBggr,
-        PixFormat::BayerGbrg,
-        PixFormat::BayerGrbg,
-        PixFormat::BayerRggb,
-        PixFormat::Yuv422,
-        PixFormat::Yvu422,
-        PixFormat::Jpeg,
-        PixFormat::Png
-    )]
-    pf: PixFormat,
-) {
+fn memory_round_trip(#[values(0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11)] format: usize) {
     let (w, h) = (16, 8);
+    let pf = nth_format(format);
     let n = memory_stream_bytes(w, h, pf, 3).unwrap() as usize;
     let mut buf = vec![0u8; n];
     let mut m = MemoryStream::new(&mut buf, w, h, pf, 3, ManualClock::new(0), 1_000_000).unwrap();

@@ -399,19 +399,16 @@ fn q15_memory_constructor_arguments_are_checked() {
     );
 }
 
+/// A memory stream of three 2×2 GRAYSCALE slots (192 bytes of `buf`),
+/// frame period 1 µs.
+fn gray_2x2_slots(buf: &mut [u8]) -> MemoryStream<'_, ManualClock> {
+    MemoryStream::new(buf, 2, 2, PixFormat::Grayscale, 3, ManualClock::new(0), 1).unwrap()
+}
+
 #[test]
 fn memory_write_acceptance_q4_fixed() {
     let mut buf = vec![0u8; 192];
-    let mut m = MemoryStream::new(
-        &mut buf,
-        2,
-        2,
-        PixFormat::Grayscale,
-        3,
-        ManualClock::new(0),
-        1,
-    )
-    .unwrap();
+    let mut m = gray_2x2_slots(&mut buf);
     m.write(&Image::new(2, 2, PixFormat::Grayscale, &[1; 4]))
         .unwrap();
     m.write(&Image::new(4, 4, PixFormat::Rgb565, &[2; 32]))
@@ -461,16 +458,7 @@ fn memory_write_acceptance_q4_fixed() {
 #[test]
 fn q9_unwritten_memory_slots_are_an_error_not_garbage() {
     let mut buf = vec![0xAAu8; 192];
-    let mut m = MemoryStream::new(
-        &mut buf,
-        2,
-        2,
-        PixFormat::Grayscale,
-        3,
-        ManualClock::new(0),
-        1,
-    )
-    .unwrap();
+    let mut m = gray_2x2_slots(&mut buf);
     m.write(&Image::new(2, 2, PixFormat::Grayscale, &[1; 4]))
         .unwrap();
     let e = m.read(&mut [0u8; 32], FAST).unwrap_err();

@@ -48,6 +48,23 @@ pub use scene::{stamp, Content, STAMP_BITS, STAMP_ROWS};
 
 use omv_imageio::PixFormat;
 
+/// Every format [`render`] takes, in [`PixFormat::ALL`]'s order: all but
+/// the compressed ones (JPEG, PNG) and ARGB8 (no payload, Q14).
+pub const RENDER_FORMATS: [PixFormat; 9] = {
+    let mut out = [PixFormat::Binary; 9];
+    let (mut i, mut n) = (0, 0);
+    while i < PixFormat::ALL.len() {
+        let p = PixFormat::ALL[i];
+        if !p.is_compressed() && p.code() != PixFormat::Argb8.code() {
+            out[n] = p;
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n == out.len());
+    out
+};
+
 /// Fill `out` with the raw payload of frame number `seq` of `content`
 /// (seeded by `seed`), `width × height` pixels in `pixformat`; returns the
 /// bytes written (OpenMV's `image_size()`).
@@ -80,25 +97,12 @@ pub fn render(
 mod tests {
     use super::*;
 
-    /// Every format that `render` takes.
-    const FORMATS: [PixFormat; 9] = [
-        PixFormat::Grayscale,
-        PixFormat::Rgb565,
-        PixFormat::BayerBggr,
-        PixFormat::BayerGbrg,
-        PixFormat::BayerGrbg,
-        PixFormat::BayerRggb,
-        PixFormat::Yuv422,
-        PixFormat::Yvu422,
-        PixFormat::Binary,
-    ];
-
     #[test]
     fn copied_rows_equal_rendering_every_pixel() {
         let mut fast = [0u8; 70 * 50 * 2];
         let mut slow = [0u8; 70 * 50 * 2];
         for content in Content::ALL {
-            for pf in FORMATS {
+            for pf in RENDER_FORMATS {
                 for (w, h) in [(70, 50), (33, 7), (5, 3), (1, 1), (8, 300)] {
                     for seq in [0, 1, 17, 40] {
                         let scene = scene::Scene::new(content, 3, seq, w, h);
