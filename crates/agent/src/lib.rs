@@ -5,7 +5,8 @@
 //!
 //! * [`Executor`] runs [`omv_proto::Op`]s with `omv-imageio` over platform
 //!   parts: a clock (`omv_imageio::Wait + Clone`), a [`Sensor`] (default:
-//!   [`PatternSensor`], frames from `omv-pattern` paced on the clock), an
+//!   [`PatternSensor`], frames from `omv-pattern` paced on the clock by the
+//!   one sensor model, [`sensor::FrameTimer`]), an
 //!   optional [`Card`] (a FAT volume through `omv-fatstore` on any
 //!   `embedded_sdmmc::BlockDevice`, with power-cut and write-limit faults)
 //!   and [`Buffers`] (frame buffer, diff buffer, memory-stream region).
@@ -48,5 +49,8 @@ pub use diag::{CrashHook, Diag, DEFAULT_LOG_LINES};
 pub use events::{EventLog, EMPTY_EVENT};
 pub use executor::{Buffers, Executor, Stream, DEFAULT_EVENTS, MAX_SLEEP_US};
 pub use record::ResetRecord;
-pub use sensor::{check_config, pattern_content, PatternSensor, Sensor, SensorConfig, Snapshot};
+pub use sensor::{
+    check_config, pattern_content, Pattern, PatternSensor, Render, Sensor, SensorConfig,
+    SensorModel, Snapshot, SoftSensor,
+};
 pub use serve::{handle, serve, serve_with, BoardInfo, ServeError};

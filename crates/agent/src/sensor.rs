@@ -1,5 +1,10 @@
-//! The sensor platform trait and the default software sensor, which draws
-//! `omv_pattern` frames paced by the board's clock.
+//! The sensor platform trait and the software sensor: the one sensor
+//! model ([`timing`]) drawing `omv_pattern` frames (or what a [`Render`]
+//! draws) paced by the board's clock.
+
+mod timing;
+
+pub use timing::{Frame, FrameTimer, Poll, SensorModel, MAX_BUFFERS, MAX_STARTUP_US};
 
 use omv_imageio::{PixFormat, Wait};
 use omv_proto::{Content, ErrorName, OpError};
@@ -58,29 +63,107 @@ pub trait Sensor<C: Wait> {
     fn snapshot(&mut self, clock: &mut C, fb: &mut [u8]) -> Result<Snapshot, OpError>;
 }
 
-/// The software sensor: frame `seq` is `omv_pattern::render(content, seed,
-/// seq, ..)`, available at `t0 + seq × period` (period = 1 s / fps).
-///
-/// A snapshot taken before the next frame is due waits for it; one taken
-/// late returns the newest frame already produced and counts the skipped
-/// ones as dropped. With fps = 0 every snapshot is the next frame at once.
-/// The content is therefore a function of the settings and of how late the
-/// caller was, identical on every board.
-#[derive(Debug, Clone, Default)]
-pub struct PatternSensor {
-    cfg: SensorConfig,
-    t0_us: u64,
-    next_seq: u32,
+/// What a [`SoftSensor`] shows: draws frame `seq` of the settings `cfg`
+/// into `fb` and returns the payload length.
+pub trait Render {
+    /// Draw frame `seq`.
+    fn render(&mut self, cfg: &SensorConfig, seq: u32, fb: &mut [u8]) -> Result<usize, OpError>;
 }
 
-impl PatternSensor {
-    /// A sensor with the default settings, starting at time 0.
+/// Frames from `omv_pattern`: `render(content, seed, seq, ..)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pattern;
+
+impl Render for Pattern {
+    fn render(&mut self, c: &SensorConfig, seq: u32, fb: &mut [u8]) -> Result<usize, OpError> {
+        omv_pattern::render(
+            pattern_content(c.content),
+            c.seed,
+            seq,
+            c.width,
+            c.height,
+            c.pixformat,
+            fb,
+        )
+        .map_err(|e| OpError {
+            name: ErrorName::Sensor,
+            offset: None,
+            message: omv_proto::format_bounded(format_args!("{e}")),
+        })
+    }
+}
+
+/// The software sensor: the one sensor model ([`FrameTimer`]: frame rate,
+/// start-up delay, seeded jitter, 1–3 frame buffers with OpenMV's drop
+/// policy) drawing its frames with `R`.
+///
+/// A snapshot taken before a frame is complete waits for it; one taken
+/// late returns the newest complete frame and counts the skipped ones as
+/// dropped. With the default [`SensorModel`] frame `seq` is complete at
+/// `t0 + seq × period` (period = 1 s / fps, `t0` the configuration), and
+/// with fps = 0 every snapshot is the next frame at once. The content is
+/// therefore a function of the settings, the model and how late the
+/// caller was, identical on every board.
+#[derive(Debug, Clone, Default)]
+pub struct SoftSensor<R = Pattern> {
+    cfg: SensorConfig,
+    model: SensorModel,
+    timer: FrameTimer,
+    render: R,
+    delivered: u64,
+}
+
+/// The software sensor drawing `omv_pattern` frames: what the firmware runs.
+pub type PatternSensor = SoftSensor<Pattern>;
+
+impl SoftSensor<Pattern> {
+    /// A sensor with the default settings and model, starting at time 0.
     pub fn new() -> Self {
-        PatternSensor::default()
+        SoftSensor::default()
+    }
+}
+
+impl<R: Render> SoftSensor<R> {
+    /// A sensor with the default settings and model drawing with `render`.
+    pub fn with_render(render: R) -> Self {
+        SoftSensor {
+            cfg: SensorConfig::default(),
+            model: SensorModel::default(),
+            timer: FrameTimer::default(),
+            render,
+            delivered: 0,
+        }
     }
 
-    fn period_us(&self) -> Option<u64> {
-        (self.cfg.fps > 0).then(|| 1_000_000 / u64::from(self.cfg.fps))
+    /// Use `model` from the next [`Sensor::configure`] on (checked then,
+    /// against the frame rate).
+    pub fn set_model(&mut self, model: SensorModel) {
+        self.model = model;
+    }
+
+    /// The model.
+    pub fn model(&self) -> SensorModel {
+        self.model
+    }
+
+    /// The settings of the last configuration.
+    pub fn config(&self) -> &SensorConfig {
+        &self.cfg
+    }
+
+    /// What draws the frames.
+    pub fn render_mut(&mut self) -> &mut R {
+        &mut self.render
+    }
+
+    /// Frames delivered and dropped since the last configuration.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.delivered, self.timer.dropped())
+    }
+
+    /// The frame period of the settings (µs), 0 when unpaced.
+    pub fn period_us(&self) -> u64 {
+        self.timer.period_us()
     }
 }
 
@@ -115,60 +198,41 @@ pub fn check_config(cfg: &SensorConfig, fb_len: usize) -> Result<usize, OpError>
     Ok(n)
 }
 
-impl<C: Wait> Sensor<C> for PatternSensor {
+impl<C: Wait, R: Render> Sensor<C> for SoftSensor<R> {
     fn configure(&mut self, cfg: &SensorConfig, clock: &mut C) -> Result<(), OpError> {
+        self.model
+            .check(cfg.fps)
+            .map_err(|m| OpError::new(ErrorName::Sensor, m))?;
         self.cfg = *cfg;
-        self.t0_us = clock.now_us();
-        self.next_seq = 0;
+        self.timer = FrameTimer::start(self.model, cfg.fps, cfg.seed, clock.now_us());
+        self.delivered = 0;
         Ok(())
     }
 
     fn snapshot(&mut self, clock: &mut C, fb: &mut [u8]) -> Result<Snapshot, OpError> {
         check_config(&self.cfg, fb.len())?;
-        let next = self.next_seq;
-        let (seq, t_us, dropped) = match self.period_us() {
-            None => (next, clock.now_us(), 0),
-            Some(period) => {
-                let due = self
-                    .t0_us
-                    .saturating_add(u64::from(next).saturating_mul(period));
-                let now = clock.now_us();
-                if now < due {
-                    clock.wait_until(due).map_err(|_| {
-                        OpError::new(ErrorName::Cancelled, "snapshot wait cancelled")
-                    })?;
-                    (next, due, 0)
-                } else {
-                    let latest = (now - self.t0_us) / period;
-                    let latest = u32::try_from(latest).unwrap_or(u32::MAX).max(next);
-                    let t = self
-                        .t0_us
-                        .saturating_add(u64::from(latest).saturating_mul(period));
-                    (latest, t, latest - next)
+        self.timer.release(clock.now_us());
+        let frame = loop {
+            match self.timer.poll(clock.now_us()) {
+                Poll::Ready(f) => break f,
+                Poll::WaitUntil(t) => clock
+                    .wait_until(t)
+                    .map_err(|_| OpError::new(ErrorName::Cancelled, "snapshot wait cancelled"))?,
+                Poll::Exhausted => {
+                    return Err(OpError::new(
+                        ErrorName::Sensor,
+                        "the sensor's frame counter is exhausted: configure it again",
+                    ))
                 }
             }
         };
-        let c = &self.cfg;
-        let len = omv_pattern::render(
-            pattern_content(c.content),
-            c.seed,
-            seq,
-            c.width,
-            c.height,
-            c.pixformat,
-            fb,
-        )
-        .map_err(|e| OpError {
-            name: ErrorName::Sensor,
-            offset: None,
-            message: omv_proto::format_bounded(format_args!("{e}")),
-        })?;
-        self.next_seq = seq.saturating_add(1);
+        let len = self.render.render(&self.cfg, frame.seq, fb)?;
+        self.delivered += 1;
         Ok(Snapshot {
-            seq,
-            t_us,
+            seq: frame.seq,
+            t_us: frame.capture_us,
             len,
-            dropped,
+            dropped: frame.skipped,
         })
     }
 }

@@ -144,6 +144,21 @@ pub trait Board {
     /// sensor, no open stream, an empty trace.
     fn begin(&mut self, setup: &Setup) -> Result<(), BoardError>;
 
+    /// Use `model` (the scenario's `[sensor]` `startup_us`, `jitter_us`,
+    /// `buffers`) for the sensor from the next configuration on; called
+    /// after [`begin`](Self::begin), before the setup step. Boards whose
+    /// sensor cannot take one (no `sensor-model` capability) accept only
+    /// the agent's default model.
+    fn sensor_model(&mut self, model: &omv_agent::SensorModel) -> Result<(), BoardError> {
+        if *model == omv_agent::SensorModel::default() {
+            return Ok(());
+        }
+        Err(BoardError::NotSupported {
+            board: self.name().to_owned(),
+            reason: "its sensor has no start-up delay, jitter or buffer setting (capability `sensor-model`)".into(),
+        })
+    }
+
     /// The scenario must be over by `deadline` (its overall timeout): a
     /// step still running then is cancelled and fails with
     /// [`BoardError::Timeout`]. Boards that cannot cancel a step ignore it

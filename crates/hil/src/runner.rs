@@ -216,6 +216,7 @@ fn capture_steps(
     seed: u64,
 ) -> Result<Capture, BoardError> {
     let mut steps = Vec::with_capacity(scenario.steps.len() + 1);
+    board.sensor_model(&scenario.sensor.model)?;
     let sensor = scenario.sensor.op(seed);
     let outcome = board.run(0, &sensor)?;
     let failure = check_expectation(&Expect::Ok, &outcome).map(|f| format!("sensor setup: {f}"));

@@ -41,6 +41,9 @@ impl Board for Watched<'_> {
     fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.board.set_deadline(deadline);
     }
+    fn sensor_model(&mut self, model: &omv_agent::SensorModel) -> Result<(), BoardError> {
+        self.board.sensor_model(model)
+    }
     fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError> {
         if let Some((at, timeout)) = self.deadline {
             if Instant::now() >= at {

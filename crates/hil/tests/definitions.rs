@@ -224,3 +224,49 @@ fn the_board_files_timeout_applies_when_the_scenario_sets_none_and_sim_time_is_v
     assert!(!omv_hil::scenario::real_time("sim"));
     assert!(omv_hil::scenario::real_time("qemu"));
 }
+
+#[test]
+fn sensor_model_keys_are_checked_and_imply_their_capability() {
+    let with = |keys: &str| {
+        BASE.replacen(
+            "pixformat = \"RGB565\"\n",
+            &format!("pixformat = \"RGB565\"\n{keys}\n"),
+            1,
+        )
+    };
+    let s = Scenario::from_toml(
+        &with("startup_us = 1000\njitter_us = 8000\nbuffers = 1"),
+        Path::new("m.toml"),
+    )
+    .unwrap();
+    assert_eq!(s.needs, [Capability::Files, Capability::SensorModel]);
+    assert_eq!(
+        (
+            s.sensor.model.startup_us,
+            s.sensor.model.jitter_us,
+            s.sensor.model.buffers
+        ),
+        (1000, 8000, 1)
+    );
+    // The defaults need nothing more.
+    let plain = Scenario::from_toml(&with("buffers = 3"), Path::new("p.toml")).unwrap();
+    assert_eq!(plain.needs, [Capability::Files]);
+    let msg = parse_err(&with("jitter_us = 8334"));
+    assert!(msg.starts_with("hil/scenarios/bad.toml:9:13: sensor.jitter_us: jitter_us must be under a quarter of the frame period (at 30 fps the period is 33333 us)"), "{msg}");
+    let msg = parse_err(&with("buffers = 4"));
+    assert!(
+        msg.starts_with("hil/scenarios/bad.toml:9:11: sensor.buffers: buffers must be 1, 2 or 3"),
+        "{msg}"
+    );
+    // A later `sensor` step's rate is checked against the jitter too.
+    let faster = with("jitter_us = 8000").replacen(
+        "[[step]]\nop = \"record\"",
+        "[[step]]\nop = \"sensor\"\nfps = 60\n\n[[step]]\nop = \"record\"",
+        1,
+    );
+    let msg = parse_err(&faster);
+    assert!(
+        msg.contains("at 60 fps the sensor model cannot run: jitter_us must be under a quarter"),
+        "{msg}"
+    );
+}

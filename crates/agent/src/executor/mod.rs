@@ -243,6 +243,12 @@ where
         &mut self.clock
     }
 
+    /// The sensor (e.g. to set a [`SensorModel`](crate::SensorModel) on a
+    /// [`SoftSensor`](crate::SoftSensor) before the next configuration).
+    pub fn sensor_mut(&mut self) -> &mut S {
+        &mut self.sensor
+    }
+
     /// The sensor's current settings.
     pub fn sensor_config(&self) -> SensorConfig {
         self.cfg

@@ -1,14 +1,17 @@
 //! The `sim` board: the agent's [`omv_agent::Executor`] running in-process
 //! over the simulator's parts — the virtual clock ([`imageio_sim::SimClock`]),
 //! an SD card with a timing model and faults ([`imageio_sim::SimCard`],
-//! formatted FAT through `omv-fatstore`) — and the agent's own pattern
+//! formatted FAT through `omv-fatstore`) — and the agent's own software
 //! sensor, so a recording is byte-identical to one made by the firmware.
 //!
-//! The sensor is the agent's [`PatternSensor`] rather than imageio-sim's
-//! OpenMV sensor model (frame buffers, jitter, start-up delay): the same
-//! sensor code as the firmware, so a frame's content and the drop policy
-//! are the same on every board and `golden/sim` can be compared with
-//! `golden/qemu`. The card's timing model still makes slow cards drop frames.
+//! The sensor is the one sensor model ([`omv_agent::sensor::FrameTimer`]:
+//! frame rate, start-up delay, seeded jitter, 1–3 frame buffers with
+//! OpenMV's drop policy) that the firmware runs too, with the defaults
+//! there; here the scenario's `[sensor]` `startup_us`, `jitter_us` and
+//! `buffers` reach it ([`Board::sensor_model`], capability
+//! `sensor-model`). With the defaults a frame's content and the drops are
+//! the same on every board, so `golden/sim` can be compared with
+//! `golden/qemu`; the card's timing model makes slow cards drop frames.
 //!
 //! The executor borrows its card and buffers, so it lives on a worker
 //! thread that owns them for the length of a scenario; the board talks to
@@ -21,7 +24,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use imageio_sim::{CardProfile, SimCard, SimClock};
-use omv_agent::{Buffers, Card, Executor, PatternSensor};
+use omv_agent::{Buffers, Card, Executor, PatternSensor, SensorModel};
 use omv_fatstore::{OpenMode, StoreError};
 use omv_imageio::{Cancelled, Clock, Wait};
 use omv_proto::{Event, Op, Outcome};
@@ -47,6 +50,7 @@ pub const PROFILES: &str = "class4, class10, uhs1_a1, worn, real_class10, ideal:
 
 enum Request {
     Begin(Setup),
+    Model(SensorModel),
     Run(u32, Op),
     Events,
     Download(String),
@@ -247,7 +251,15 @@ impl Board for SimBoard {
             "power-cut",
             "write-limit",
             "card-profile",
+            "sensor-model",
         ]
+    }
+
+    fn sensor_model(&mut self, model: &SensorModel) -> Result<(), BoardError> {
+        match self.ask("the sensor model", Request::Model(*model))? {
+            Reply::Begun => Ok(()),
+            _ => Err(unexpected("the sensor model")),
+        }
     }
 
     fn begin(&mut self, setup: &Setup) -> Result<(), BoardError> {
@@ -339,6 +351,11 @@ fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: 
         let answer = match req {
             Request::Begin(_) => Err("begin while a scenario is running on the sim board".into()),
             Request::Run(step, op) => Ok(Reply::Outcome(ex.run(step, &op))),
+            Request::Model(m) => {
+                // Checked against the frame rate at the setup step next.
+                ex.sensor_mut().set_model(m);
+                Ok(Reply::Begun)
+            }
             Request::Events => {
                 let lost = ex.events().lost();
                 let events: Vec<Event> = ex.events().iter().copied().collect();

@@ -5,7 +5,7 @@
 
 use omv_proto::Op;
 
-use super::{Card, Expect, Sensor, Value};
+use super::{Card, Expect, SensorTable, Value};
 
 /// What kind of value an op gives, for its `expect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,14 +63,14 @@ pub(super) fn expect_fits(op: &str, v: &Value) -> Result<(), String> {
 /// `record` that must succeed but cannot fit on the card.
 #[derive(Debug)]
 pub(super) struct Fit {
-    sensor: Sensor,
+    sensor: SensorTable,
     card_bytes: u64,
     /// Payload bytes recorded so far into the file stream open for writing.
     writing: Option<u64>,
 }
 
 impl Fit {
-    pub(super) fn new(sensor: Sensor, card: &Card) -> Fit {
+    pub(super) fn new(sensor: SensorTable, card: &Card) -> Fit {
         Fit {
             sensor,
             card_bytes: card.capacity_kib.saturating_mul(1024),
@@ -95,6 +95,9 @@ impl Fit {
                 d.height = s.height.unwrap_or(d.height);
                 d.pixformat = s.pixformat.unwrap_or(d.pixformat);
                 d.fps = s.fps.unwrap_or(d.fps);
+                d.model
+                    .check(d.fps)
+                    .map_err(|m| format!("at {} fps the sensor model cannot run: {m}", d.fps))?;
             }
             Op::OpenFile { mode, .. } => {
                 self.writing = (mode.as_str() == "w").then_some(0);
@@ -118,7 +121,7 @@ impl Fit {
         let Some(written) = self.writing.as_mut() else {
             return Ok(());
         };
-        let s = self.sensor;
+        let s = &self.sensor;
         let pf = s.pixformat;
         let Some(frame) = pf.raw_payload_len(u32::from(s.width), u32::from(s.height)) else {
             return Ok(()); // JPEG/PNG: the size is known only once captured

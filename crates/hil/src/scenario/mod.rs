@@ -11,6 +11,7 @@
 //! height = 240
 //! pixformat = "RGB565"
 //! fps = 30
+//! buffers = 3            # also startup_us, jitter_us (the sensor model)
 //!
 //! [[step]]
 //! op = "open"
@@ -66,6 +67,7 @@ pub use time::{real_time, TimeMark};
 
 use std::path::{Path, PathBuf};
 
+use omv_agent::SensorModel;
 use omv_proto::{Content, ErrorName, Op, PixFormat, SensorSettings};
 
 /// One scenario file, parsed and checked.
@@ -90,7 +92,7 @@ pub struct Scenario {
     /// without one skips the scenario. An unknown name is a parse error.
     pub needs: Vec<Capability>,
     /// The camera.
-    pub sensor: Sensor,
+    pub sensor: SensorTable,
     /// The SD card.
     pub card: Card,
     /// What to do, in order.
@@ -100,9 +102,9 @@ pub struct Scenario {
     pub board_time: Vec<TimeMark>,
 }
 
-/// `[sensor]`: what the camera delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sensor {
+/// `[sensor]`: what the camera delivers (every key: docs/scenarios.md §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SensorTable {
     /// Frame width in pixels.
     pub width: u16,
     /// Frame height in pixels.
@@ -113,21 +115,26 @@ pub struct Sensor {
     pub fps: u16,
     /// What the frames show (`color_bars`, `gradient`, `moving_box`, `noise`).
     pub content: Content,
+    /// `startup_us`, `jitter_us`, `buffers`: the sensor model's timing and
+    /// frame buffers (the agent's defaults unless set; other values need a
+    /// board with the `sensor-model` capability).
+    pub model: SensorModel,
 }
 
-impl Default for Sensor {
+impl Default for SensorTable {
     fn default() -> Self {
-        Sensor {
+        SensorTable {
             width: 320,
             height: 240,
             pixformat: PixFormat::Rgb565,
             fps: 30,
             content: Content::ColorBars,
+            model: SensorModel::default(),
         }
     }
 }
 
-impl Sensor {
+impl SensorTable {
     /// The setup step that puts the sensor in this state with `seed`.
     pub fn op(&self, seed: u64) -> Op {
         Op::Sensor(SensorSettings {

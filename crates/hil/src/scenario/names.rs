@@ -23,11 +23,14 @@ pub enum Capability {
     /// `"card-profile"`: the card's timing follows `[card] profile`, so
     /// recording rates mean something.
     CardProfile,
+    /// `"sensor-model"`: the sensor takes `[sensor]`'s `startup_us`,
+    /// `jitter_us` and `buffers` (implied when they are set).
+    SensorModel,
 }
 
 impl Capability {
     /// Every capability, in the order messages list them.
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::Files,
         Capability::Memory,
         Capability::PowerCut,
@@ -35,6 +38,7 @@ impl Capability {
         Capability::Upload,
         Capability::Jpeg,
         Capability::CardProfile,
+        Capability::SensorModel,
     ];
 
     /// The name used in scenario files and by [`crate::Board::capabilities`].
@@ -47,6 +51,7 @@ impl Capability {
             Capability::Upload => "upload",
             Capability::Jpeg => "jpeg",
             Capability::CardProfile => "card-profile",
+            Capability::SensorModel => "sensor-model",
         }
     }
 

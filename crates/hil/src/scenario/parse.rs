@@ -4,6 +4,7 @@
 use std::ops::Range;
 use std::path::Path;
 
+use omv_agent::SensorModel;
 use omv_proto::{
     bounded, Content, ErrorName, Fault, Op, PixFormat, Query, ReadArgs, SensorSettings, MAX_MODE,
     MAX_PATH,
@@ -14,7 +15,7 @@ use toml::Spanned;
 use super::check::{self, Fit};
 use super::names::{self, Capability};
 use super::time::{BoardTime, TimeMark};
-use super::{Card, Expect, Scenario, ScenarioError, Sensor, Step, Value};
+use super::{Card, Expect, Scenario, ScenarioError, SensorTable, Step, Value};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +41,9 @@ struct RawSensor {
     pixformat: Option<Spanned<String>>,
     fps: Option<Spanned<u32>>,
     content: Option<Spanned<String>>,
+    startup_us: Option<Spanned<u64>>,
+    jitter_us: Option<Spanned<u64>>,
+    buffers: Option<Spanned<u8>>,
 }
 
 #[derive(Deserialize)]
@@ -171,13 +175,18 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         .iter()
         .map(|b| board_name(&cx, b))
         .collect::<Result<Vec<_>, _>>()?;
-    let needs = raw
+    let mut needs = raw
         .needs
         .iter()
         .map(|n| capability(&cx, n))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut fit = Fit::new(sensor, &card);
-    let mut time = BoardTime::new(sensor.fps, 0);
+    // A sensor model other than the agent's default runs only where the
+    // board can set one: needed without being named.
+    if sensor.model != SensorModel::default() && !needs.contains(&Capability::SensorModel) {
+        needs.push(Capability::SensorModel);
+    }
+    let mut fit = Fit::new(sensor.clone(), &card);
+    let mut time = BoardTime::new(sensor.fps, sensor.model.startup_us);
     let mut board_time = Vec::new();
     let steps = raw
         .step
@@ -335,9 +344,44 @@ fn rate(cx: &Ctx<'_>, field: &str, v: &Spanned<u32>) -> Result<u16, ScenarioErro
     })
 }
 
-fn sensor(cx: &Ctx<'_>, raw: RawSensor) -> Result<Sensor, ScenarioError> {
-    let d = Sensor::default();
-    Ok(Sensor {
+fn sensor(cx: &Ctx<'_>, raw: RawSensor) -> Result<SensorTable, ScenarioError> {
+    let d = SensorTable::default();
+    let fps = raw
+        .fps
+        .as_ref()
+        .map_or(Ok(d.fps), |v| rate(cx, "sensor.fps", v))?;
+    let num = |v: &Option<Spanned<u64>>, d: u64| v.as_ref().map_or(d, |v| *v.get_ref());
+    let model = SensorModel {
+        startup_us: num(&raw.startup_us, d.model.startup_us),
+        jitter_us: num(&raw.jitter_us, d.model.jitter_us),
+        buffers: raw
+            .buffers
+            .as_ref()
+            .map_or(d.model.buffers, |v| *v.get_ref()),
+    };
+    if let Err(m) = model.check(fps) {
+        // Point at the knob the message is about.
+        let (field, span) = if m.starts_with("buffers") {
+            ("sensor.buffers", raw.buffers.as_ref().map(Spanned::span))
+        } else if m.starts_with("startup") {
+            (
+                "sensor.startup_us",
+                raw.startup_us.as_ref().map(Spanned::span),
+            )
+        } else {
+            (
+                "sensor.jitter_us",
+                raw.jitter_us.as_ref().map(Spanned::span),
+            )
+        };
+        let period = 1_000_000u64.checked_div(u64::from(fps)).unwrap_or(0);
+        return Err(cx.err(
+            span.unwrap_or(0..0),
+            field,
+            format!("{m} (at {fps} fps the period is {period} us)"),
+        ));
+    }
+    Ok(SensorTable {
         width: raw
             .width
             .as_ref()
@@ -350,14 +394,12 @@ fn sensor(cx: &Ctx<'_>, raw: RawSensor) -> Result<Sensor, ScenarioError> {
             .pixformat
             .as_ref()
             .map_or(Ok(d.pixformat), |v| pixformat(cx, "sensor.pixformat", v))?,
-        fps: raw
-            .fps
-            .as_ref()
-            .map_or(Ok(d.fps), |v| rate(cx, "sensor.fps", v))?,
+        fps,
         content: raw
             .content
             .as_ref()
             .map_or(Ok(d.content), |v| content(cx, "sensor.content", v))?,
+        model,
     })
 }
 
