@@ -91,9 +91,8 @@ impl Session {
         files: &[(String, Vec<u8>)],
         files_gen: u64,
     ) -> Result<Session, BoardError> {
-        let scratch = tempfile::Builder::new()
-            .prefix("omv-qemu-")
-            .tempdir()
+        // Named by this process; stale ones of killed runs are swept.
+        let scratch = process::scratch_dir()
             .map_err(|e| setup_error(format!("cannot create a scratch directory: {e}")))?;
         let image =
             card::image_with_files(card_kib, config.card.max_kib, files).map_err(setup_error)?;

@@ -1,12 +1,18 @@
-//! One QEMU process: started in a scratch directory, its PTY found on its
-//! output, killed when dropped (a `std::process::Child` is not).
+//! One QEMU process: started in a scratch directory ([`scratch_dir`]), its
+//! PTY found on its output, killed when dropped (a `std::process::Child` is
+//! not), and killed with the harness however the harness ends
+//! ([`spawn_tied`]).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+mod scratch;
+
+pub use scratch::{scratch_dir, scratch_dir_in, sweep_stale, PREFIX as SCRATCH_PREFIX};
 
 /// The command that installs QEMU on Debian/Ubuntu, quoted in errors.
 pub const INSTALL_HINT: &str = "sudo apt-get install qemu-system-arm";
@@ -258,22 +264,22 @@ impl QemuProcess {
     /// Starts QEMU and waits (at most `start_timeout`) for its PTY path.
     /// On any failure the process is killed before returning.
     pub fn spawn(cmd: &QemuCommand) -> Result<Self, QemuError> {
-        let mut child = Command::new(&cmd.program)
+        let mut command = Command::new(&cmd.program);
+        command
             .args(cmd.args())
             .current_dir(&cmd.workdir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| match source.kind() {
-                std::io::ErrorKind::NotFound => QemuError::NotInstalled {
-                    program: cmd.program.clone(),
-                },
-                _ => QemuError::Spawn {
-                    program: cmd.program.clone(),
-                    source,
-                },
-            })?;
+            .stderr(Stdio::piped());
+        let mut child = spawn_tied(command).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => QemuError::NotInstalled {
+                program: cmd.program.clone(),
+            },
+            _ => QemuError::Spawn {
+                program: cmd.program.clone(),
+                source,
+            },
+        })?;
         let output = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
         let mut stdout = None;
@@ -403,6 +409,78 @@ impl Drop for QemuProcess {
     }
 }
 
+/// A command for the spawner thread, and where its child goes.
+type SpawnJob = (Command, mpsc::Sender<std::io::Result<Child>>);
+
+/// The spawner thread's queue (started on first use).
+static SPAWNER: OnceLock<Option<mpsc::Sender<SpawnJob>>> = OnceLock::new();
+
+/// Starts `command` so that it dies with the harness. It stays in the
+/// harness's process group (a Ctrl-C in the terminal reaches it too), and
+/// on Linux it gets SIGKILL when the harness ends, however it ends
+/// (`PR_SET_PDEATHSIG`: a SIGKILLed harness runs no destructor, and QEMU
+/// would otherwise live on until it next writes to a closed pipe).
+/// Linux sends that signal when the *thread* that forked the child ends,
+/// so every emulator is forked by one thread that lives as long as the
+/// harness, whichever thread asks.
+pub fn spawn_tied(mut command: Command) -> std::io::Result<Child> {
+    #[cfg(target_os = "linux")]
+    die_with_harness(&mut command);
+    let spawner = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnJob>();
+        std::thread::Builder::new()
+            .name("qemu-spawner".into())
+            .spawn(move || {
+                for (mut command, reply) in rx {
+                    // The asker gave up waiting: nobody owns the child.
+                    if let Err(mpsc::SendError(Ok(mut child))) = reply.send(command.spawn()) {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                    }
+                }
+            })
+            .ok()
+            .map(|_| tx)
+    });
+    let gone = || std::io::Error::other("the thread that starts QEMU is gone");
+    let spawner = spawner.as_ref().ok_or_else(gone)?;
+    let (reply, answer) = mpsc::channel();
+    spawner.send((command, reply)).map_err(|_| gone())?;
+    // A fork and exec: far below this unless the host is stuck.
+    const SPAWN_WAIT: Duration = Duration::from_secs(30);
+    match answer.recv_timeout(SPAWN_WAIT) {
+        Ok(child) => child,
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("starting the process took more than {SPAWN_WAIT:?}"),
+        )),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(gone()),
+    }
+}
+
+/// Asks for SIGKILL in the child when its parent (the spawner thread, so
+/// the harness) ends.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn die_with_harness(command: &mut Command) {
+    use nix::{errno::Errno, sys::prctl, sys::signal::Signal, unistd};
+    use std::os::unix::process::CommandExt;
+    let harness = unistd::Pid::this();
+    // SAFETY: the hook runs in the forked child before exec; it makes two
+    // system calls (prctl, getppid), both async-signal-safe, and allocates
+    // nothing (a raw OS error is not boxed).
+    unsafe {
+        command.pre_exec(move || {
+            prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+            // The harness died between fork and prctl: no signal will come.
+            if unistd::getppid() != harness {
+                return Err(Errno::ESRCH.into());
+            }
+            Ok(())
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -468,110 +546,4 @@ mod tests {
 }
 
 #[cfg(all(test, unix))]
-mod fake_emulator_tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    /// A stand-in emulator: a shell script with the given body.
-    fn fake(dir: &Path, body: &str) -> String {
-        let path = dir.join("fake-qemu");
-        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        path.display().to_string()
-    }
-
-    fn command(program: String, dir: &Path, timeout_ms: u64) -> QemuCommand {
-        QemuCommand {
-            program,
-            machine: "mps2-an500".into(),
-            elf: dir.join("fw.elf"),
-            card: None,
-            workdir: dir.to_path_buf(),
-            start_timeout: Duration::from_millis(timeout_ms),
-            firmware_args: Vec::new(),
-            icount: None,
-            forward_stdout: true,
-        }
-    }
-
-    fn alive(pid: u32) -> bool {
-        // A reaped process has no /proc entry; a zombie would say "Z".
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map(|s| !s.contains(") Z "))
-            .unwrap_or(false)
-    }
-
-    #[test]
-    fn a_start_that_hangs_times_out_and_leaves_nothing_running() {
-        let dir = tempfile::tempdir().unwrap();
-        let program = fake(dir.path(), "echo starting; exec sleep 30");
-        let err = QemuProcess::spawn(&command(program, dir.path(), 300)).unwrap_err();
-        let text = err.to_string();
-        assert!(matches!(err, QemuError::StartTimeout { .. }), "{text}");
-        assert!(text.contains("starting"), "the output is quoted: {text}");
-        assert!(text.contains("apt-get install qemu-system-arm"), "{text}");
-    }
-
-    #[test]
-    fn an_early_exit_reports_status_and_output() {
-        let dir = tempfile::tempdir().unwrap();
-        let program = fake(dir.path(), "echo 'qemu: unsupported machine' >&2; exit 3");
-        let err = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap_err();
-        let text = err.to_string();
-        assert!(matches!(err, QemuError::ExitedEarly { .. }), "{text}");
-        assert!(text.contains("unsupported machine"), "{text}");
-        assert!(text.contains('3'), "{text}");
-    }
-
-    #[test]
-    fn the_pty_is_found_and_drop_kills_the_emulator() {
-        let dir = tempfile::tempdir().unwrap();
-        let program = fake(
-            dir.path(),
-            "echo 'char device redirected to /dev/pts/42 (label serial0)'; exec sleep 30",
-        );
-        let process = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap();
-        assert_eq!(process.pty(), Path::new("/dev/pts/42"));
-        let pid = process.id();
-        assert!(alive(pid));
-        drop(process);
-        assert!(!alive(pid), "the emulator must not outlive its guard");
-    }
-
-    #[test]
-    fn stdout_after_the_pty_line_is_forwarded_raw() {
-        let dir = tempfile::tempdir().unwrap();
-        let program = fake(
-            dir.path(),
-            "printf 'char device redirected to /dev/pts/9 (label serial0)\\n\\000\\001\\nxyz'; exec sleep 30",
-        );
-        let mut process = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap();
-        let mut out = process.take_stdout().unwrap();
-        out.set_timeout(Duration::from_millis(300));
-        let mut got = Vec::new();
-        let mut buf = [0u8; 16];
-        while got.len() < 6 {
-            let n = out.read(&mut buf).unwrap();
-            got.extend_from_slice(&buf[..n]);
-        }
-        assert_eq!(got, b"\x00\x01\nxyz");
-        let err = out.read(&mut buf).unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
-        drop(process);
-        // QEMU gone: end of stream.
-        assert_eq!(out.read(&mut buf).unwrap(), 0);
-    }
-
-    #[test]
-    fn wait_exit_times_out_on_a_running_emulator() {
-        let dir = tempfile::tempdir().unwrap();
-        let program = fake(
-            dir.path(),
-            "echo 'char device redirected to /dev/pts/1 (label serial0)'; exec sleep 30",
-        );
-        let mut process = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap();
-        let err = process.wait_exit(Duration::from_millis(50)).unwrap_err();
-        assert!(matches!(err, QemuError::ExitTimeout { .. }), "{err}");
-    }
-}
+mod fake_tests;
