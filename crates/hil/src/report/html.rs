@@ -69,7 +69,8 @@ ul.failures li { color: #a00; white-space: pre-wrap; font-family: monospace; fon
 .sheet figure { margin: 0; text-align: center; font-size: 11px; color: #555; max-width: 98px; }
 .sheet img, .compare img { image-rendering: pixelated; border: 1px solid #ccc; background: #000; display: block; }
 .compare td { text-align: center; font-size: 11px; }
-.plots svg { max-width: 100%; height: auto; display: block; margin: 6px 0; border: 1px solid #eee; }
+.plots { display: flex; flex-wrap: wrap; gap: 8px; }
+.plots svg { flex: 1 1 520px; max-width: 100%; height: auto; display: block; border: 1px solid #eee; }
 .toc td { padding: 1px 8px; }
 #render-check { color: #888; font-size: 11px; }
 "#;

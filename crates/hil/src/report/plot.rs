@@ -59,6 +59,11 @@ fn bounds(lines: &[Line]) -> Option<((f64, f64), (f64, f64))> {
     if xb - xa < 1e-9 {
         xa -= 0.5;
         xb += 0.5;
+    } else {
+        // Points on the axes' ends stay visible.
+        let m = (xb - xa) * 0.02;
+        xa -= m;
+        xb += m;
     }
     // At least 5 % of the value either way, so a nearly flat series (a
     // steady 33.333 ms interval) is not blown up into noise.
@@ -68,7 +73,8 @@ fn bounds(lines: &[Line]) -> Option<((f64, f64), (f64, f64))> {
     } else {
         ya - pad
     };
-    Some(((xa, xb), (ya, yb + pad)))
+    // Room above the data for the legend (upper right).
+    Some(((xa, xb), (ya, yb + pad + (yb - ya + pad) * 0.25)))
 }
 
 /// The chart as an SVG document, or why plotters could not draw it.

@@ -75,7 +75,14 @@ pub fn render(inp: &Input) -> String {
     if !r.failures.is_empty() {
         out.push_str("<ul class=\"failures\">\n");
         for f in &r.failures {
-            let _ = writeln!(out, "<li>{}</li>", esc(f));
+            // The snapshot diff is shown once, below, coloured.
+            let f = match &r.golden {
+                Some(GoldenCheck::Changed { diff, .. }) if !diff.is_empty() => {
+                    f.replace(diff.as_str(), "").trim_end().to_owned()
+                }
+                _ => f.clone(),
+            };
+            let _ = writeln!(out, "<li>{}</li>", esc(&f));
         }
         out.push_str("</ul>\n");
     }
