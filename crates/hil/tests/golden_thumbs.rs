@@ -1,7 +1,7 @@
 //! The golden thumbnail sheets (`golden/<board>/<scenario>.thumbs.png`):
 //! each is at most 64 KB, reads back with its layout, and has one cell per
-//! frame the snapshot beside it lists; every `sim` snapshot with frames
-//! has one (the simulator keeps content hashes).
+//! frame the snapshot beside it lists; every `sim` and `qemu` snapshot
+//! with frames has one (both keep content hashes).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -71,9 +71,11 @@ fn every_sheet_fits_64_kb_and_has_a_cell_per_frame_of_its_snapshot() {
 }
 
 #[test]
-fn every_sim_snapshot_with_frames_has_its_sheet() {
-    let sim = golden_dir().join("sim");
-    for snap in files(&sim, ".snap") {
+fn every_sim_and_qemu_snapshot_with_frames_has_its_sheet() {
+    for snap in ["sim", "qemu"]
+        .iter()
+        .flat_map(|b| files(&golden_dir().join(b), ".snap"))
+    {
         let frames = snapshot_frames(&std::fs::read_to_string(&snap).unwrap());
         let sheet = snap.with_extension("thumbs.png");
         assert_eq!(

@@ -66,7 +66,7 @@ pub struct Written {
 }
 
 /// The stream files `scenario` wrote, as saved in `dir`, in the order it writes them.
-pub fn streams_in(dir: &Path, scenario: &Scenario) -> Vec<PathBuf> {
+pub fn streams_in(dir: &Path, scenario: &Scenario) -> Vec<thumbs::Stream> {
     written_paths(scenario)
         .into_iter()
         .map(|board_path| {
@@ -79,6 +79,7 @@ pub fn streams_in(dir: &Path, scenario: &Scenario) -> Vec<PathBuf> {
             )
         })
         .filter(|p| p.is_file())
+        .map(thumbs::Stream::open)
         .collect()
 }
 

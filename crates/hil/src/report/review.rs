@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use omvstream::export::{frame_picture, walk_file};
 
 use super::sheet::{self, Sheet, CELLS};
-use super::thumbs::{refit, shrink, Thumb};
+use super::thumbs::{refit, shrink, Stream, Thumb};
 use crate::golden::GoldenCheck;
 
 /// What the comparison found.
@@ -59,10 +59,14 @@ pub const MAX_PAIRS: usize = 12;
 
 /// Every frame of the `streams` (in order), as thumbnails of the largest
 /// sheet cell.
-pub fn all_frames(streams: &[PathBuf]) -> Result<Vec<Thumb>, String> {
+pub fn all_frames(streams: &[Stream]) -> Result<Vec<Thumb>, String> {
     let (w, h) = CELLS[0];
     let mut out = Vec::new();
-    for p in streams {
+    for p in streams
+        .iter()
+        .filter(|s| s.frames.is_ok())
+        .map(|s| s.path.as_path())
+    {
         walk_file(p, |info, payload| {
             let t = match frame_picture(p, info, payload) {
                 Ok(pic) => shrink(&pic, w, h, true),
@@ -77,17 +81,14 @@ pub fn all_frames(streams: &[PathBuf]) -> Result<Vec<Thumb>, String> {
     Ok(out)
 }
 
-/// Frames in the `streams`, without decoding pixels.
-pub fn count_frames(streams: &[PathBuf]) -> Result<u32, String> {
-    let mut n = 0u32;
-    for p in streams {
-        walk_file(p, |_, _| {
-            n += 1;
-            Ok(())
-        })
-        .map_err(|e| e.to_string())?;
-    }
-    Ok(n)
+/// Frames in the `streams` (counted when they were opened); a file that
+/// is not a stream (a power cut before the header reached the card) has
+/// none, as its snapshot says.
+pub fn count_frames(streams: &[Stream]) -> u32 {
+    streams
+        .iter()
+        .map(|s| *s.frames.as_ref().unwrap_or(&0))
+        .sum()
 }
 
 /// Review the golden sheet of `scenario` on `board` against the captured
@@ -98,7 +99,7 @@ pub fn review(
     board: &str,
     scenario: &str,
     golden: Option<&GoldenCheck>,
-    streams: &[PathBuf],
+    streams: &[Stream],
     write_new: bool,
 ) -> Review {
     let mut r = Review {
@@ -113,13 +114,7 @@ pub fn review(
     };
     let path = sheet::path(root, board, scenario);
     let new_path = sheet::new_path(&path);
-    let count = match count_frames(streams) {
-        Ok(n) => n,
-        Err(e) => {
-            r.error = Some(e);
-            return r;
-        }
-    };
+    let count = count_frames(streams);
     let kept = match std::fs::read(&path) {
         Ok(bytes) => match Sheet::decode(&bytes) {
             Ok(s) => Some(s),

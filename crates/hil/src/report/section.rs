@@ -3,14 +3,14 @@
 //! the diff and the frames beside the golden's.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::charts::charts;
 use super::data::{self, Tolerance};
 use super::html::{self, esc};
 use super::plot;
 use super::review::{Review, Status};
-use super::thumbs::{self, Thumb};
+use super::thumbs::{self, Stream, Thumb};
 use crate::golden::GoldenCheck;
 use crate::runner::ScenarioResult;
 use crate::scenario::Scenario;
@@ -29,7 +29,7 @@ pub struct Input<'a> {
     /// The board file's tolerances.
     pub tolerance: Tolerance,
     /// The stream files of the capture, in the order the scenario writes them.
-    pub streams: Vec<PathBuf>,
+    pub streams: Vec<Stream>,
     /// The golden sheet's review.
     pub review: Option<Review>,
 }
@@ -161,8 +161,9 @@ fn png_img(t: &Thumb, scale: u32, alt: &str) -> String {
 }
 
 /// The frames of one stream file: up to [`SHEET_FRAMES`] thumbnails.
-fn contact_sheet(out: &mut String, stream: &Path) {
+fn contact_sheet(out: &mut String, stream: &Stream) {
     let name = stream
+        .path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();

@@ -3,7 +3,7 @@
 //! `omvstream`'s pixel converters (every pixformat, as `export` does) and
 //! shrunk to a thumbnail, PNG-encoded for the page.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use omv_imageio::FrameInfo;
 use omvstream::export::{encode_png, frame_picture, walk_file};
@@ -51,31 +51,15 @@ impl Thumb {
     }
 }
 
-/// The colour of `src` around `(fx, fy)` (a fraction of its size): the mean
-/// of a 3 × 3 grid of samples spread over the area one target pixel covers
-/// (`sx × sy`, fractions too), so thin lines and noise average out instead
-/// of aliasing.
-fn sample(src: &Picture, fx: f64, fy: f64, sx: f64, sy: f64) -> [u8; 3] {
-    let mut sum = [0u32; 3];
-    for j in 0..3 {
-        for i in 0..3 {
-            let x = ((fx + sx * (f64::from(i) + 0.5) / 3.0) * f64::from(src.width)) as u32;
-            let y = ((fy + sy * (f64::from(j) + 0.5) / 3.0) * f64::from(src.height)) as u32;
-            let p = src.pixel(
-                x.min(src.width.saturating_sub(1)),
-                y.min(src.height.saturating_sub(1)),
-            );
-            sum[0] += u32::from(p.r);
-            sum[1] += u32::from(p.g);
-            sum[2] += u32::from(p.b);
-        }
-    }
-    sum.map(|s| (s / 9) as u8)
-}
-
 /// `src` shrunk to fit inside `max_w × max_h`, aspect kept; letterboxed
-/// (black borders) into exactly that size when `fill` is set.
+/// (black borders) into exactly that size when `fill` is set. Each pixel
+/// is the mean of a 3 × 3 grid of samples spread over the area it covers,
+/// so thin lines and noise average out instead of aliasing.
 pub fn shrink(src: &Picture, max_w: u32, max_h: u32, fill: bool) -> Thumb {
+    let (data, bpp) = match &src.pixels {
+        Pixels::Rgb(v) => (v.as_slice(), 3),
+        Pixels::Gray(v) => (v.as_slice(), 1),
+    };
     let (w, h) = (src.width.max(1), src.height.max(1));
     let scale = (f64::from(max_w) / f64::from(w)).min(f64::from(max_h) / f64::from(h));
     let tw = ((f64::from(w) * scale).round() as u32).clamp(1, max_w.max(1));
@@ -83,15 +67,51 @@ pub fn shrink(src: &Picture, max_w: u32, max_h: u32, fill: bool) -> Thumb {
     let (ow, oh) = if fill { (max_w, max_h) } else { (tw, th) };
     let (dx, dy) = ((ow - tw) / 2, (oh - th) / 2);
     let mut out = Thumb::black(ow, oh);
-    let (sx, sy) = (1.0 / f64::from(tw), 1.0 / f64::from(th));
-    for y in 0..th {
-        for x in 0..tw {
-            let c = sample(src, f64::from(x) * sx, f64::from(y) * sy, sx, sy);
-            let i = 3 * ((y + dy) as usize * ow as usize + (x + dx) as usize);
-            out.rgb[i..i + 3].copy_from_slice(&c);
+    let (xs, ys) = (grid(w, tw), grid(h, th));
+    // A payload shorter than its size says (never from the decoder) stays black.
+    if data.len() < w as usize * h as usize * bpp {
+        return out;
+    }
+    // Plain indexing loops: this runs for every frame of a sheet, and
+    // omv-hil is not optimised in dev builds.
+    for (y, yy) in ys.iter().enumerate() {
+        let o = 3 * ((y + dy as usize) * ow as usize + dx as usize);
+        for (x, xx) in xs.iter().enumerate() {
+            let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
+            for &sy in yy {
+                let row = sy as usize * w as usize;
+                for &sx in xx {
+                    let i = (row + sx as usize) * bpp;
+                    r += u32::from(data[i]);
+                    if bpp == 3 {
+                        g += u32::from(data[i + 1]);
+                        b += u32::from(data[i + 2]);
+                    }
+                }
+            }
+            if bpp == 1 {
+                (g, b) = (r, r);
+            }
+            let i = o + 3 * x;
+            out.rgb[i] = (r / 9) as u8;
+            out.rgb[i + 1] = (g / 9) as u8;
+            out.rgb[i + 2] = (b / 9) as u8;
         }
     }
     out
+}
+
+/// For each of `t` target pixels along an axis of `n` source pixels, the
+/// 3 source coordinates sampled (at 1/6, 3/6 and 5/6 of its span).
+fn grid(n: u32, t: u32) -> Vec<[u32; 3]> {
+    (0..t)
+        .map(|k| {
+            [1u64, 3, 5].map(|j| {
+                let c = (u64::from(k) * 6 + j) * u64::from(n) / (6 * u64::from(t));
+                (c as u32).min(n - 1)
+            })
+        })
+        .collect()
 }
 
 /// `t` shrunk (or copied) into exactly `w × h`, letterboxed.
@@ -142,20 +162,40 @@ pub fn pick(n: u32, max: u32) -> Vec<u32> {
     v
 }
 
+/// A stream file of a capture and its complete frames, counted once
+/// (reading a 30 s recording is the slow part of a report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stream {
+    /// The local copy of the file.
+    pub path: PathBuf,
+    /// Its complete frames, or why it is not a stream.
+    pub frames: Result<u32, String>,
+}
+
+impl Stream {
+    /// Count the frames of the stream file at `path`.
+    pub fn open(path: PathBuf) -> Stream {
+        let mut n = 0u32;
+        let frames = walk_file(&path, |_, _| {
+            n += 1;
+            Ok(())
+        })
+        .map(|_| n)
+        .map_err(|e| e.to_string());
+        Stream { path, frames }
+    }
+}
+
 /// Thumbnails (fitting `w × h`, letterboxed when `fill`) of up to `max`
-/// frames of the stream file at `path`, spread over it.
+/// frames of `stream`, spread over it.
 pub fn stream_thumbs(
-    path: &Path,
+    stream: &Stream,
     max: u32,
     (w, h): (u32, u32),
     fill: bool,
 ) -> Result<StreamThumbs, String> {
-    let mut n = 0u32;
-    walk_file(path, |_, _| {
-        n += 1;
-        Ok(())
-    })
-    .map_err(|e| e.to_string())?;
+    let n = stream.frames.clone()?;
+    let path = stream.path.as_path();
     let wanted = pick(n, max);
     let mut picked = Vec::with_capacity(wanted.len());
     let walk = walk_file(path, |info, payload| {
