@@ -22,264 +22,93 @@ struct Step {
     args: &'static [&'static str],
 }
 
+/// A check run by `cargo`.
+const fn cargo(group: &'static str, name: &'static str, args: &'static [&'static str]) -> Step {
+    Step {
+        name,
+        group,
+        program: "cargo",
+        args,
+    }
+}
+
+/// `cargo xtask stack ELF --budget 65536` (64 KiB: half of the H7's 128 KiB
+/// DTCM stack), then `rest`.
+macro_rules! stack_check {
+    ($name:expr, $elf:literal $(, $rest:literal)*) => {
+        cargo("firmware", $name, &["xtask", "stack", $elf, "--budget", "65536" $(, $rest)*])
+    };
+}
+
+/// `cargo SUBCOMMAND` of the firmware workspace (firmware/), with its own
+/// .cargo/config.toml (target, linker script) passed explicitly so these
+/// steps run from the repository root like the others.
+macro_rules! firmware {
+    ($group:literal, $name:expr, $sub:literal $(, $rest:literal)*) => {
+        cargo($group, $name, &[
+            $sub, "--manifest-path", "firmware/Cargo.toml",
+            "--config", "firmware/.cargo/config.toml" $(, $rest)*
+        ])
+    };
+}
+
+/// `cargo xtask hil --board BOARD` with the rest of the flags.
+macro_rules! hil {
+    ($group:literal, $name:expr, $board:literal $(, $rest:literal)*) => {
+        cargo($group, $name, &["xtask", "hil", "--board", $board $(, $rest)*])
+    };
+}
+
+#[rustfmt::skip]
 const STEPS: &[Step] = &[
-    Step {
-        name: "format",
-        group: "fmt",
-        program: "cargo",
-        args: &["fmt", "--all", "--", "--check"],
-    },
-    Step {
-        name: "clippy (host workspace)",
-        group: "clippy",
-        program: "cargo",
-        args: &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    },
-    Step {
-        name: "tests (host workspace)",
-        group: "test",
-        program: "cargo",
-        args: &["test", "--workspace"],
-    },
+    cargo("fmt", "format", &["fmt", "--all", "--", "--check"]),
+    cargo("clippy", "clippy (host workspace)",
+        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+    cargo("test", "tests (host workspace)", &["test", "--workspace"]),
     // The fuzz targets' bodies on stable: seeds plus a fixed number of
     // proptest cases from a fixed seed (well under a minute); cargo-fuzz
     // runs the same bodies unbounded (fuzz/, README "Fuzzing").
-    Step {
-        name: "fuzz targets, bounded stable run",
-        group: "test",
-        program: "cargo",
-        args: &["test", "-p", "omv-fuzzcheck", "--test", "bounded"],
-    },
-    Step {
-        name: "stream crate for thumbv7em-none-eabihf",
-        group: "test",
-        program: "cargo",
-        args: &[
-            "build",
-            "-p",
-            "omv-imageio",
-            "--target",
-            "thumbv7em-none-eabihf",
-        ],
-    },
-    Step {
-        name: "pattern and FAT crates (shared with the firmware) for thumbv7em-none-eabihf",
-        group: "test",
-        program: "cargo",
-        args: &[
-            "build",
-            "-p",
-            "omv-pattern",
-            "-p",
-            "omv-fatstore",
-            "--features",
-            "omv-pattern/jpeg",
-            "--target",
-            "thumbv7em-none-eabihf",
-        ],
-    },
-    Step {
-        name: "protocol and agent crates (shared with the firmware) for thumbv7em-none-eabihf",
-        group: "test",
-        program: "cargo",
-        args: &[
-            "build",
-            "-p",
-            "omv-proto",
-            "-p",
-            "omv-agent",
-            "--target",
-            "thumbv7em-none-eabihf",
-        ],
-    },
-    // The firmware workspace (firmware/) is built with its own
-    // .cargo/config.toml (target, linker script), passed explicitly so these
-    // steps run from the repository root like the others.
-    Step {
-        name: "format (firmware workspace)",
-        group: "fmt",
-        program: "cargo",
-        args: &[
-            "fmt",
-            "--manifest-path",
-            "firmware/Cargo.toml",
-            "--all",
-            "--",
-            "--check",
-        ],
-    },
-    Step {
-        name: "clippy (agent-h7 firmware)",
-        group: "clippy",
-        program: "cargo",
-        args: &[
-            "clippy",
-            "--manifest-path",
-            "firmware/Cargo.toml",
-            "--config",
-            "firmware/.cargo/config.toml",
-            "--release",
-            "-p",
-            "agent-h7",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    },
-    Step {
-        name: "agent-h7 firmware for the OpenMV Cam H7 (thumbv7em-none-eabihf)",
-        group: "firmware",
-        program: "cargo",
-        args: &[
-            "build",
-            "--manifest-path",
-            "firmware/Cargo.toml",
-            "--config",
-            "firmware/.cargo/config.toml",
-            "--release",
-            "-p",
-            "agent-h7",
-        ],
-    },
-    Step {
-        name: "agent-h7's defmt table: loads in defmt-decoder, has the firmware's log lines",
-        group: "firmware",
-        program: "cargo",
-        args: &[
-            "test",
-            "-p",
-            "hil-flash",
-            "--test",
-            "defmt_table",
-            "--",
-            "--ignored",
-        ],
-    },
-    Step {
-        name: "clippy (agent-qemu firmware)",
-        group: "clippy",
-        program: "cargo",
-        args: &[
-            "clippy",
-            "--manifest-path",
-            "firmware/Cargo.toml",
-            "--config",
-            "firmware/.cargo/config.toml",
-            "--release",
-            "-p",
-            "agent-qemu",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    },
-    Step {
-        name: "agent-qemu firmware for qemu-system-arm -M mps2-an500 (thumbv7em-none-eabihf)",
-        group: "firmware",
-        program: "cargo",
-        args: &[
-            "build",
-            "--manifest-path",
-            "firmware/Cargo.toml",
-            "--config",
-            "firmware/.cargo/config.toml",
-            "--release",
-            "-p",
-            "agent-qemu",
-        ],
-    },
-    // Worst-case stack depth from the built ELFs (64 KiB budget: half of
-    // the H7's 128 KiB DTCM stack); agent-qemu must also have agent-h7's
-    // stack and buffer sizes (it is the H7's double).
-    Step {
-        name: "stack budget (agent-h7): worst case from the ELF's call graph",
-        group: "firmware",
-        program: "cargo",
-        args: &[
-            "xtask",
-            "stack",
-            "firmware/target/thumbv7em-none-eabihf/release/agent-h7",
-            "--budget",
-            "65536",
-        ],
-    },
-    Step {
-        name: "stack budget and H7 memory (agent-qemu): worst case, same stack and buffers as agent-h7",
-        group: "firmware",
-        program: "cargo",
-        args: &[
-            "xtask",
-            "stack",
-            "firmware/target/thumbv7em-none-eabihf/release/agent-qemu",
-            "--budget",
-            "65536",
-            "--same-memory-as",
-            "firmware/target/thumbv7em-none-eabihf/release/agent-h7",
-        ],
-    },
-    Step {
-        name: "the main job: every scenario on the sim board (golden/sim/, JUnit report)",
-        group: "hil-sim",
-        program: "cargo",
-        args: &[
-            "xtask",
-            "hil",
-            "--board",
-            "sim",
-            "--junit",
-            "target/hil/sim/junit.xml",
-        ],
-    },
-    Step {
-        name: "scenarios on the qemu board (agent-qemu under qemu-system-arm, golden/qemu/)",
-        group: "hil-qemu",
-        program: "cargo",
-        args: &[
-            "xtask",
-            "hil",
-            "--board",
-            "qemu",
-            "--junit",
-            "target/hil/qemu/junit.xml",
-        ],
-    },
+    cargo("test", "fuzz targets, bounded stable run",
+        &["test", "-p", "omv-fuzzcheck", "--test", "bounded"]),
+    cargo("test", "stream crate for thumbv7em-none-eabihf",
+        &["build", "-p", "omv-imageio", "--target", "thumbv7em-none-eabihf"]),
+    cargo("test", "pattern and FAT crates (shared with the firmware) for thumbv7em-none-eabihf",
+        &["build", "-p", "omv-pattern", "-p", "omv-fatstore", "--features", "omv-pattern/jpeg",
+          "--target", "thumbv7em-none-eabihf"]),
+    cargo("test", "protocol and agent crates (shared with the firmware) for thumbv7em-none-eabihf",
+        &["build", "-p", "omv-proto", "-p", "omv-agent", "--target", "thumbv7em-none-eabihf"]),
+    cargo("fmt", "format (firmware workspace)",
+        &["fmt", "--manifest-path", "firmware/Cargo.toml", "--all", "--", "--check"]),
+    firmware!("clippy", "clippy (agent-h7 firmware, agent-common)", "clippy",
+        "--release", "-p", "agent-h7", "-p", "agent-common", "--", "-D", "warnings"),
+    firmware!("firmware", "agent-h7 firmware for the OpenMV Cam H7 (thumbv7em-none-eabihf)",
+        "build", "--release", "-p", "agent-h7"),
+    cargo("firmware", "agent-h7's defmt table: loads in defmt-decoder, has the firmware's log lines",
+        &["test", "-p", "hil-flash", "--test", "defmt_table", "--", "--ignored"]),
+    firmware!("clippy", "clippy (agent-qemu firmware)", "clippy",
+        "--release", "-p", "agent-qemu", "--", "-D", "warnings"),
+    firmware!("firmware",
+        "agent-qemu firmware for qemu-system-arm -M mps2-an500 (thumbv7em-none-eabihf)",
+        "build", "--release", "-p", "agent-qemu"),
+    // Worst-case stack depth from the built ELFs; agent-qemu must also
+    // have agent-h7's stack and buffer sizes (it is the H7's double).
+    stack_check!("stack budget (agent-h7): worst case from the ELF's call graph",
+        "firmware/target/thumbv7em-none-eabihf/release/agent-h7"),
+    stack_check!(
+        "stack budget and H7 memory (agent-qemu): worst case, same stack and buffers as agent-h7",
+        "firmware/target/thumbv7em-none-eabihf/release/agent-qemu",
+        "--same-memory-as", "firmware/target/thumbv7em-none-eabihf/release/agent-h7"),
+    hil!("hil-sim", "the main job: every scenario on the sim board (golden/sim/, JUnit report)",
+        "sim", "--junit", "target/hil/sim/junit.xml"),
+    hil!("hil-qemu",
+        "scenarios on the qemu board (agent-qemu under qemu-system-arm, golden/qemu/)",
+        "qemu", "--junit", "target/hil/qemu/junit.xml"),
     // Both h7 flash plans from the agent-h7 ELF built above: each refuses
     // an image over the OpenMV bootloader (below 0x0804_0000).
-    Step {
-        name: "h7 probe flash plan from the built ELF (dry run: sectors, bootloader kept)",
-        group: "firmware",
-        program: "cargo",
-        args: &[
-            "xtask",
-            "hil",
-            "--board",
-            "h7",
-            "--flash",
-            "probe",
-            "--dry-run",
-        ],
-    },
-    Step {
-        name: "h7 DFU flash plan from the built ELF (dry run: dfu-util, address, file)",
-        group: "firmware",
-        program: "cargo",
-        args: &[
-            "xtask",
-            "hil",
-            "--board",
-            "h7",
-            "--flash",
-            "dfu",
-            "--dry-run",
-        ],
-    },
+    hil!("firmware", "h7 probe flash plan from the built ELF (dry run: sectors, bootloader kept)",
+        "h7", "--flash", "probe", "--dry-run"),
+    hil!("firmware", "h7 DFU flash plan from the built ELF (dry run: dfu-util, address, file)",
+        "h7", "--flash", "dfu", "--dry-run"),
 ];
 
 /// The checks of `group` (all of them for `None`), in order; an unknown
