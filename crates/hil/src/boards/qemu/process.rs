@@ -3,15 +3,17 @@
 //! not), and killed with the harness however the harness ends
 //! ([`spawn_tied`]).
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+mod output;
 mod scratch;
 
+use output::watch;
+pub use output::StdoutReader;
 pub use scratch::{scratch_dir, scratch_dir_in, sweep_stale, PREFIX as SCRATCH_PREFIX};
 
 /// The command that installs QEMU on Debian/Ubuntu, quoted in errors.
@@ -148,118 +150,6 @@ pub fn parse_pty_line(line: &str) -> Option<PathBuf> {
     path.starts_with('/').then(|| PathBuf::from(path))
 }
 
-/// Keep at most this much of QEMU's output for error messages.
-const OUTPUT_LIMIT: usize = 16 * 1024;
-
-fn append(log: &Mutex<String>, line: &str) {
-    if let Ok(mut log) = log.lock() {
-        if log.len() < OUTPUT_LIMIT {
-            log.push_str(line);
-            if !line.ends_with('\n') {
-                log.push('\n');
-            }
-        }
-    }
-}
-
-/// Reads one output stream of QEMU line by line into `log`, reporting the
-/// PTY path on `found` when it appears. With `forward`, every byte after
-/// the PTY line goes there instead, raw.
-fn watch(
-    stream: impl Read,
-    log: Arc<Mutex<String>>,
-    found: mpsc::Sender<PathBuf>,
-    forward: Option<mpsc::Sender<Vec<u8>>>,
-) {
-    let mut reader = BufReader::new(stream);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                let text = String::from_utf8_lossy(&line);
-                append(&log, &text);
-                if let Some(pty) = parse_pty_line(&text) {
-                    // The receiver may be gone (start timed out): nothing to do.
-                    let _ = found.send(pty);
-                    if let Some(forward) = forward {
-                        return pass_through(reader, forward);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Sends everything `reader` yields to `forward` until either end closes.
-fn pass_through(mut reader: BufReader<impl Read>, forward: mpsc::Sender<Vec<u8>>) {
-    let buffered = reader.buffer().to_vec();
-    reader.consume(buffered.len());
-    if !buffered.is_empty() && forward.send(buffered).is_err() {
-        return;
-    }
-    let mut inner = reader.into_inner();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match inner.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if forward.send(buf[..n].to_vec()).is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// QEMU's stdout after the PTY line, as a byte stream with a read timeout:
-/// `read` fails with `TimedOut` when nothing came in time, returns 0 once
-/// QEMU has exited.
-#[derive(Debug)]
-pub struct StdoutReader {
-    rx: mpsc::Receiver<Vec<u8>>,
-    chunk: Vec<u8>,
-    pos: usize,
-    timeout: Duration,
-}
-
-impl StdoutReader {
-    /// Sets how long `read` waits for the first byte.
-    pub fn set_timeout(&mut self, timeout: Duration) {
-        self.timeout = timeout;
-    }
-
-    /// The current read timeout.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-}
-
-impl Read for StdoutReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos >= self.chunk.len() {
-            match self.rx.recv_timeout(self.timeout) {
-                Ok(chunk) => {
-                    self.chunk = chunk;
-                    self.pos = 0;
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        format!("no output from the firmware within {:?}", self.timeout),
-                    ))
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.chunk.len() - self.pos);
-        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
 impl QemuProcess {
     /// Starts QEMU and waits (at most `start_timeout`) for its PTY path.
     /// On any failure the process is killed before returning.
@@ -287,12 +177,7 @@ impl QemuProcess {
             let (log, tx) = (output.clone(), tx.clone());
             let forward = cmd.forward_stdout.then(|| {
                 let (ftx, frx) = mpsc::channel();
-                stdout = Some(StdoutReader {
-                    rx: frx,
-                    chunk: Vec::new(),
-                    pos: 0,
-                    timeout: Duration::from_secs(10),
-                });
+                stdout = Some(StdoutReader::new(frx));
                 ftx
             });
             std::thread::spawn(move || watch(out, log, tx, forward));

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 
 /// A stand-in emulator: a shell script with the given body.
