@@ -8,7 +8,7 @@
 //! entry only at `sync()`/close, so a power cut leaves the last sync. The
 //! fault layer passes multi-block writes through as one call.
 //!
-//! A [`Card`] lives outside the executor (a `static`, or a local of the
+//! A [`FatCard`] lives outside the executor (a `static`, or a local of the
 //! firmware's `main`/the host board) and is lent to it by reference: open
 //! files borrow the mounted store through a `RefCell` guard, and a power
 //! cut unmounts and remounts it once no file is open.
@@ -124,7 +124,7 @@ pub type Store<D> = FatStore<FaultDevice<D>>;
 /// A file open on a card, as the executor's file streams use it.
 pub type CardFile<'c, D> = FatFile<Ref<'c, Store<D>>>;
 /// Errors of store operations on a card over `D`.
-pub type CardError<D> = StoreError<FaultError<<D as BlockDevice>::Error>>;
+pub type FatCardError<D> = StoreError<FaultError<<D as BlockDevice>::Error>>;
 
 enum State<D: BlockDevice> {
     Mounted(Store<D>),
@@ -134,25 +134,27 @@ enum State<D: BlockDevice> {
 
 /// An SD card: a FAT volume mounted from a block device, lent to the
 /// executor by reference.
-pub struct Card<D: BlockDevice> {
+pub struct FatCard<D: BlockDevice> {
     state: RefCell<State<D>>,
 }
 
-impl<D: BlockDevice> fmt::Debug for Card<D> {
+impl<D: BlockDevice> fmt::Debug for FatCard<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mounted = matches!(
             self.state.try_borrow().as_deref(),
             Ok(State::Mounted(_)) | Err(_)
         );
-        f.debug_struct("Card").field("mounted", &mounted).finish()
+        f.debug_struct("FatCard")
+            .field("mounted", &mounted)
+            .finish()
     }
 }
 
-impl<D: BlockDevice> Card<D> {
+impl<D: BlockDevice> FatCard<D> {
     /// Mount volume 0 of `device` (an MBR-partitioned FAT16/FAT32 card).
-    pub fn mount(device: D) -> Result<Self, CardError<D>> {
+    pub fn mount(device: D) -> Result<Self, FatCardError<D>> {
         let store = FatStore::mount(FaultDevice::new(device))?;
-        Ok(Card {
+        Ok(FatCard {
             state: RefCell::new(State::Mounted(store)),
         })
     }
@@ -216,7 +218,7 @@ pub enum CardOpenError<D: BlockDevice> {
     /// No mounted card.
     NoCard,
     /// The file system refused.
-    Store(CardError<D>),
+    Store(FatCardError<D>),
 }
 
 impl<D: BlockDevice> fmt::Display for CardOpenError<D> {

@@ -7,7 +7,7 @@
 //!   parts: a clock (`omv_imageio::Wait + Clone`), a [`Sensor`] (default:
 //!   [`PatternSensor`], frames from `omv-pattern` paced on the clock by the
 //!   one sensor model, [`sensor::FrameTimer`]), an
-//!   optional [`Card`] (a FAT volume through `omv-fatstore` on any
+//!   optional [`FatCard`] (a FAT volume through `omv-fatstore` on any
 //!   `embedded_sdmmc::BlockDevice`, with power-cut and write-limit faults)
 //!   and [`Buffers`] (frame buffer, diff buffer, memory-stream region).
 //! * [`serve`] is the command loop over any `embedded-io` byte link;
@@ -15,7 +15,7 @@
 //!   firmware recorded (fault, panic, watchdog) and a ring of log lines.
 //!
 //! ```
-//! use omv_agent::{Buffers, Card, Executor, NoCard, PatternSensor};
+//! use omv_agent::{Buffers, FatCard, Executor, NoCard, PatternSensor};
 //! use omv_proto::{Op, Outcome, PixFormat, Query, Value};
 //! # #[derive(Clone, Default)]
 //! # struct Clock(std::rc::Rc<std::cell::RefCell<omv_imageio::ManualClock>>);
@@ -44,7 +44,9 @@ pub mod record;
 pub mod sensor;
 pub mod serve;
 
-pub use card::{Card, CardError, CardFile, CardOpenError, FaultDevice, FaultError, NoCard, Store};
+pub use card::{
+    CardFile, CardOpenError, FatCard, FatCardError, FaultDevice, FaultError, NoCard, Store,
+};
 pub use diag::{CrashHook, Diag, DEFAULT_LOG_LINES};
 pub use events::{EventLog, EMPTY_EVENT};
 pub use executor::{Buffers, Executor, Stream, DEFAULT_EVENTS, MAX_SLEEP_US};

@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use omv_agent::{serve, BoardInfo, Buffers, Card, Executor, PatternSensor};
+use omv_agent::{serve, BoardInfo, Buffers, Executor, FatCard, PatternSensor};
 use omv_fatstore::format::{format_card, MemCard};
 use omv_imageio::SharedClock;
 use omv_proto::{FrameDecoder, Response};
@@ -49,7 +49,7 @@ const FRAME: usize = 160 * 120 * 2;
 
 /// The target body.
 pub fn run(data: &[u8]) {
-    let card = Card::mount(MemCard::new(blank_card().to_vec())).expect("mount");
+    let card = FatCard::mount(MemCard::new(blank_card().to_vec())).expect("mount");
     let (mut frame, mut aux, mut memory) = (vec![0; FRAME], vec![0; FRAME], vec![0; 64 << 10]);
     let mut exec: Executor<'_, MemCard, SharedClock, PatternSensor, 256> = Executor::new(
         SharedClock::default(),

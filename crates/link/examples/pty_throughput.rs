@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use omv_agent::{serve, BoardInfo, Buffers, Card, Executor, PatternSensor};
+use omv_agent::{serve, BoardInfo, Buffers, Executor, FatCard, PatternSensor};
 use omv_fatstore::format::{format_card, MemCard};
 use omv_imageio::SharedClock;
 use omv_link::{EmbeddedIo, Link};
@@ -19,7 +19,7 @@ fn main() {
     host.set_timeout(Duration::from_millis(20)).unwrap();
     dev.set_timeout(Duration::from_millis(20)).unwrap();
     let agent = std::thread::spawn(move || {
-        let card = Card::mount(MemCard::new(format_card(64 << 20).unwrap())).unwrap();
+        let card = FatCard::mount(MemCard::new(format_card(64 << 20).unwrap())).unwrap();
         let (mut f, mut a, mut m) = (vec![0; 153_600], vec![0; 153_600], vec![0; 1 << 20]);
         let mut ex: Executor<'_, MemCard, SharedClock, PatternSensor> = Executor::new(
             SharedClock::default(),

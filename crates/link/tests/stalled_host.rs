@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use omv_agent::{serve_with, BoardInfo, Buffers, Card, Diag, Executor, PatternSensor};
+use omv_agent::{serve_with, BoardInfo, Buffers, Diag, Executor, FatCard, PatternSensor};
 use omv_fatstore::format::{format_card, MemCard};
 use omv_imageio::ManualClock;
 use omv_link::{EmbeddedIo, Link};
@@ -54,7 +54,7 @@ const SIZE: u64 = 16 + 10 * (32 + 160 * 120 * 2);
 /// The agent, with `PATH` recorded before it starts serving.
 fn agent(port: Counted) -> thread::JoinHandle<()> {
     thread::spawn(move || {
-        let card = Card::mount(MemCard::new(format_card(16 << 20).unwrap())).unwrap();
+        let card = FatCard::mount(MemCard::new(format_card(16 << 20).unwrap())).unwrap();
         let (mut frame, mut aux, mut mem) =
             (vec![0; 64 * 1024], vec![0; 64 * 1024], vec![0; 1 << 20]);
         let mut ex: Executor<'_, MemCard, ManualClock, PatternSensor> = Executor::new(

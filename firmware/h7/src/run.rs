@@ -5,7 +5,7 @@
 use embassy_stm32::gpio::{Level, Output, Speed};
 use embassy_stm32::peripherals::{PC0, PC1, PC2};
 use embassy_stm32::Peri;
-use omv_agent::{BoardInfo, Card, Diag, Executor, ServeError};
+use omv_agent::{BoardInfo, Diag, Executor, FatCard, ServeError};
 use omv_imageio::Clock;
 use static_cell::StaticCell;
 
@@ -76,9 +76,9 @@ pub struct Platform {
 
 /// Mount the card's FAT volume; `None` without a card or without a FAT
 /// volume 0 (the handshake's capabilities then say "no files").
-fn mount(card: Result<SdCard, SdError>) -> Option<&'static Card<SdCard>> {
-    static CARD: StaticCell<Card<SdCard>> = StaticCell::new();
-    let mounted = Card::mount(card.ok()?).ok()?;
+fn mount(card: Result<SdCard, SdError>) -> Option<&'static FatCard<SdCard>> {
+    static CARD: StaticCell<FatCard<SdCard>> = StaticCell::new();
+    let mounted = FatCard::mount(card.ok()?).ok()?;
     CARD.try_init(mounted).map(|c| &*c)
 }
 

@@ -28,7 +28,7 @@ mod uart;
 mod watchdog;
 
 use cortex_m_rt::{entry, exception};
-use omv_agent::{BoardInfo, Card, Diag, Executor, PatternSensor};
+use omv_agent::{BoardInfo, Diag, Executor, FatCard, PatternSensor};
 use omv_imageio::Clock;
 use static_cell::StaticCell;
 
@@ -55,7 +55,7 @@ const INFO: BoardInfo<'static> = BoardInfo {
 
 #[entry]
 fn main() -> ! {
-    static CARD: StaticCell<Card<ramdisk::RamDisk>> = StaticCell::new();
+    static CARD: StaticCell<FatCard<ramdisk::RamDisk>> = StaticCell::new();
     static EXEC: StaticCell<Exec> = StaticCell::new();
     static DIAG: StaticCell<Diag> = StaticCell::new();
     // Why the last run ended (fault, panic, watchdog), before anything else.
@@ -76,7 +76,7 @@ fn main() -> ! {
     };
     // No card image loaded (or not FAT): run without files; the handshake's
     // capabilities tell the host.
-    let card = match Card::mount(ramdisk::RamDisk::new(card_mem)) {
+    let card = match FatCard::mount(ramdisk::RamDisk::new(card_mem)) {
         Ok(c) => CARD.try_init(c).map(|c| &*c),
         Err(_) => None,
     };

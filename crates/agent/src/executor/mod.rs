@@ -14,7 +14,7 @@ use omv_proto::{
     SensorSettings, StreamKind, Value,
 };
 
-use crate::card::{Card, CardFile};
+use crate::card::{CardFile, FatCard};
 use crate::events::EventLog;
 use crate::sensor::{check_config, Sensor, SensorConfig};
 
@@ -73,7 +73,7 @@ where
     clock: C,
     sensor: S,
     cfg: SensorConfig,
-    card: Option<&'a Card<D>>,
+    card: Option<&'a FatCard<D>>,
     frame: &'a mut [u8],
     aux: &'a mut [u8],
     memory: Option<&'a mut [u8]>,
@@ -155,7 +155,7 @@ where
     /// The trace is kept inline (`E` events inside the executor: mind the
     /// stack, 48 bytes per event); [`with_trace`](Self::with_trace) keeps it
     /// in a slice the platform lends instead.
-    pub fn new(clock: C, sensor: S, card: Option<&'a Card<D>>, buffers: Buffers<'a>) -> Self {
+    pub fn new(clock: C, sensor: S, card: Option<&'a FatCard<D>>, buffers: Buffers<'a>) -> Self {
         Self::build(clock, sensor, card, buffers, EventLog::new())
     }
 
@@ -165,7 +165,7 @@ where
     pub fn with_trace(
         clock: C,
         sensor: S,
-        card: Option<&'a Card<D>>,
+        card: Option<&'a FatCard<D>>,
         buffers: Buffers<'a>,
         trace: &'a mut [Event],
     ) -> Self {
@@ -175,7 +175,7 @@ where
     fn build(
         clock: C,
         sensor: S,
-        card: Option<&'a Card<D>>,
+        card: Option<&'a FatCard<D>>,
         buffers: Buffers<'a>,
         events: EventLog<'a, E>,
     ) -> Self {
@@ -255,7 +255,7 @@ where
     }
 
     /// The card, if the board has one.
-    pub fn card(&self) -> Option<&'a Card<D>> {
+    pub fn card(&self) -> Option<&'a FatCard<D>> {
         self.card
     }
 
@@ -305,7 +305,7 @@ where
         self.memory_len
     }
 
-    fn card_ref(&self) -> Result<&'a Card<D>, OpError> {
+    fn card_ref(&self) -> Result<&'a FatCard<D>, OpError> {
         self.card
             .ok_or_else(|| OpError::new(ErrorName::NotSupported, "this board has no card"))
     }

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use omv_agent::{Buffers, Card, Executor, PatternSensor};
+use omv_agent::{Buffers, Executor, FatCard, PatternSensor};
 use omv_fatstore::format::{format_card, MemCard};
 pub use omv_imageio::SharedClock;
 use omv_proto::{bounded, Op, Outcome, PixFormat, SensorSettings, Value};
@@ -11,7 +11,7 @@ pub const QVGA_565: usize = 320 * 240 * 2;
 
 /// What an executor borrows.
 pub struct Rig {
-    pub card: Card<MemCard>,
+    pub card: FatCard<MemCard>,
     pub frame: Vec<u8>,
     pub aux: Vec<u8>,
     pub mem: Vec<u8>,
@@ -23,7 +23,7 @@ pub type Exec<'a> = Executor<'a, MemCard, SharedClock, PatternSensor, 4096>;
 impl Rig {
     pub fn new() -> Self {
         Rig {
-            card: Card::mount(MemCard::new(format_card(64 << 20).unwrap())).unwrap(),
+            card: FatCard::mount(MemCard::new(format_card(64 << 20).unwrap())).unwrap(),
             frame: vec![0; QVGA_565],
             aux: vec![0; QVGA_565],
             mem: vec![0; 2 << 20],
@@ -34,7 +34,7 @@ impl Rig {
     /// A small rig (8 MiB card, QVGA buffers, 256 KiB memory region).
     pub fn small() -> Self {
         Rig {
-            card: Card::mount(MemCard::new(format_card(8 << 20).unwrap())).unwrap(),
+            card: FatCard::mount(MemCard::new(format_card(8 << 20).unwrap())).unwrap(),
             frame: vec![0; QVGA_565],
             aux: vec![0; QVGA_565],
             mem: vec![0; 256 << 10],

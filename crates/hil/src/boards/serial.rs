@@ -529,11 +529,11 @@ mod tests {
     /// The real agent loop (`omv_agent::serve`, as flashed on the H7) on
     /// one end of a PTY pair, with a RAM card; `board` is its hello name.
     fn agent(port: serialport::TTYPort, board: &'static str) -> std::thread::JoinHandle<()> {
-        use omv_agent::{serve, BoardInfo, Buffers, Card, Executor, PatternSensor};
+        use omv_agent::{serve, BoardInfo, Buffers, Executor, FatCard, PatternSensor};
         use omv_fatstore::format::{format_card, MemCard};
         use omv_imageio::ManualClock;
         std::thread::spawn(move || {
-            let card = Card::mount(MemCard::new(format_card(16 << 20).unwrap())).unwrap();
+            let card = FatCard::mount(MemCard::new(format_card(16 << 20).unwrap())).unwrap();
             let (mut frame, mut aux, mut mem) = (
                 vec![0; 160 * 1024],
                 vec![0; 160 * 1024],

@@ -24,7 +24,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use imageio_sim::{CardProfile, SimCard, SimClock};
-use omv_agent::{Buffers, Card, Executor, PatternSensor, SensorModel};
+use omv_agent::{Buffers, Executor, FatCard, PatternSensor, SensorModel};
 use omv_fatstore::{OpenMode, StoreError};
 use omv_imageio::{Cancelled, Clock, Wait};
 use omv_proto::{Event, Op, Outcome};
@@ -385,7 +385,7 @@ fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: 
     }
 }
 
-fn make_card(setup: &Setup, clock: &SimClock) -> Result<Card<SimCard>, String> {
+fn make_card(setup: &Setup, clock: &SimClock) -> Result<FatCard<SimCard>, String> {
     let profile = CardProfile::by_name(&setup.card.profile).ok_or_else(|| {
         format!(
             "unknown card profile {:?} in scenario {}; the sim board has {PROFILES}",
@@ -399,11 +399,11 @@ fn make_card(setup: &Setup, clock: &SimClock) -> Result<Card<SimCard>, String> {
         .ok_or_else(|| "card capacity overflows".to_owned())?;
     let sim = SimCard::formatted(profile, bytes, clock.clone(), setup.seed)
         .map_err(|e| format!("cannot format a {bytes}-byte simulated card: {e}"))?;
-    Card::mount(sim).map_err(|e| format!("cannot mount the simulated card: {e:?}"))
+    FatCard::mount(sim).map_err(|e| format!("cannot mount the simulated card: {e:?}"))
 }
 
 /// The whole file at `path`, `None` if it does not exist.
-fn download(card: &Card<SimCard>, path: &str) -> Result<Option<Vec<u8>>, String> {
+fn download(card: &FatCard<SimCard>, path: &str) -> Result<Option<Vec<u8>>, String> {
     use omv_agent::CardOpenError;
     let mut file = match card.open(path, OpenMode::Read) {
         Ok(f) => f,
