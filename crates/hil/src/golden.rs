@@ -261,4 +261,41 @@ mod tests {
         }
         assert!(!path.with_extension("snap.new").exists());
     }
+
+    /// `cargo insta review` reads what this module writes: insta's own
+    /// reader finds the description and the same text in a written file
+    /// and in every shipped golden.
+    #[test]
+    fn insta_reads_our_files_as_we_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.snap.new");
+        let text = snapshot_file("cargo xtask hil", "say \"hi\": now", "a\n  b\n\n");
+        std::fs::write(&path, &text).unwrap();
+        let snap = insta::Snapshot::from_file(&path).unwrap();
+        assert_eq!(snap.metadata().description(), Some("say \"hi\": now"));
+        assert_eq!(snap.metadata().source(), Some("cargo xtask hil"));
+        assert_eq!(
+            snap.as_text().unwrap().to_string(),
+            snapshot_contents(&text)
+        );
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut seen = 0;
+        for board in ["sim", "qemu"] {
+            for f in std::fs::read_dir(root.join("golden").join(board)).unwrap() {
+                let p = f.unwrap().path();
+                if p.extension().is_some_and(|e| e == "snap") {
+                    let ours = snapshot_contents(&std::fs::read_to_string(&p).unwrap());
+                    let theirs = insta::Snapshot::from_file(&p).unwrap();
+                    assert_eq!(
+                        theirs.as_text().unwrap().to_string(),
+                        ours,
+                        "{}",
+                        p.display()
+                    );
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 30, "{seen} goldens");
+    }
 }

@@ -1,12 +1,15 @@
 //! Every scenario in `hil/scenarios/` runs on the `sim` board, meets its
-//! expectations, and matches its golden snapshot `golden/sim/<name>.snap`
-//! (insta; CI runs with `CI=true INSTA_UPDATE=no`, so nothing is written
-//! there). Review changes with `cargo insta review` or `cargo xtask golden review`.
+//! expectations, and matches its golden snapshot `golden/sim/<name>.snap`,
+//! compared by `omv_hil::golden::check` as `cargo xtask hil` compares it
+//! (one snapshot engine). A test writes nothing into `golden/`: a changed
+//! summary is reviewed from the `.snap.new` a `cargo xtask hil` run writes
+//! (`cargo xtask golden review` or `cargo insta review`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
 use omv_hil::boards::sim::SimBoard;
+use omv_hil::golden::{self, GoldenCheck};
 use omv_hil::runner::{capture, written_paths};
 use omv_hil::{summary, Board, Scenario};
 use rstest::rstest;
@@ -38,12 +41,21 @@ fn scenario_on_sim_matches_its_golden_snapshot(
         written_paths(&scenario)
     );
     let text = summary::render(&scenario, &cap, &board.snapshot_policy());
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(root().join("golden/sim"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.set_description(scenario.description.clone());
-    settings.bind(|| insta::assert_snapshot!(scenario.name.clone(), text));
+    let path = golden::golden_path(&root(), "sim", &scenario.name);
+    let hint = format!(
+        "run `cargo xtask hil --scenario {}`, then review the .snap.new with `cargo xtask golden review`",
+        scenario.name
+    );
+    match golden::check(&path, &text, &scenario.description, false).unwrap() {
+        GoldenCheck::Match => {}
+        GoldenCheck::Missing { .. } => panic!("no golden snapshot {}: {hint}", path.display()),
+        GoldenCheck::Changed { diff, .. } => {
+            panic!(
+                "the summary differs from {}: {hint}\n{diff}",
+                path.display()
+            )
+        }
+    }
 }
 
 #[test]
