@@ -155,26 +155,7 @@ fn a_broken_file_does_not_stop_the_others_and_only_failed_reruns_failures() {
 }
 
 /// A scenario that writes a card file whose content depends on the seed.
-const TINY_FILE: &str = r#"description = "a tiny card stream"
-[sensor]
-width = 32
-height = 24
-pixformat = "GRAYSCALE"
-fps = 0
-content = "moving_box"
-
-[[step]]
-op = "open"
-path = "/sdcard/s.bin"
-mode = "w"
-
-[[step]]
-op = "record"
-frames = 3
-
-[[step]]
-op = "close"
-"#;
+const TINY_FILE: &str = include_str!("../../crates/hil/tests/fixtures/tiny-file.toml");
 
 /// The directories in `dir` (not following links: `latest` is left out).
 fn dirs_in(dir: &Path) -> Vec<String> {

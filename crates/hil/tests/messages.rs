@@ -118,6 +118,28 @@ struct Scripted {
     fail_at: Option<u32>,
 }
 
+impl Scripted {
+    /// A board whose answers pass `good()`: open, record, count = 2.
+    fn passing() -> Self {
+        Scripted {
+            answers: vec![
+                Outcome::Ok(Value::Unit),
+                Outcome::Ok(Value::Unit),
+                Outcome::Ok(Value::Number(2)),
+            ],
+            fail_at: None,
+        }
+    }
+
+    /// A board whose link fails at `step`.
+    fn failing_at(step: u32) -> Self {
+        Scripted {
+            answers: vec![],
+            fail_at: Some(step),
+        }
+    }
+}
+
 impl Board for Scripted {
     fn name(&self) -> &str {
         "scripted"
@@ -188,10 +210,7 @@ fn a_failed_expectation_names_the_step_line_op_and_both_values() {
 #[test]
 fn a_board_failure_is_an_error_with_the_boards_message() {
     let dir = tempfile::tempdir().unwrap();
-    let mut board = Scripted {
-        answers: vec![],
-        fail_at: Some(2),
-    };
+    let mut board = Scripted::failing_at(2);
     let r = run_scenario(&mut board, &good(), &opts(dir.path()));
     assert_eq!(r.verdict, Verdict::Error);
     assert_eq!(
@@ -203,14 +222,7 @@ fn a_board_failure_is_an_error_with_the_boards_message() {
 #[test]
 fn a_missing_golden_says_where_it_goes_and_how_to_accept_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mut board = Scripted {
-        answers: vec![
-            Outcome::Ok(Value::Unit),
-            Outcome::Ok(Value::Unit),
-            Outcome::Ok(Value::Number(2)),
-        ],
-        fail_at: None,
-    };
+    let mut board = Scripted::passing();
     let r = run_scenario(&mut board, &good(), &opts(dir.path()));
     assert_eq!(r.verdict, Verdict::SnapshotMissing);
     let golden = dir.path().join("golden/scripted/good.snap");
@@ -244,14 +256,7 @@ fn a_missing_golden_says_where_it_goes_and_how_to_accept_it() {
 #[test]
 fn a_changed_golden_shows_the_diff_and_an_accepted_one_passes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut board = Scripted {
-        answers: vec![
-            Outcome::Ok(Value::Unit),
-            Outcome::Ok(Value::Unit),
-            Outcome::Ok(Value::Number(2)),
-        ],
-        fail_at: None,
-    };
+    let mut board = Scripted::passing();
     let o = opts(dir.path());
     let first = run_scenario(&mut board, &good(), &o);
     let golden = dir.path().join("golden/scripted/good.snap");
@@ -307,14 +312,7 @@ impl Board for Strict {
 #[test]
 fn a_boards_own_check_fails_the_scenario_with_its_message() {
     let dir = tempfile::tempdir().unwrap();
-    let mut board = Strict(Scripted {
-        answers: vec![
-            Outcome::Ok(Value::Unit),
-            Outcome::Ok(Value::Unit),
-            Outcome::Ok(Value::Number(2)),
-        ],
-        fail_at: None,
-    });
+    let mut board = Strict(Scripted::passing());
     let r = run_scenario(&mut board, &good(), &opts(dir.path()));
     assert_eq!(r.verdict, Verdict::Fail);
     assert_eq!(
@@ -326,10 +324,7 @@ fn a_boards_own_check_fails_the_scenario_with_its_message() {
 #[test]
 fn a_scenario_for_other_boards_or_capabilities_is_skipped_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let mut board = Scripted {
-        answers: vec![],
-        fail_at: Some(0),
-    };
+    let mut board = Scripted::failing_at(0);
     let only_h7 = Scenario::from_toml(
         &format!("boards = [\"h7\"]\n{GOOD}"),
         Path::new("hil/scenarios/only-h7.toml"),

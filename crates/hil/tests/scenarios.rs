@@ -87,23 +87,7 @@ fn a_sim_run_is_deterministic() {
 
 #[test]
 fn the_seed_changes_the_content_but_not_the_frame_table_shape() {
-    let text = r#"
-description = "seeded content"
-[sensor]
-width = 32
-height = 24
-pixformat = "GRAYSCALE"
-content = "moving_box"
-[[step]]
-op = "open"
-path = "/sdcard/s.bin"
-mode = "w"
-[[step]]
-op = "record"
-frames = 3
-[[step]]
-op = "close"
-"#;
+    let text = include_str!("fixtures/seeded.toml");
     let scenario = Scenario::from_toml(text, Path::new("seeded.toml")).unwrap();
     let table = |seed| {
         let mut board = SimBoard::new().unwrap();

@@ -297,15 +297,7 @@ fn every_operation_on_a_closed_stream_is_an_error_and_close_is_idempotent() {
     );
 
     let mut buf = vec![0u8; 192];
-    let mut m = ImageIo::<StdIo<Cursor<Vec<u8>>>, _>::memory(
-        &mut buf,
-        2,
-        2,
-        PixFormat::Grayscale,
-        3,
-        ManualClock::new(0),
-    )
-    .unwrap();
+    let mut m = gray_2x2_image_io(&mut buf);
     m.close().unwrap();
     m.close().unwrap();
     assert!(m.is_closed());
@@ -472,18 +464,15 @@ fn q9_unwritten_memory_slots_are_an_error_not_garbage() {
     );
 }
 
+/// `ImageIo` over a memory stream of three 2×2 GRAYSCALE slots.
+fn gray_2x2_image_io(buf: &mut [u8]) -> ImageIo<'_, Mem, ManualClock> {
+    ImageIo::<Mem, _>::memory(buf, 2, 2, PixFormat::Grayscale, 3, ManualClock::new(0)).unwrap()
+}
+
 #[test]
 fn memory_replay_is_paced_by_the_recorded_timing() {
     let mut buf = vec![0u8; 192];
-    let mut m = ImageIo::<StdIo<Cursor<Vec<u8>>>, _>::memory(
-        &mut buf,
-        2,
-        2,
-        PixFormat::Grayscale,
-        3,
-        ManualClock::new(0),
-    )
-    .unwrap();
+    let mut m = gray_2x2_image_io(&mut buf);
     assert_eq!(m.stream_type(), StreamType::Memory);
     for dt in [10, 20, 30] {
         m.time_mut().advance_ms(dt);
@@ -503,15 +492,7 @@ fn memory_replay_is_paced_by_the_recorded_timing() {
 #[test]
 fn read_frame_copy_to_fb_copies_or_views() {
     let mut buf = vec![0u8; 192];
-    let mut m = ImageIo::<StdIo<Cursor<Vec<u8>>>, _>::memory(
-        &mut buf,
-        2,
-        2,
-        PixFormat::Grayscale,
-        3,
-        ManualClock::new(0),
-    )
-    .unwrap();
+    let mut m = gray_2x2_image_io(&mut buf);
     m.write(&Image::new(2, 2, PixFormat::Grayscale, &[5, 6, 7, 8]))
         .unwrap();
     m.write(&Image::new(1, 1, PixFormat::Grayscale, &[9]))
