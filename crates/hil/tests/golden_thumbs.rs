@@ -1,11 +1,13 @@
 //! The golden thumbnail sheets (`golden/<board>/<scenario>.thumbs.png`):
 //! each is at most 64 KB, reads back with its layout, and has one cell per
-//! frame the snapshot beside it lists; every `sim` and `qemu` snapshot
+//! frame the snapshot beside it lists, made for exactly those frames (the
+//! digest of their hashes); every `sim` and `qemu` snapshot
 //! with frames has one (both keep content hashes).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
+use omv_hil::report::hashes;
 use omv_hil::report::sheet::{Sheet, MAX_BYTES};
 
 fn golden_dir() -> PathBuf {
@@ -57,10 +59,18 @@ fn every_sheet_fits_64_kb_and_has_a_cell_per_frame_of_its_snapshot() {
             let snap = sheet.with_file_name(name.replace(".thumbs.png", ".snap"));
             let text = std::fs::read_to_string(&snap)
                 .unwrap_or_else(|e| panic!("{}: no snapshot beside it: {e}", snap.display()));
+            let hashes = hashes::frame_hashes(&text);
             assert_eq!(
-                s.frames,
-                snapshot_frames(&text),
+                (s.frames, s.frames),
+                (snapshot_frames(&text), hashes.len() as u32),
                 "{} vs the frames {} lists",
+                sheet.display(),
+                snap.display()
+            );
+            assert_eq!(
+                s.hashes,
+                hashes::digest(&hashes),
+                "{} was made for other frames than {} lists: regenerate it",
                 sheet.display(),
                 snap.display()
             );

@@ -16,6 +16,7 @@
 
 pub mod charts;
 pub mod data;
+pub mod hashes;
 pub mod html;
 pub mod plot;
 pub mod review;
@@ -112,6 +113,7 @@ pub fn render(run: &Run) -> (String, Vec<PathBuf>) {
                 run.board,
                 &r.name,
                 r.golden.as_ref(),
+                r.summary.as_deref(),
                 &streams,
                 run.write_new && r.verdict != Verdict::Fail,
             )

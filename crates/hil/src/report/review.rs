@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use omvstream::export::{frame_picture, walk_file};
 
+use super::hashes;
 use super::sheet::{self, Sheet, CELLS};
 use super::thumbs::{refit, shrink, Stream, Thumb};
 use crate::golden::GoldenCheck;
@@ -93,12 +94,15 @@ pub fn count_frames(streams: &[Stream]) -> u32 {
 
 /// Review the golden sheet of `scenario` on `board` against the captured
 /// `streams`. `golden`: the snapshot comparison (`None`: not compared, so
-/// nothing is kept); `write_new`: a candidate may be written.
+/// nothing is kept); `summary`: the captured snapshot text (its frame
+/// hashes say which frames the sheet must show); `write_new`: a candidate
+/// may be written and a stale one removed (this run holds the review lock).
 pub fn review(
     root: &Path,
     board: &str,
     scenario: &str,
     golden: Option<&GoldenCheck>,
+    summary: Option<&str>,
     streams: &[Stream],
     write_new: bool,
 ) -> Review {
@@ -112,6 +116,12 @@ pub fn review(
         r.status = Status::NotKept("no golden snapshot compared".into());
         return r;
     };
+    let hashes = hashes::frame_hashes(summary.unwrap_or_default());
+    if !hashes::kept(&hashes) {
+        r.status = Status::NotKept("the snapshot redacts content hashes".into());
+        return r;
+    }
+    let digest = hashes::digest(&hashes);
     let path = sheet::path(root, board, scenario);
     let new_path = sheet::new_path(&path);
     let count = count_frames(streams);
@@ -129,9 +139,13 @@ pub fn review(
         r.status = Status::NotKept("no frames recorded".into());
         return r;
     }
-    let up_to_date = kept.as_ref().is_some_and(|s| s.frames == count);
+    let up_to_date = kept
+        .as_ref()
+        .is_some_and(|s| s.frames == count && s.hashes == digest);
     if *golden == GoldenCheck::Match && up_to_date {
-        let _ = std::fs::remove_file(&new_path);
+        if write_new {
+            let _ = std::fs::remove_file(&new_path);
+        }
         r.status = Status::Match;
         return r;
     }
@@ -147,16 +161,20 @@ pub fn review(
     }
     let why = match (&kept, golden) {
         (None, _) => format!("no golden thumbnail sheet {}", path.display()),
-        (Some(g), GoldenCheck::Match) => format!(
-            "{} has {} frames, the capture {}",
+        (Some(g), GoldenCheck::Match) if g.frames != count => format!(
+            "{} has {} frames, the capture {count}",
             path.display(),
             g.frames,
-            frames.len()
+        ),
+        (Some(g), GoldenCheck::Match) => format!(
+            "{} was made for other frames (hashes digest {}, the snapshot's {digest})",
+            path.display(),
+            g.hashes
         ),
         (Some(_), _) => "the snapshot changed".to_owned(),
     };
     let new = if write_new && !frames.is_empty() {
-        match Sheet::fitting(&frames) {
+        match Sheet::fitting(&frames, &digest) {
             Ok((_, bytes)) => match std::fs::write(&new_path, bytes) {
                 Ok(()) => Some(new_path),
                 Err(e) => {

@@ -6,7 +6,8 @@
 //! [`MAX_BYTES`]: the cell shrinks until the sheet fits.
 //!
 //! The sheet's layout is in a PNG `tEXt` chunk ([`KEY`]):
-//! `frames=N cell=WxH cols=C`. A candidate is written as
+//! `frames=N cell=WxH cols=C hashes=D`, `D` the digest of the snapshot's
+//! frame hashes it was made for ([`super::hashes`]). A candidate is written as
 //! `<scenario>.thumbs.new.png` for review, never in CI, like `.snap.new`.
 
 use std::path::{Path, PathBuf};
@@ -84,13 +85,16 @@ pub struct Sheet {
     pub cell: (u32, u32),
     /// Cells per row.
     pub cols: u32,
+    /// Digest of the frame hashes of the snapshot the sheet shows.
+    pub hashes: String,
     /// The whole sheet.
     pub image: Thumb,
 }
 
 impl Sheet {
-    /// The frames of `thumbs` (any size) laid out at `cell`.
-    pub fn compose(thumbs: &[Thumb], cell: (u32, u32)) -> Sheet {
+    /// The frames of `thumbs` (any size) laid out at `cell`, made for
+    /// the snapshot whose frame hashes digest to `hashes`.
+    pub fn compose(thumbs: &[Thumb], cell: (u32, u32), hashes: &str) -> Sheet {
         let frames = thumbs.len() as u32;
         let cols = frames.clamp(1, MAX_COLS);
         let rows = frames.div_ceil(cols).max(1);
@@ -114,19 +118,20 @@ impl Sheet {
             frames,
             cell,
             cols,
+            hashes: hashes.to_owned(),
             image,
         }
     }
 
     /// The smallest-step sheet of `thumbs` whose file fits [`MAX_BYTES`],
     /// trying [`CELLS`] largest first; with its file bytes.
-    pub fn fitting(thumbs: &[Thumb]) -> Result<(Sheet, Vec<u8>), SheetError> {
+    pub fn fitting(thumbs: &[Thumb], hashes: &str) -> Result<(Sheet, Vec<u8>), SheetError> {
         if thumbs.is_empty() {
             return Err(SheetError::Empty);
         }
         let mut last = 0;
         for &cell in CELLS {
-            let s = Sheet::compose(thumbs, cell);
+            let s = Sheet::compose(thumbs, cell, hashes);
             let bytes = s.encode().map_err(|e| SheetError::Png(e.to_string()))?;
             if bytes.len() <= MAX_BYTES {
                 return Ok((s, bytes));
@@ -145,8 +150,8 @@ impl Sheet {
     /// The layout text of the `tEXt` chunk.
     pub fn layout(&self) -> String {
         format!(
-            "frames={} cell={}x{} cols={}",
-            self.frames, self.cell.0, self.cell.1, self.cols
+            "frames={} cell={}x{} cols={} hashes={}",
+            self.frames, self.cell.0, self.cell.1, self.cols, self.hashes
         )
     }
 
@@ -195,16 +200,18 @@ impl Sheet {
             found: "none".into(),
         })?;
         let bad = |why: &str| SheetError::Layout {
-            expected: format!("frames=N cell=WxH cols=C{why}"),
+            expected: format!("frames=N cell=WxH cols=C hashes=D{why}"),
             found: layout.clone(),
         };
         let mut frames = None;
         let mut cell = None;
         let mut cols = None;
+        let mut hashes = None;
         for part in layout.split_whitespace() {
             match part.split_once('=') {
                 Some(("frames", v)) => frames = v.parse::<u32>().ok(),
                 Some(("cols", v)) => cols = v.parse::<u32>().ok(),
+                Some(("hashes", v)) => hashes = Some(v.to_owned()),
                 Some(("cell", v)) => {
                     cell = v
                         .split_once('x')
@@ -213,7 +220,8 @@ impl Sheet {
                 _ => return Err(bad("")),
             }
         }
-        let (Some(frames), Some((cw, ch)), Some(cols)) = (frames, cell, cols) else {
+        let (Some(frames), Some((cw, ch)), Some(cols), Some(hashes)) = (frames, cell, cols, hashes)
+        else {
             return Err(bad(""));
         };
         if frames == 0 || cols == 0 || cw == 0 || ch == 0 || cols > frames.max(1) {
@@ -230,6 +238,7 @@ impl Sheet {
             frames,
             cell: (cw, ch),
             cols,
+            hashes,
             image: Thumb {
                 width: info.width,
                 height: info.height,
@@ -303,14 +312,14 @@ mod tests {
         let thumbs: Vec<Thumb> = (0..20u8)
             .map(|i| solid(64, 48, [i * 10, 0, 255 - i]))
             .collect();
-        let (s, bytes) = Sheet::fitting(&thumbs).unwrap();
+        let (s, bytes) = Sheet::fitting(&thumbs, "d").unwrap();
         assert!(bytes.len() <= MAX_BYTES);
         assert_eq!((s.frames, s.cols, s.cell), (20, 16, (64, 48)));
         let back = Sheet::decode(&bytes).unwrap();
         assert_eq!(back, s);
         assert_eq!(back.cell(19).unwrap(), thumbs[19]);
         assert!(back.cell(20).is_none());
-        assert!(matches!(Sheet::fitting(&[]), Err(SheetError::Empty)));
+        assert!(matches!(Sheet::fitting(&[], "d"), Err(SheetError::Empty)));
     }
 
     #[test]
@@ -329,7 +338,7 @@ mod tests {
                     .collect(),
             })
             .collect();
-        let (s, bytes) = Sheet::fitting(&thumbs).unwrap();
+        let (s, bytes) = Sheet::fitting(&thumbs, "d").unwrap();
         assert!(bytes.len() <= MAX_BYTES, "{}", bytes.len());
         assert!(s.cell.0 < 64, "{:?}", s.cell);
         assert_eq!(Sheet::decode(&bytes).unwrap().frames, 200);
@@ -337,7 +346,7 @@ mod tests {
 
     #[test]
     fn a_sheet_without_or_with_a_wrong_layout_is_refused() {
-        let s = Sheet::compose(&[solid(8, 6, [1, 2, 3])], (8, 6));
+        let s = Sheet::compose(&[solid(8, 6, [1, 2, 3])], (8, 6), "d");
         let mut wrong = s.clone();
         wrong.frames = 3; // 3 frames cannot fit a 1-cell picture
         wrong.cols = 3;
