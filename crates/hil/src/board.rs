@@ -14,6 +14,7 @@ use omv_proto::{Event, Op, Outcome};
 
 use crate::capture::Capture;
 use crate::scenario::{Card, Scenario};
+use crate::timing::TimingReport;
 
 /// What a board needs to know before the first step of a scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,11 +176,20 @@ pub trait Board {
     /// The bytes of a file on the board's card, `None` if it does not exist.
     fn download(&mut self, path: &str) -> Result<Option<Vec<u8>>, BoardError>;
 
-    /// Board-specific checks of a finished capture, e.g. timing figures
-    /// against the tolerances in the board file (figures a snapshot
-    /// redacts). Each returned line fails the scenario and is shown as is.
+    /// Board-specific checks of a finished capture. Each returned line
+    /// fails the scenario and is shown as is.
     fn check(&self, _scenario: &Scenario, _capture: &Capture) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The capture's timing figures against the tolerances in the board
+    /// file, for boards whose snapshots redact or bucket timing (`qemu`,
+    /// `h7`); `None` where snapshots keep it exact (`sim`). The runner
+    /// fails the scenario on each figure outside its tolerance and shows
+    /// every figure with its margin in the capture's `summary.txt`, on the
+    /// verdict line and in JUnit.
+    fn timing(&self, _scenario: &Scenario, _capture: &Capture) -> Option<TimingReport> {
+        None
     }
 
     /// The agent's log lines since the last call (`[seconds] text`, board

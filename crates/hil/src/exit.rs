@@ -61,6 +61,7 @@ mod tests {
             golden: None,
             capture_dir: None,
             note: None,
+            timing: None,
         }
     }
 

@@ -1,4 +1,10 @@
 //! A JUnit XML report of a run, for CI test views.
+//!
+//! On boards with timing tolerances (`qemu`, `h7`) each test case carries
+//! its timing figures as `<properties>` (as pytest and the Jenkins/GitLab
+//! JUnit readers take them): `timing.<figure>.measured_<unit>`,
+//! `.tolerance_<unit>`, `.margin_<unit>` and `.within`
+//! ([`crate::timing::TimingReport::properties`]).
 
 use std::fmt::Write as _;
 
@@ -55,6 +61,18 @@ pub fn report(board: &str, results: &[ScenarioResult]) -> String {
         };
         x.push('>');
         x.push('\n');
+        if let Some(timing) = &r.timing {
+            x.push_str("      <properties>\n");
+            for (name, value) in timing.properties() {
+                let _ = writeln!(
+                    x,
+                    "        <property name=\"{}\" value=\"{}\"/>",
+                    esc(&name),
+                    esc(&value)
+                );
+            }
+            x.push_str("      </properties>\n");
+        }
         if let Some(tag) = tag {
             let _ = writeln!(
                 x,
@@ -111,6 +129,7 @@ mod tests {
             golden: None,
             capture_dir: None,
             note: None,
+            timing: None,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod scenario;
 pub mod select;
 pub mod stream;
 pub mod summary;
+pub mod timing;
 mod watch;
 
 pub use board::{Board, BoardError, Setup, SnapshotPolicy, TimingPolicy};

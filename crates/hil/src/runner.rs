@@ -11,6 +11,7 @@ use crate::capture::{Capture, CapturedFile, StepRecord};
 use crate::golden::{self, GoldenCheck};
 use crate::scenario::{Expect, Scenario, Value};
 use crate::summary;
+use crate::timing::TimingReport;
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -112,10 +113,15 @@ pub struct ScenarioResult {
     /// Something worth knowing that is not a failure (e.g. the golden
     /// snapshot was not compared because `--seed` was given).
     pub note: Option<String>,
+    /// The timing figures against the board file's tolerances, on boards
+    /// that have them ([`Board::timing`]).
+    pub timing: Option<TimingReport>,
 }
 
 impl ScenarioResult {
-    /// The one summary line: verdict, name, time, and the first reason.
+    /// The one summary line: verdict, name, time, and the first reason
+    /// (a timing figure outside its tolerance names itself with its
+    /// margin); with no failure, the note and the tightest timing figure.
     pub fn line(&self) -> String {
         let mut s = format!(
             "{:<16} {:<40} {:>7.2} s",
@@ -126,10 +132,18 @@ impl ScenarioResult {
         if let Some(first) = self.failures.first() {
             s.push_str("  ");
             s.push_str(first.lines().next().unwrap_or(""));
-        } else if let Some(note) = &self.note {
-            s.push_str("  (");
-            s.push_str(note);
-            s.push(')');
+        } else {
+            let tightest = self
+                .timing
+                .as_ref()
+                .and_then(TimingReport::tightest)
+                .map(|f| format!("tightest: {f}"));
+            let notes: Vec<String> = self.note.iter().cloned().chain(tightest).collect();
+            if !notes.is_empty() {
+                s.push_str("  (");
+                s.push_str(&notes.join("; "));
+                s.push(')');
+            }
         }
         s
     }
@@ -346,6 +360,7 @@ pub fn run_scenario(
         golden: None,
         capture_dir: None,
         note: None,
+        timing: None,
     };
     if let Some(why) = skip_reason(board, scenario) {
         result.verdict = Verdict::Skipped;
@@ -391,12 +406,17 @@ pub fn run_scenario(
             dir.display()
         )),
     }
-    let text = summary::render(scenario, &cap, &board.snapshot_policy());
+    let policy = board.snapshot_policy();
+    let timing = board.timing(scenario, &cap);
+    let text = summary::render(scenario, &cap, &policy);
     if let Some(dir) = &result.capture_dir {
-        let _ = std::fs::write(dir.join("summary.txt"), &text);
+        let measured = summary::render_capture(scenario, &cap, &policy, timing.as_ref());
+        let _ = std::fs::write(dir.join("summary.txt"), measured);
     }
     let mut failures = cap.failures();
     failures.extend(board.check(scenario, &cap));
+    failures.extend(timing.iter().flat_map(TimingReport::failures));
+    result.timing = timing;
     result.verdict = if failures.is_empty() {
         Verdict::Pass
     } else {
@@ -499,6 +519,7 @@ pub fn board_unavailable(
             golden: None,
             capture_dir: None,
             note: None,
+            timing: None,
         })
         .collect()
 }

@@ -242,5 +242,6 @@ pub fn broken_result(board: &str, e: &ScenarioError) -> ScenarioResult {
         golden: None,
         capture_dir: None,
         note: None,
+        timing: None,
     }
 }

@@ -5,7 +5,9 @@
 //! elapsed, payload sha256), and timing figures per `record`/`replay`
 //! step (achieved fps, dropped frames, replay error against the recorded
 //! schedule). Values that vary on a board are redacted or bucketed by its
-//! [`SnapshotPolicy`].
+//! [`SnapshotPolicy`] in the golden text ([`render`]); the capture's own
+//! `summary.txt` ([`render_capture`]) shows them as measured, with the
+//! board's timing figures against its tolerances.
 
 use std::fmt::Write as _;
 
@@ -17,6 +19,7 @@ use crate::board::{SnapshotPolicy, TimingPolicy};
 use crate::capture::{Capture, StepRecord};
 use crate::scenario::Scenario;
 use crate::stream::StreamTable;
+use crate::timing::TimingReport;
 
 /// Characters of a payload's sha256 shown per frame row (64 bits: unique
 /// enough to tell frames apart, short enough to read).
@@ -121,6 +124,28 @@ pub fn render(scenario: &Scenario, capture: &Capture, policy: &SnapshotPolicy) -
         }
     }
     timing_text(&mut out, capture, &f);
+    out
+}
+
+/// The capture's own `summary.txt`: the text of [`render`] with timing as
+/// measured (only the golden text redacts or buckets it; payload hashes
+/// follow `policy`), then, on boards with tolerances, every timing figure
+/// against them with its margin ([`TimingReport::text`]).
+pub fn render_capture(
+    scenario: &Scenario,
+    capture: &Capture,
+    policy: &SnapshotPolicy,
+    timing: Option<&TimingReport>,
+) -> String {
+    let measured = SnapshotPolicy {
+        timing: TimingPolicy::Exact,
+        content_hashes: policy.content_hashes,
+    };
+    let mut out = render(scenario, capture, &measured);
+    if let Some(t) = timing {
+        out.push('\n');
+        out.push_str(&t.text());
+    }
     out
 }
 

@@ -12,6 +12,7 @@ use crate::board::{Board, BoardError, Setup, SnapshotPolicy};
 use crate::capture::Capture;
 use crate::runner::Progress;
 use crate::scenario::Scenario;
+use crate::timing::TimingReport;
 
 /// `board`, telling `progress` about each step before running it.
 pub(crate) struct Watched<'a> {
@@ -66,6 +67,9 @@ impl Board for Watched<'_> {
     }
     fn check(&self, scenario: &Scenario, capture: &Capture) -> Vec<String> {
         self.board.check(scenario, capture)
+    }
+    fn timing(&self, scenario: &Scenario, capture: &Capture) -> Option<TimingReport> {
+        self.board.timing(scenario, capture)
     }
     fn take_log(&mut self) -> Vec<String> {
         self.board.take_log()

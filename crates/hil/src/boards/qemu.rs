@@ -37,10 +37,11 @@ use omv_proto::{Event, Op, Outcome};
 
 use crate::board::{Board, BoardError, Setup, SnapshotPolicy, TimingPolicy};
 use crate::boards::firmware;
-use crate::boards::serial::{capability_names, timing_failures, AgentBoard};
-use crate::boards::BoardOptions;
+use crate::boards::serial::{capability_names, AgentBoard};
+use crate::boards::{tolerance, BoardOptions};
 use crate::capture::Capture;
 use crate::scenario::Scenario;
+use crate::timing::TimingReport;
 
 pub use config::{QemuConfig, Responses};
 pub use port::QemuPort;
@@ -169,14 +170,16 @@ pub fn snapshot_policy(config: &QemuConfig) -> SnapshotPolicy {
     }
 }
 
-/// Every timing figure of `capture` outside the board file's tolerances,
-/// as a failure line.
-pub fn check_timing(
+/// Where the `qemu` board's tolerances are read from.
+pub const TOLERANCES: &str = "hil/boards/qemu.toml [timing]";
+
+/// The timing figures of `capture` against the board file's tolerances.
+pub fn timing_report(
     timing: &config::TimingSection,
     scenario: &Scenario,
     capture: &Capture,
-) -> Vec<String> {
-    timing_failures(NAME, timing, scenario, capture)
+) -> TimingReport {
+    tolerance::report(TOLERANCES, timing, scenario, capture)
 }
 
 /// The `qemu` board.
@@ -325,8 +328,8 @@ impl Board for QemuBoard {
 
     /// Timing figures (redacted in snapshots) against `[timing]` in
     /// `hil/boards/qemu.toml`.
-    fn check(&self, scenario: &Scenario, capture: &Capture) -> Vec<String> {
-        check_timing(&self.config.timing, scenario, capture)
+    fn timing(&self, scenario: &Scenario, capture: &Capture) -> Option<TimingReport> {
+        Some(timing_report(&self.config.timing, scenario, capture))
     }
 
     /// A fresh card formatted for the scenario's capacity (stored up to the

@@ -16,6 +16,7 @@ use crate::boards::sections::TimingSection;
 use crate::boards::tolerance;
 use crate::capture::Capture;
 use crate::scenario::Scenario;
+use crate::timing::TimingReport;
 
 /// How long a step may take: `base` plus the board time the step itself
 /// asks for (frames at the sensor's rate, sleeps), doubled for the card's
@@ -417,11 +418,10 @@ impl<P: Read + Write> Board for AgentBoard<P> {
     }
 
     /// Timing figures (redacted in snapshots) against the tolerances.
-    fn check(&self, scenario: &Scenario, capture: &Capture) -> Vec<String> {
-        match &self.tolerances {
-            Some(tol) => timing_failures(&self.name, tol, scenario, capture),
-            None => Vec::new(),
-        }
+    fn timing(&self, scenario: &Scenario, capture: &Capture) -> Option<TimingReport> {
+        let tol = self.tolerances.as_ref()?;
+        let source = format!("hil/boards/{}.toml [timing]", self.name);
+        Some(tolerance::report(&source, tol, scenario, capture))
     }
 
     fn take_log(&mut self) -> Vec<String> {
@@ -440,47 +440,6 @@ impl<P: Read + Write> Board for AgentBoard<P> {
         let result = self.link.reset();
         self.after(result)
     }
-}
-
-/// Every timing figure of `capture` outside board `board`'s tolerances
-/// `tol` (its board file's `[timing]`), as a failure line.
-pub fn timing_failures(
-    board: &str,
-    tol: &TimingSection,
-    scenario: &Scenario,
-    capture: &Capture,
-) -> Vec<String> {
-    let rates = sensor_rates(scenario.sensor.fps, capture);
-    let m = tolerance::measure(&capture.events, |step| {
-        rates
-            .range(..=step)
-            .next_back()
-            .map_or(scenario.sensor.fps, |(_, fps)| *fps)
-    });
-    tolerance::check(tol, &m)
-        .iter()
-        .map(|v| {
-            format!(
-                "{} {} is outside the {board} tolerance {} (hil/boards/{board}.toml [timing])",
-                v.figure, v.measured, v.allowed
-            )
-        })
-        .collect()
-}
-
-/// The sensor rate from each step on: the scenario's own, changed by
-/// `sensor` steps that set `fps`.
-fn sensor_rates(initial: u16, capture: &Capture) -> std::collections::BTreeMap<u32, u16> {
-    let mut rates = std::collections::BTreeMap::new();
-    rates.insert(0, initial);
-    for st in &capture.steps {
-        if let Op::Sensor(s) = &st.op {
-            if let Some(fps) = s.fps {
-                rates.insert(st.number, fps);
-            }
-        }
-    }
-    rates
 }
 
 #[cfg(test)]
@@ -637,7 +596,10 @@ mod tests {
         let file = cap.files[0].bytes.as_ref().unwrap();
         assert_eq!(&file[..11], b"OMV IMG STR");
         // The agent's clock is exact here, so even (near) zero tolerances hold.
-        assert_eq!(b.check(&scenario, &cap), Vec::<String>::new());
+        let timing = b.timing(&scenario, &cap).unwrap();
+        assert_eq!(timing.failures(), Vec::<String>::new());
+        assert_eq!(timing.source, "hil/boards/h7.toml [timing]");
+        assert_eq!(timing.figures.len(), 3, "{}", timing.text());
     }
 
     #[test]
@@ -647,44 +609,6 @@ mod tests {
             err.contains("says it is board `qemu`") && err.contains("--port"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn sensor_steps_change_the_rate_from_their_step_on() {
-        use crate::capture::StepRecord;
-        use crate::scenario::Expect;
-        let step = |number: u32, op: Op| StepRecord {
-            number,
-            line: 0,
-            op,
-            for_us: None,
-            expect: Expect::Ok,
-            outcome: Outcome::Ok(omv_proto::Value::None),
-            failure: None,
-        };
-        let fps = |f: Option<u16>| {
-            Op::Sensor(SensorSettings {
-                fps: f,
-                ..Default::default()
-            })
-        };
-        let cap = Capture {
-            scenario: "s".into(),
-            board: "h7".into(),
-            seed: 0,
-            steps: vec![
-                step(0, fps(Some(30))),
-                step(1, Op::Record { frames: 2 }),
-                step(2, fps(None)),
-                step(3, fps(Some(10))),
-                step(4, Op::Record { frames: 2 }),
-            ],
-            events: vec![],
-            files: vec![],
-        };
-        let rates = sensor_rates(25, &cap);
-        let at = |s: u32| *rates.range(..=s).next_back().unwrap().1;
-        assert_eq!((at(0), at(1), at(2), at(3), at(4)), (30, 30, 30, 10, 10));
     }
 
     #[test]

@@ -1,6 +1,9 @@
-//! Golden policy on real hardware: content hashes only for deterministic
-//! content, timing checked against the board file's tolerances instead of
-//! being snapshotted.
+//! Timing on boards whose clock is not exact (`qemu`, `h7`): measured
+//! from the trace and judged against the board file's `[timing]`
+//! tolerances ([`report`]), redacted in golden snapshots but shown with
+//! their margins in the capture's `summary.txt`, the verdict line and JUnit
+//! ([`crate::timing`]); and the h7's golden policy: content hashes only for
+//! deterministic content.
 //!
 //! The agent records only deterministic content: the OV7725's colour-bar
 //! test pattern, the software pattern generator (the simulator's own code),
@@ -10,12 +13,15 @@
 //! depend on the SD card and USB scheduling of the moment: they are
 //! redacted in snapshots and each run is checked against `[timing]`.
 
-use std::fmt;
+use std::collections::BTreeMap;
 
 use crate::boards::sections::{ContentSection, TimingSection};
-use omv_proto::{Event, EventKind};
+use omv_proto::{Event, EventKind, Op};
 
 use crate::board::{SnapshotPolicy, TimingPolicy};
+use crate::capture::Capture;
+use crate::scenario::Scenario;
+use crate::timing::{Bound, Figure, TimingReport, Unit};
 
 /// The content kind that covers the sensor's test pattern and the
 /// software pattern generator.
@@ -45,27 +51,13 @@ pub struct Measured {
     pub max_replay_error_us: u64,
     /// Frames the sensor produced that were not written.
     pub dropped_frames: u32,
-}
-
-/// One figure outside its tolerance.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Violation {
-    /// Which figure (`frame interval`, `replay error`, `fps`, `dropped frames`).
-    pub figure: &'static str,
-    /// What was measured.
-    pub measured: String,
-    /// What the board file allows.
-    pub allowed: String,
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} is outside the h7 tolerance {} (hil/boards/h7.toml [timing])",
-            self.figure, self.measured, self.allowed
-        )
-    }
+    /// Written frames of the trace.
+    pub written_frames: u32,
+    /// Intervals between written frames of paced steps (what
+    /// `max_interval_error_us` is the worst of).
+    pub intervals: u32,
+    /// Replayed frames released (what `max_replay_error_us` is the worst of).
+    pub released_frames: u32,
 }
 
 /// The written frames of one step so far: (sensor seq, capture time) of
@@ -90,6 +82,9 @@ pub fn measure(events: &[Event], fps_at: impl Fn(u32) -> u16) -> Measured {
         max_interval_error_us: 0,
         max_replay_error_us: 0,
         dropped_frames: 0,
+        written_frames: 0,
+        intervals: 0,
+        released_frames: 0,
     };
     let mut worst_rate = 0.0f64;
     let mut run: Option<Run> = None;
@@ -119,6 +114,7 @@ pub fn measure(events: &[Event], fps_at: impl Fn(u32) -> u16) -> Measured {
             EventKind::FrameWritten {
                 seq, captured_us, ..
             } => {
+                m.written_frames = m.written_frames.saturating_add(1);
                 run = match run {
                     Some(Run {
                         step,
@@ -132,6 +128,7 @@ pub fn measure(events: &[Event], fps_at: impl Fn(u32) -> u16) -> Measured {
                             let got = captured_us.saturating_sub(pt);
                             m.max_interval_error_us =
                                 m.max_interval_error_us.max(got.abs_diff(expected));
+                            m.intervals = m.intervals.saturating_add(1);
                         }
                         Some(Run {
                             step,
@@ -150,6 +147,7 @@ pub fn measure(events: &[Event], fps_at: impl Fn(u32) -> u16) -> Measured {
                 };
             }
             EventKind::FrameReleased { scheduled_us, .. } => {
+                m.released_frames = m.released_frames.saturating_add(1);
                 m.max_replay_error_us = m
                     .max_replay_error_us
                     .max(e.t_us.saturating_sub(scheduled_us));
@@ -164,208 +162,109 @@ pub fn measure(events: &[Event], fps_at: impl Fn(u32) -> u16) -> Measured {
     m
 }
 
-/// Every figure of `m` outside `tol`; empty when the run is within tolerance.
-pub fn check(tol: &TimingSection, m: &Measured) -> Vec<Violation> {
-    let mut out = vec![];
-    if m.max_interval_error_us > tol.frame_interval_us {
-        out.push(Violation {
-            figure: "frame interval",
-            measured: format!("off by {} µs", m.max_interval_error_us),
-            allowed: format!("±{} µs", tol.frame_interval_us),
-        });
-    }
-    if m.max_replay_error_us > tol.replay_error_us {
-        out.push(Violation {
-            figure: "replay error",
-            measured: format!("{} µs", m.max_replay_error_us),
-            allowed: format!("≤ {} µs", tol.replay_error_us),
-        });
-    }
-    let fps_ok = if m.fps_expected > 0.0 && m.fps_expected.is_finite() {
-        let percent = (m.fps_achieved - m.fps_expected).abs() / m.fps_expected * 100.0;
-        percent.is_finite() && percent <= tol.fps_percent
-    } else {
-        // No rate asked for (e.g. as-fast-as-possible): nothing to compare.
-        true
+/// The figures of `m` the trace has something to measure for, against
+/// `tol`: frame interval error (paced recordings), replay lateness
+/// (replays), fps deviation (a paced step of two or more frames), dropped
+/// frames (any recording; judged only if the board file caps them).
+pub fn judge(tol: &TimingSection, m: &Measured) -> Vec<Figure> {
+    let figure = |key, label, unit, measured, tolerance, bound| Figure {
+        key,
+        label,
+        unit,
+        measured,
+        tolerance,
+        bound,
+        context: None,
+        extra: vec![],
     };
-    if !fps_ok {
-        out.push(Violation {
-            figure: "fps",
-            measured: format!("{:.2} (expected {:.2})", m.fps_achieved, m.fps_expected),
-            allowed: format!("±{} %", tol.fps_percent),
+    let mut out = vec![];
+    if m.intervals > 0 {
+        out.push(figure(
+            "frame_interval_error",
+            "frame interval error",
+            Unit::Us,
+            m.max_interval_error_us as f64,
+            Some(tol.frame_interval_us as f64),
+            Bound::PlusMinus,
+        ));
+    }
+    if m.released_frames > 0 {
+        out.push(figure(
+            "replay_lateness",
+            "replay lateness",
+            Unit::Us,
+            m.max_replay_error_us as f64,
+            Some(tol.replay_error_us as f64),
+            Bound::AtMost,
+        ));
+    }
+    // No rate asked for (e.g. as-fast-as-possible): nothing to compare.
+    if m.fps_expected > 0.0 && m.fps_expected.is_finite() {
+        let percent = (m.fps_achieved - m.fps_expected).abs() / m.fps_expected * 100.0;
+        out.push(Figure {
+            context: Some(format!("{:.2} fps for {}", m.fps_achieved, m.fps_expected)),
+            extra: vec![
+                ("achieved_fps", m.fps_achieved),
+                ("expected_fps", m.fps_expected),
+            ],
+            ..figure(
+                "fps_deviation",
+                "fps deviation",
+                Unit::Percent,
+                // A NaN rate stays NaN: its margin is NaN, outside.
+                percent,
+                Some(tol.fps_percent),
+                Bound::PlusMinus,
+            )
         });
     }
-    if let Some(allowed) = tol.dropped_frames {
-        if m.dropped_frames > allowed {
-            out.push(Violation {
-                figure: "dropped frames",
-                measured: m.dropped_frames.to_string(),
-                allowed: format!("≤ {allowed}"),
-            });
-        }
+    if m.written_frames > 0 || m.dropped_frames > 0 {
+        out.push(figure(
+            "dropped_frames",
+            "dropped frames",
+            Unit::Frames,
+            f64::from(m.dropped_frames),
+            tol.dropped_frames.map(f64::from),
+            Bound::AtMost,
+        ));
     }
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-
-    const TOL: TimingSection = TimingSection {
-        quantum_us: 0,
-        fps_step: 1.0,
-        frame_interval_us: 2000,
-        replay_error_us: 3000,
-        fps_percent: 5.0,
-        dropped_frames: Some(0),
-    };
-
-    fn good() -> Measured {
-        Measured {
-            fps_expected: 30.0,
-            fps_achieved: 29.0,
-            max_interval_error_us: 2000,
-            max_replay_error_us: 3000,
-            dropped_frames: 0,
+/// The sensor rate in force at each step: the scenario's own, changed by
+/// `sensor` steps that set `fps` (from that step on).
+pub fn fps_at(initial: u16, capture: &Capture) -> impl Fn(u32) -> u16 {
+    let mut rates = BTreeMap::new();
+    rates.insert(0, initial);
+    for st in &capture.steps {
+        if let Op::Sensor(s) = &st.op {
+            if let Some(fps) = s.fps {
+                rates.insert(st.number, fps);
+            }
         }
     }
-
-    #[test]
-    fn figures_at_the_limits_pass() {
-        assert_eq!(check(&TOL, &good()), vec![]);
-    }
-
-    #[test]
-    fn each_figure_past_its_limit_is_reported_with_both_values() {
-        let m = Measured {
-            fps_expected: 30.0,
-            fps_achieved: 28.4,
-            max_interval_error_us: 2001,
-            max_replay_error_us: 3500,
-            dropped_frames: 1,
-        };
-        let v = check(&TOL, &m);
-        let figures: Vec<&str> = v.iter().map(|v| v.figure).collect();
-        assert_eq!(
-            figures,
-            ["frame interval", "replay error", "fps", "dropped frames"]
-        );
-        assert_eq!(
-            v[2].to_string(),
-            "fps 28.40 (expected 30.00) is outside the h7 tolerance ±5 % (hil/boards/h7.toml [timing])"
-        );
-        assert!(v[0].to_string().contains("off by 2001 µs"));
-    }
-
-    #[test]
-    fn no_expected_rate_and_nan_are_handled() {
-        let m = Measured {
-            fps_expected: 0.0,
-            fps_achieved: 12.0,
-            ..good()
-        };
-        assert_eq!(check(&TOL, &m), vec![]);
-        let m = Measured {
-            fps_achieved: f64::NAN,
-            ..good()
-        };
-        assert_eq!(check(&TOL, &m).len(), 1);
-    }
-
-    fn written(step: u32, seq: u32, t: u64) -> Event {
-        Event {
-            t_us: t + 500,
-            step,
-            kind: EventKind::FrameWritten {
-                index: 0,
-                seq,
-                captured_us: t,
-                payload_len: 0,
-                crc32: 0,
-            },
-        }
-    }
-
-    #[test]
-    fn recordings_are_measured_against_the_sensor_grid_and_drops_do_not_count_as_lateness() {
-        // 30 fps = 33 333 µs. Step 1: frames 0, 1, then 4 (two dropped,
-        // on the grid), then 5 arriving 2 500 µs late.
-        let mut ev = vec![
-            written(1, 0, 0),
-            written(1, 1, 33_333),
-            written(1, 4, 133_332),
-            written(1, 5, 169_165),
-        ];
-        ev.push(Event {
-            t_us: 100,
-            step: 1,
-            kind: EventKind::FramesDropped { count: 2, seq: 4 },
-        });
-        ev.push(Event {
-            t_us: 200_000,
-            step: 2,
-            kind: EventKind::FrameReleased {
-                index: 0,
-                scheduled_us: 197_000,
-                elapsed_us: 0,
-                payload_len: 0,
-                crc32: 0,
-            },
-        });
-        let m = measure(&ev, |_| 30);
-        assert_eq!(m.max_interval_error_us, 2_500);
-        assert_eq!(m.max_replay_error_us, 3_000);
-        assert_eq!(m.dropped_frames, 2);
-        assert_eq!(m.fps_expected, 30.0);
-        // 5 sensor frames in 169 165 µs: 29.56 fps, within 5 %.
-        assert!((m.fps_achieved - 5e6 / 169_165.0).abs() < 1e-9);
-        let v = check(&TOL, &m);
-        let figures: Vec<&str> = v.iter().map(|v| v.figure).collect();
-        assert_eq!(figures, ["frame interval", "dropped frames"]);
-        // Without a drop tolerance, drops are not judged.
-        let no_drops = TimingSection {
-            dropped_frames: None,
-            ..TOL
-        };
-        assert_eq!(check(&no_drops, &m).len(), 1);
-    }
-
-    #[test]
-    fn each_step_is_measured_at_its_own_rate() {
-        // Step 1 at 10 fps on time, step 3 at 20 fps on time; the sequence
-        // restarts between them (a new sensor setting).
-        let ev = vec![
-            written(1, 0, 0),
-            written(1, 1, 100_000),
-            written(3, 0, 500_000),
-            written(3, 2, 600_000),
-        ];
-        let m = measure(&ev, |step| if step == 1 { 10 } else { 20 });
-        assert_eq!(m.max_interval_error_us, 0);
-        assert_eq!(check(&TOL, &m), vec![]);
-    }
-
-    #[test]
-    fn an_unpaced_or_empty_trace_has_nothing_to_compare() {
-        let m = measure(&[written(1, 0, 0), written(1, 1, 900_000)], |_| 0);
-        assert_eq!(m.max_interval_error_us, 0);
-        assert_eq!(m.fps_expected, 0.0);
-        assert_eq!(check(&TOL, &m), vec![]);
-        assert_eq!(check(&TOL, &measure(&[], |_| 30)), vec![]);
-    }
-
-    #[test]
-    fn hashes_are_kept_only_when_the_test_pattern_is_deterministic() {
-        let mut content = ContentSection {
-            sensor: "ov7725-colorbar".into(),
-            fallback: "pattern".into(),
-            deterministic: vec!["test-pattern".into(), "uploaded-stream".into()],
-        };
-        let p = snapshot_policy(&content);
-        assert!(p.content_hashes);
-        assert_eq!(p.timing, TimingPolicy::Redact);
-        content.deterministic = vec!["uploaded-stream".into()];
-        assert!(!snapshot_policy(&content).content_hashes);
+    move |step| {
+        rates
+            .range(..=step)
+            .next_back()
+            .map_or(initial, |(_, fps)| *fps)
     }
 }
+
+/// The timing of `capture` (a run of `scenario`) against `tol`, read from
+/// `source` (`hil/boards/qemu.toml [timing]`).
+pub fn report(
+    source: &str,
+    tol: &TimingSection,
+    scenario: &Scenario,
+    capture: &Capture,
+) -> TimingReport {
+    let m = measure(&capture.events, fps_at(scenario.sensor.fps, capture));
+    TimingReport {
+        source: source.to_owned(),
+        figures: judge(tol, &m),
+    }
+}
+
+#[cfg(test)]
+mod tests;
