@@ -52,8 +52,9 @@ pub enum TimingPolicy {
         /// Rate quantum in frames per second.
         fps_step: f64,
     },
-    /// Replaced by `[redacted]`; the runner still checks them against the
-    /// board's tolerances.
+    /// Replaced by `[redacted]` in the golden text; the runner still judges
+    /// them against the board's tolerances ([`Board::timing`]) and the
+    /// capture's `summary.txt` shows them as measured.
     Redact,
 }
 

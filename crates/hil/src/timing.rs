@@ -32,11 +32,11 @@ impl Unit {
     }
 
     /// `v` in this unit as text: µs as ms with up to 3 decimals (`49.8 ms`),
-    /// percent with up to 2, frames as a whole number.
+    /// percent with up to 3, frames as a whole number.
     pub fn show(self, v: f64) -> String {
         match self {
             Unit::Us => format!("{} ms", trimmed(v / 1000.0, 3)),
-            Unit::Percent => format!("{} %", trimmed(v, 2)),
+            Unit::Percent => format!("{} %", trimmed(v, 3)),
             Unit::Frames => trimmed(v, 0),
         }
     }
@@ -67,7 +67,7 @@ pub struct Figure {
     pub tolerance: Option<f64>,
     /// How `tolerance` bounds `measured`.
     pub bound: Bound,
-    /// What the figure was measured from, shown after it (`30.41 fps for 30`).
+    /// What the figure was measured from, shown after it (`30.410 fps for 30`).
     pub context: Option<String>,
     /// Further values for JUnit properties (`achieved_fps`), each
     /// `timing.<key>.<name>`.
@@ -267,12 +267,12 @@ mod tests {
             measured: 1.0 / 3.0,
             tolerance: Some(1.0),
             bound: Bound::PlusMinus,
-            context: Some("29.90 fps for 30".into()),
+            context: Some("29.900 fps for 30".into()),
             extra: vec![],
         };
         assert_eq!(
             fps.to_string(),
-            "fps deviation 0.33 % (29.90 fps for 30) ≤ ±1 % tolerance (margin 0.67 %)"
+            "fps deviation 0.333 % (29.900 fps for 30) ≤ ±1 % tolerance (margin 0.667 %)"
         );
         let drops = Figure {
             key: "dropped_frames",

@@ -142,7 +142,7 @@ fn the_capture_summary_shows_figures_and_margins_while_the_golden_text_stays_red
         "timing against hil/boards/qemu.toml [timing]",
         "  frame interval error 0 ms ≤ ±1 ms tolerance (margin 1 ms)\n",
         "  replay lateness 9.8 ms ≤ 25 ms tolerance (margin 15.2 ms)\n",
-        "  fps deviation 0 % (30.00 fps for 30) ≤ ±1 % tolerance (margin 1 %)\n",
+        "  fps deviation 0.001 % (30.000 fps for 30) ≤ ±1 % tolerance (margin 0.999 %)\n",
         "  dropped frames 0 (not judged: no tolerance in the board file)\n",
         "  all within tolerance\n",
     ] {

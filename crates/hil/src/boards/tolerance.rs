@@ -202,7 +202,7 @@ pub fn judge(tol: &TimingSection, m: &Measured) -> Vec<Figure> {
     if m.fps_expected > 0.0 && m.fps_expected.is_finite() {
         let percent = (m.fps_achieved - m.fps_expected).abs() / m.fps_expected * 100.0;
         out.push(Figure {
-            context: Some(format!("{:.2} fps for {}", m.fps_achieved, m.fps_expected)),
+            context: Some(format!("{:.3} fps for {}", m.fps_achieved, m.fps_expected)),
             extra: vec![
                 ("achieved_fps", m.fps_achieved),
                 ("expected_fps", m.fps_expected),

@@ -57,7 +57,7 @@ fn figures_at_the_limits_pass_with_zero_margin() {
     );
     assert_eq!(
         figures[2].to_string(),
-        "fps deviation 5 % (28.50 fps for 30) ≤ ±5 % tolerance (margin 0 %)"
+        "fps deviation 5 % (28.500 fps for 30) ≤ ±5 % tolerance (margin 0 %)"
     );
 }
 
@@ -75,7 +75,7 @@ fn each_figure_past_its_limit_is_reported_with_value_tolerance_and_margin() {
         [
             "frame interval error 2.001 ms > ±2 ms tolerance (margin -0.001 ms)",
             "replay lateness 3.5 ms > 3 ms tolerance (margin -0.5 ms)",
-            "fps deviation 5.33 % (28.40 fps for 30) > ±5 % tolerance (margin -0.33 %)",
+            "fps deviation 5.333 % (28.400 fps for 30) > ±5 % tolerance (margin -0.333 %)",
             "dropped frames 1 > 0 tolerance (margin -1)",
         ]
     );
