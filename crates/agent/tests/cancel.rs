@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use common::*;
-use omv_agent::{Buffers, Executor, PatternSensor};
+use omv_agent::{Executor, PatternSensor};
 use omv_fatstore::format::MemCard;
 use omv_imageio::{Cancelled, Clock, Wait};
 use omv_proto::{ErrorName, EventKind, Op, PixFormat, ReadArgs};
@@ -52,16 +52,8 @@ impl Wait for HostBytesAfter {
 type Ex<'a> = Executor<'a, MemCard, HostBytesAfter, PatternSensor, 64>;
 
 fn exec<'a>(rig: &'a mut Rig, clock: &HostBytesAfter) -> Ex<'a> {
-    Executor::new(
-        clock.clone(),
-        PatternSensor::new(),
-        Some(&rig.card),
-        Buffers {
-            frame: &mut rig.frame,
-            aux: &mut rig.aux,
-            memory: &mut rig.mem,
-        },
-    )
+    let (card, buffers) = rig.parts();
+    Executor::new(clock.clone(), PatternSensor::new(), Some(card), buffers)
 }
 
 fn count(ex: &Ex<'_>, f: impl Fn(&EventKind) -> bool) -> usize {

@@ -9,12 +9,16 @@ mod common;
 use common::*;
 use omv_imageio::{FileOptions, FileStream, ManualClock, ReadOptions, SliceFile};
 use omv_proto::{
-    crc32, ErrorName, EventKind, Fault, Op, PixFormat, Query, ReadArgs, SensorSettings, StreamKind,
-    Value,
+    crc32, ErrorName, EventKind, Fault, Op, PixFormat, Query, ReadArgs, ReplaySummary,
+    SensorSettings, StreamKind, Value,
 };
 use rstest::rstest;
 
 const PATH: &str = "/sdcard/stream.bin";
+
+/// An executor on the rig's card with clock `C` and `E` trace events.
+type Executor<'a, C, const E: usize> =
+    omv_agent::Executor<'a, omv_fatstore::format::MemCard, C, omv_agent::PatternSensor, E>;
 const FRAME: u64 = 32 + 153_600;
 
 fn fast_once() -> ReadArgs {
@@ -23,6 +27,28 @@ fn fast_once() -> ReadArgs {
         loop_: false,
         pause: false,
     }
+}
+
+/// Replay the open stream once to its end, unpaced ([`fast_once`]).
+fn replay_fast(ex: &mut Exec<'_>) -> ReplaySummary {
+    let Value::Replay(r) = ok(
+        ex,
+        Op::Replay {
+            frames: None,
+            args: fast_once(),
+        },
+    ) else {
+        panic!("replay gave no summary")
+    };
+    r
+}
+
+/// Set a GRAYSCALE sensor of `(width, height, fps)`, open [`PATH`] for
+/// writing and record `frames` frames into it (left open).
+fn record_gray_file(ex: &mut Exec<'_>, (w, h, fps): (u16, u16, u16), frames: u32) {
+    ok(ex, sensor(w, h, PixFormat::Grayscale, fps));
+    ok(ex, open_file(PATH, "w"));
+    ok(ex, Op::Record { frames });
 }
 
 /// Frames of a stream file: (elapsed field, payload crc).
@@ -150,15 +176,7 @@ fn replay_unpaced_takes_no_board_time() {
     let mut ex = rig.exec();
     ok(&mut ex, open_file(PATH, "r"));
     let t0 = clock.now();
-    let Value::Replay(r) = ok(
-        &mut ex,
-        Op::Replay {
-            frames: None,
-            args: fast_once(),
-        },
-    ) else {
-        panic!()
-    };
+    let r = replay_fast(&mut ex);
     assert_eq!(r.frames, 10);
     assert_eq!(clock.now(), t0);
     // Unpaced frames are released ahead of the recorded schedule.
@@ -263,20 +281,20 @@ fn seed_example_memory_stream_and_its_limits() {
         ErrorName::EmptySlot
     );
     // A stream bigger than the region.
-    let huge = Op::OpenMemory {
-        width: 320,
+    let rgb565 = |width, count| Op::OpenMemory {
+        width,
         height: 240,
         pixformat: PixFormat::Rgb565,
-        count: 100,
+        count,
     };
-    assert_eq!(fails(&mut ex, huge).name, ErrorName::BufferTooSmall);
-    let bad = Op::OpenMemory {
-        width: 0,
-        height: 240,
-        pixformat: PixFormat::Rgb565,
-        count: 1,
-    };
-    assert_eq!(fails(&mut ex, bad).name, ErrorName::InvalidArgument);
+    assert_eq!(
+        fails(&mut ex, rgb565(320, 100)).name,
+        ErrorName::BufferTooSmall
+    );
+    assert_eq!(
+        fails(&mut ex, rgb565(0, 1)).name,
+        ErrorName::InvalidArgument
+    );
 }
 
 #[test]
@@ -313,15 +331,7 @@ fn replay_of_a_memory_stream_stops_at_its_end() {
     );
     ok(&mut ex, Op::Record { frames: 3 });
     ok(&mut ex, Op::Seek { offset: 0 });
-    let Value::Replay(r) = ok(
-        &mut ex,
-        Op::Replay {
-            frames: None,
-            args: fast_once(),
-        },
-    ) else {
-        panic!()
-    };
+    let r = replay_fast(&mut ex);
     assert_eq!((r.frames, r.reached_end), (3, true));
 }
 
@@ -329,9 +339,7 @@ fn replay_of_a_memory_stream_stops_at_its_end() {
 fn write_mid_file_truncates() {
     let mut rig = Rig::new();
     let mut ex = rig.exec();
-    ok(&mut ex, sensor(64, 48, PixFormat::Grayscale, 30));
-    ok(&mut ex, open_file(PATH, "w"));
-    ok(&mut ex, Op::Record { frames: 5 });
+    record_gray_file(&mut ex, (64, 48, 30), 5);
     ok(&mut ex, Op::Seek { offset: 2 });
     let Value::Frame(f) = ok(&mut ex, Op::Write) else {
         panic!()
@@ -347,9 +355,7 @@ fn write_mid_file_truncates() {
 fn power_cut_before_sync_loses_the_unsynced_frames() {
     let mut rig = Rig::new();
     let mut ex = rig.exec();
-    ok(&mut ex, sensor(64, 48, PixFormat::Grayscale, 30));
-    ok(&mut ex, open_file(PATH, "w"));
-    ok(&mut ex, Op::Record { frames: 5 });
+    record_gray_file(&mut ex, (64, 48, 30), 5);
     ok(&mut ex, Op::Fault(Fault::PowerCut));
     // The stream is gone with the power.
     assert_eq!(fails(&mut ex, Op::Sync).name, ErrorName::NoStream);
@@ -362,22 +368,12 @@ fn power_cut_before_sync_loses_the_unsynced_frames() {
 fn power_cut_after_sync_keeps_the_synced_frames() {
     let mut rig = Rig::new();
     let mut ex = rig.exec();
-    ok(&mut ex, sensor(64, 48, PixFormat::Grayscale, 30));
-    ok(&mut ex, open_file(PATH, "w"));
-    ok(&mut ex, Op::Record { frames: 5 });
+    record_gray_file(&mut ex, (64, 48, 30), 5);
     ok(&mut ex, Op::Sync);
     ok(&mut ex, Op::Record { frames: 3 });
     ok(&mut ex, Op::Fault(Fault::PowerCut));
     ok(&mut ex, open_file(PATH, "r"));
-    let Value::Replay(r) = ok(
-        &mut ex,
-        Op::Replay {
-            frames: None,
-            args: fast_once(),
-        },
-    ) else {
-        panic!()
-    };
+    let r = replay_fast(&mut ex);
     assert_eq!((r.frames, r.reached_end), (5, true));
 }
 
@@ -406,15 +402,7 @@ fn a_full_card_fails_the_write_and_keeps_earlier_frames() {
     ok(&mut ex, Op::Fault(Fault::WriteLimit { blocks: None }));
     ok(&mut ex, Op::Close);
     ok(&mut ex, open_file(PATH, "r"));
-    let Value::Replay(r) = ok(
-        &mut ex,
-        Op::Replay {
-            frames: None,
-            args: fast_once(),
-        },
-    ) else {
-        panic!()
-    };
+    let r = replay_fast(&mut ex);
     assert_eq!(r.frames as usize, written, "the written frames are intact");
 }
 
@@ -661,9 +649,7 @@ fn files_can_be_stat_uploaded_and_opened() {
 fn events_are_paged_and_bounded() {
     let mut rig = Rig::new();
     let mut ex = rig.exec();
-    ok(&mut ex, sensor(8, 8, PixFormat::Grayscale, 0));
-    ok(&mut ex, open_file(PATH, "w"));
-    ok(&mut ex, Op::Record { frames: 30 });
+    record_gray_file(&mut ex, (8, 8, 0), 30);
     let p = ex.events().page(0);
     assert_eq!((p.first, p.total, p.lost), (0, 30, 0));
     assert_eq!(p.events.len(), omv_proto::MAX_EVENTS_PER_PAGE);
@@ -694,21 +680,13 @@ fn events_are_paged_and_bounded() {
 fn a_borrowed_trace_keeps_the_executor_small() {
     let mut rig = Rig::new();
     let mut trace = vec![omv_agent::EMPTY_EVENT; 16_384];
-    let mut ex: omv_agent::Executor<
-        '_,
-        omv_fatstore::format::MemCard,
-        SharedClock,
-        omv_agent::PatternSensor,
-        0,
-    > = omv_agent::Executor::with_trace(
-        rig.clock.clone(),
+    let clock = rig.clock.clone();
+    let (card, buffers) = rig.parts();
+    let mut ex: Executor<'_, SharedClock, 0> = omv_agent::Executor::with_trace(
+        clock,
         omv_agent::PatternSensor::new(),
-        Some(&rig.card),
-        omv_agent::Buffers {
-            frame: &mut rig.frame,
-            aux: &mut rig.aux,
-            memory: &mut rig.mem,
-        },
+        Some(card),
+        buffers,
         &mut trace,
     );
     assert!(std::mem::size_of_val(&ex) < 4096);
@@ -721,9 +699,7 @@ fn a_borrowed_trace_keeps_the_executor_small() {
 fn stat_and_download_close_an_open_stream_first() {
     let mut rig = Rig::new();
     let mut ex = rig.exec();
-    ok(&mut ex, sensor(32, 24, PixFormat::Grayscale, 0));
-    ok(&mut ex, open_file(PATH, "w"));
-    ok(&mut ex, Op::Record { frames: 2 });
+    record_gray_file(&mut ex, (32, 24, 0), 2);
     // The stream is still open: stat closes it (flushing) and sees the frames.
     assert_eq!(ex.file_size(PATH).unwrap(), 16 + 2 * (32 + 32 * 24));
     assert!(ex.stream().is_none());
@@ -759,21 +735,12 @@ impl omv_imageio::Wait for CancellingClock {
 fn a_cancelling_clock_aborts_a_long_record() {
     let mut rig = Rig::new();
     let clock = CancellingClock::default();
-    let mut ex: omv_agent::Executor<
-        '_,
-        omv_fatstore::format::MemCard,
-        CancellingClock,
-        omv_agent::PatternSensor,
-        64,
-    > = omv_agent::Executor::new(
+    let (card, buffers) = rig.parts();
+    let mut ex: Executor<'_, CancellingClock, 64> = omv_agent::Executor::new(
         clock.clone(),
         omv_agent::PatternSensor::new(),
-        Some(&rig.card),
-        omv_agent::Buffers {
-            frame: &mut rig.frame,
-            aux: &mut rig.aux,
-            memory: &mut rig.mem,
-        },
+        Some(card),
+        buffers,
     );
     clock.cancel.set(false);
     assert!(ex.run(0, &sensor(32, 24, PixFormat::Grayscale, 30)).is_ok());

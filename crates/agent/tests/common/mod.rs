@@ -43,10 +43,15 @@ impl Rig {
     }
 
     pub fn exec(&mut self) -> Exec<'_> {
-        Executor::new(
-            self.clock.clone(),
-            PatternSensor::new(),
-            Some(&self.card),
+        let clock = self.clock.clone();
+        let (card, buffers) = self.parts();
+        Executor::new(clock, PatternSensor::new(), Some(card), buffers)
+    }
+
+    /// The card and the buffers, for an executor built by hand.
+    pub fn parts(&mut self) -> (&FatCard<MemCard>, Buffers<'_>) {
+        (
+            &self.card,
             Buffers {
                 frame: &mut self.frame,
                 aux: &mut self.aux,
