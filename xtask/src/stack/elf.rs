@@ -8,7 +8,7 @@ use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SectionKind};
 
 /// The parts of a firmware ELF the check uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Image {
+pub struct ElfImage {
     /// `.vector_table` as words: initial SP, Reset, then the handlers.
     pub vectors: Vec<u32>,
     /// Every aligned word of the allocated, non-executable sections with
@@ -25,11 +25,11 @@ fn words(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
 }
 
 /// Read `path`.
-pub fn read(path: &Path) -> Result<Image, String> {
+pub fn read(path: &Path) -> Result<ElfImage, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let file = object::File::parse(&*bytes)
         .map_err(|e| format!("{} is not an ELF file: {e}", path.display()))?;
-    let mut img = Image::default();
+    let mut img = ElfImage::default();
     for s in file.sections() {
         let name = s.name().unwrap_or("");
         let data = || {
@@ -61,7 +61,7 @@ pub fn read(path: &Path) -> Result<Image, String> {
     Ok(img)
 }
 
-impl Image {
+impl ElfImage {
     /// The address of the symbol named exactly `name`.
     pub fn address(&self, name: &str) -> Option<u64> {
         self.symbols.iter().find(|s| s.0 == name).map(|s| s.1)

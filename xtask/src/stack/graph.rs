@@ -131,7 +131,7 @@ impl std::error::Error for GraphError {}
 
 /// One step of the deepest path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
+pub struct CallStep {
     /// Function name (`<indirect call>` for the bound of an indirect call).
     pub name: String,
     /// Its own frame in bytes.
@@ -229,14 +229,14 @@ impl<'f> Graph<'f> {
 
     /// The deepest path from `root` with at most `k` nested indirect
     /// calls, and its total in bytes.
-    pub fn deepest(&self, root: Node, k: u32) -> Result<(u32, Vec<Step>), GraphError> {
+    pub fn deepest(&self, root: Node, k: u32) -> Result<(u32, Vec<CallStep>), GraphError> {
         let mut memo = BTreeMap::new();
         let mut on_path = Vec::new();
         self.visit((root, k, 0), &mut memo, &mut on_path)?;
         let mut path = Vec::new();
         let mut at = Some((root, k, 0));
         while let Some(key) = at {
-            path.push(Step {
+            path.push(CallStep {
                 name: self.name(key.0),
                 frame: self.frame(key.0),
             });

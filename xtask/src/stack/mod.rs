@@ -25,7 +25,7 @@ mod twin;
 use std::path::PathBuf;
 use std::process::Command;
 
-use graph::{Graph, Step};
+use graph::{CallStep, Graph};
 
 /// Bytes the core stacks on exception entry with the FPU context (8 core
 /// registers, S0-S15, FPSCR and a reserved word: ARMv7-M ARM B1.5.7) plus
@@ -80,9 +80,9 @@ pub struct StackArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Depth {
     /// Thread mode: the deepest path from Reset.
-    pub thread: (u32, Vec<Step>),
+    pub thread: (u32, Vec<CallStep>),
     /// Each exception handler (one priority level each): its deepest path.
-    pub handlers: Vec<(u32, Vec<Step>)>,
+    pub handlers: Vec<(u32, Vec<CallStep>)>,
     /// Functions an indirect call may reach.
     pub address_taken: usize,
     /// The entries of the reviewed tables ([`SWITCHES`],
@@ -100,7 +100,7 @@ impl Depth {
 }
 
 /// Analyse an image given objdump's text and the ELF's facts.
-pub fn analyse(objdump: &str, img: &elf::Image, k: u32) -> Result<Depth, String> {
+pub fn analyse(objdump: &str, img: &elf::ElfImage, k: u32) -> Result<Depth, String> {
     let funcs = disasm::parse(objdump).map_err(|e| e.to_string())?;
     let mut reviewed = Vec::new();
     let frames = funcs

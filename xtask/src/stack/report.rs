@@ -3,11 +3,11 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use super::graph::Step;
+use super::graph::CallStep;
 use super::twin::Row;
 use super::{Depth, EXCEPTION_FRAME};
 
-fn path(out: &mut String, steps: &[Step]) {
+fn path(out: &mut String, steps: &[CallStep]) {
     for s in steps {
         let _ = writeln!(out, "      {:>6} B  {}", s.frame, s.name);
     }
