@@ -21,7 +21,7 @@ pub struct Schedule {
 /// frame has really been consumed.
 #[derive(Debug, Clone, Copy)]
 #[must_use]
-pub struct Step {
+pub struct ScheduleStep {
     reference_us: u64,
     /// The recorded interval was longer than `max_wait_us`.
     pub clamped: bool,
@@ -44,14 +44,19 @@ impl Schedule {
     /// Account for a frame recorded `elapsed_us` after the previous one;
     /// with `pause`, wait until it is due. A cancelled wait returns
     /// `Cancelled` and the schedule is unchanged.
-    pub fn next<T: Wait>(&self, time: &mut T, elapsed_us: u64, pause: bool) -> Result<Step> {
+    pub fn next<T: Wait>(
+        &self,
+        time: &mut T,
+        elapsed_us: u64,
+        pause: bool,
+    ) -> Result<ScheduleStep> {
         let clamped = elapsed_us > self.max_wait_us;
         let due = self
             .reference_us
             .saturating_add(elapsed_us.min(self.max_wait_us));
         let now = time.now_us();
         if !pause {
-            return Ok(Step {
+            return Ok(ScheduleStep {
                 reference_us: now,
                 clamped,
             });
@@ -62,14 +67,14 @@ impl Schedule {
             time.wait_until(deadline)
                 .map_err(|_| Error::new(ErrorKind::Cancelled))?;
         }
-        Ok(Step {
+        Ok(ScheduleStep {
             reference_us: due,
             clamped,
         })
     }
 
     /// Apply a step.
-    pub fn commit(&mut self, step: Step) {
+    pub fn commit(&mut self, step: ScheduleStep) {
         self.reference_us = step.reference_us;
     }
 
