@@ -8,10 +8,10 @@
 //! A run id is the run's start time in UTC and its process id,
 //! `YYYYMMDD-HHMMSS.mmm-<pid>`: ids sort in start order.
 
-use std::fs::File;
+use std::fs::{File, TryLockError};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How many run directories a board directory keeps: older ones are pruned
 /// when a run finishes.
@@ -148,8 +148,12 @@ impl RunDir {
     /// pruned directories.
     pub fn finish(&mut self, keep: usize) -> io::Result<Vec<PathBuf>> {
         let board_dir = self.board_dir();
-        if read_latest(&board_dir).is_none_or(|cur| cur <= self.id) {
-            point_latest(&board_dir, &self.id)?;
+        {
+            // Two runs finishing at once: one compares and replaces at a time.
+            let _turn = latest_turn(&board_dir)?;
+            if read_latest(&board_dir).is_none_or(|cur| cur <= self.id) {
+                point_latest(&board_dir, &self.id)?;
+            }
         }
         self.running = None;
         let _ = std::fs::remove_file(self.path.join(RUNNING));
@@ -188,6 +192,36 @@ pub fn prune(board_dir: &Path, keep: usize) -> io::Result<Vec<PathBuf>> {
         removed.push(path);
     }
     Ok(removed)
+}
+
+/// How long a finishing run waits for another to finish replacing `latest`
+/// (which takes a few system calls).
+const LATEST_WAIT: Duration = Duration::from_secs(2);
+
+/// Take `<board_dir>/.latest.lock`, waiting at most [`LATEST_WAIT`].
+fn latest_turn(board_dir: &Path) -> io::Result<File> {
+    let path = board_dir.join(".latest.lock");
+    let file = File::create(&path).map_err(|e| with_path(e, "cannot create", &path))?;
+    let deadline = Instant::now() + LATEST_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "{} held by another run for {} s: `latest` not updated",
+                        path.display(),
+                        LATEST_WAIT.as_secs()
+                    ),
+                ))
+            }
+            Err(TryLockError::Error(e)) => return Err(with_path(e, "cannot lock", &path)),
+        }
+    }
 }
 
 /// True if a process holds `<run>/.running` locked.
@@ -291,7 +325,6 @@ fn with_path(e: io::Error, what: &str, path: &Path) -> io::Error {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn ids_are_utc_start_times_and_sort_in_start_order() {
