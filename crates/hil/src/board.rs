@@ -161,6 +161,27 @@ pub trait Board {
         })
     }
 
+    /// Show the pictures of host folder `dir` (PNG/JPEG, `[sensor] source`)
+    /// instead of the pattern content, from the next configuration on;
+    /// called after [`begin`](Self::begin). Only boards with the `footage`
+    /// capability can.
+    fn footage(&mut self, _dir: &std::path::Path) -> Result<(), BoardError> {
+        Err(BoardError::NotSupported {
+            board: self.name().to_owned(),
+            reason: "its sensor cannot show host pictures (capability `footage`)".into(),
+        })
+    }
+
+    /// Write `data` to the file `path` on the board's card (created or
+    /// truncated), after [`begin`](Self::begin): `[[upload]]`. Only boards
+    /// with the `upload` capability can.
+    fn upload(&mut self, _path: &str, _data: &[u8]) -> Result<(), BoardError> {
+        Err(BoardError::NotSupported {
+            board: self.name().to_owned(),
+            reason: "it cannot put files on its card (capability `upload`)".into(),
+        })
+    }
+
     /// The scenario must be over by `deadline` (its overall timeout): a
     /// step still running then is cancelled and fails with
     /// [`BoardError::Timeout`]. Boards that cannot cancel a step ignore it

@@ -231,6 +231,16 @@ fn capture_steps(
 ) -> Result<Capture, BoardError> {
     let mut steps = Vec::with_capacity(scenario.steps.len() + 1);
     board.sensor_model(&scenario.sensor.model)?;
+    if let Some(dir) = &scenario.sensor.source {
+        board.footage(dir)?;
+    }
+    for u in &scenario.uploads {
+        let data = std::fs::read(&u.from).map_err(|e| BoardError::Setup {
+            board: board.name().to_owned(),
+            message: format!("cannot read {} to upload it: {e}", u.from.display()),
+        })?;
+        board.upload(&u.to, &data)?;
+    }
     let sensor = scenario.sensor.op(seed);
     let outcome = board.run(0, &sensor)?;
     let failure = check_expectation(&Expect::Ok, &outcome).map(|f| format!("sensor setup: {f}"));

@@ -45,6 +45,12 @@ impl Board for Watched<'_> {
     fn sensor_model(&mut self, model: &omv_agent::SensorModel) -> Result<(), BoardError> {
         self.board.sensor_model(model)
     }
+    fn footage(&mut self, dir: &std::path::Path) -> Result<(), BoardError> {
+        self.board.footage(dir)
+    }
+    fn upload(&mut self, path: &str, data: &[u8]) -> Result<(), BoardError> {
+        self.board.upload(path, data)
+    }
     fn run(&mut self, step: u32, op: &Op) -> Result<Outcome, BoardError> {
         if let Some((at, timeout)) = self.deadline {
             if Instant::now() >= at {

@@ -270,3 +270,36 @@ fn sensor_model_keys_are_checked_and_imply_their_capability() {
         "{msg}"
     );
 }
+
+#[test]
+fn footage_and_uploads_name_host_files_that_exist_and_imply_their_capabilities() {
+    // Paths are relative to the scenario file's folder.
+    let at = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/scenarios/x.toml");
+    let text = BASE.replacen(
+        "pixformat = \"RGB565\"\n",
+        "pixformat = \"RGB565\"\nsource = \"../footage\"\n\n[[upload]]\nfrom = \"../footage/clip.bin\"\nto = \"/sdcard/clip.bin\"\n",
+        1,
+    );
+    let s = Scenario::from_toml(&text, &at).unwrap();
+    assert_eq!(
+        s.needs,
+        [Capability::Files, Capability::Footage, Capability::Upload]
+    );
+    assert!(s.sensor.source.as_ref().unwrap().ends_with("../footage"));
+    assert_eq!(s.uploads[0].to, "/sdcard/clip.bin");
+    let msg = Scenario::from_toml(&text.replacen("\"../footage\"", "\"../nowhere\"", 1), &at)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("x.toml:9:10: sensor.source: "), "{msg}");
+    let msg = Scenario::from_toml(&text.replacen("clip.bin\"\nto", "gone.bin\"\nto", 1), &at)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("x.toml:12:8: upload.from: cannot read "),
+        "{msg}"
+    );
+    let msg = Scenario::from_toml(&text.replacen("to = \"/sdcard", "to = \"sdcard", 1), &at)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("x.toml:13:6: upload.to: a card path"), "{msg}");
+}

@@ -55,7 +55,7 @@ pub use clock::SimClock;
 pub use error::SimError;
 pub use frame_size::{frame_size_name, parse_frame_size, FRAME_SIZES};
 pub use sensor::{Sensor, SensorConfig, SensorStats, Snapshot};
-pub use source::{PngFrames, Source};
+pub use source::{image_files, PngFrames, Source};
 
 pub use omv_fatstore;
 pub use omv_pattern::Content;

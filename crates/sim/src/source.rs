@@ -1,5 +1,5 @@
 //! What the simulated sensor sees: an `omv-pattern` content, or the frames
-//! of a folder of PNG files.
+//! of a folder of PNG or JPEG files (real footage).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use omv_pattern::{render, render_with, stamp, Content, PatternError, Rgb};
 
 use crate::error::SimError;
 
-/// Frames decoded from PNG files, kept as RGB888.
+/// Frames decoded from PNG or JPEG files, kept as RGB888.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PngFrames {
     frames: Vec<RgbImage>,
@@ -24,17 +24,16 @@ struct RgbImage {
 }
 
 impl PngFrames {
-    /// Decode every `*.png` in `dir`, in file-name order. Fails if there
-    /// are none or one cannot be decoded (the error names the file).
+    /// Decode every `*.png`, `*.jpg` and `*.jpeg` in `dir`, in file-name
+    /// order. Fails if there are none or one cannot be decoded (the error
+    /// names the file).
     pub fn load_dir(dir: &Path) -> Result<Self, SimError> {
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| SimError::Png(format!("{}: {e}", dir.display())))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("png")))
-            .collect();
-        paths.sort();
+        let paths = image_files(dir)?;
         if paths.is_empty() {
-            return Err(SimError::Png(format!("{}: no .png files", dir.display())));
+            return Err(SimError::Png(format!(
+                "{}: no .png, .jpg or .jpeg files",
+                dir.display()
+            )));
         }
         let frames = paths
             .iter()
@@ -80,10 +79,57 @@ impl PngFrames {
     }
 }
 
+/// The `*.png`, `*.jpg` and `*.jpeg` files of `dir`, sorted by name.
+pub fn image_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, SimError> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| SimError::Png(format!("{}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| ["png", "jpg", "jpeg"].contains(&x.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 fn decode_png(path: &Path) -> Result<RgbImage, SimError> {
-    let f =
-        std::fs::File::open(path).map_err(|e| SimError::Png(format!("{}: {e}", path.display())))?;
-    decode(std::io::BufReader::new(f), &path.display().to_string())
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| SimError::Png(format!("{name}: {e}")))?;
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        return decode_jpeg(&bytes, &name);
+    }
+    decode(std::io::Cursor::new(&bytes[..]), &name)
+}
+
+/// A baseline or progressive JPEG as RGB888 (grayscale and CMYK converted).
+fn decode_jpeg(bytes: &[u8], name: &str) -> Result<RgbImage, SimError> {
+    let err = |e: &dyn std::fmt::Display| SimError::Png(format!("{name}: {e}"));
+    let mut dec = jpeg_decoder::Decoder::new(bytes);
+    let px = dec.decode().map_err(|e| err(&e))?;
+    let info = dec.info().ok_or_else(|| err(&"no image information"))?;
+    let rgb = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => px,
+        jpeg_decoder::PixelFormat::L8 => px.iter().flat_map(|&g| [g, g, g]).collect(),
+        jpeg_decoder::PixelFormat::L16 => px
+            .chunks_exact(2)
+            .flat_map(|p| [p[0], p[0], p[0]])
+            .collect(),
+        jpeg_decoder::PixelFormat::CMYK32 => px
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let k = u16::from(255 - p[3]);
+                let c = |v: u8| ((u16::from(255 - v) * k) / 255) as u8;
+                [c(p[0]), c(p[1]), c(p[2])]
+            })
+            .collect(),
+    };
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    if rgb.len() != (width as usize) * (height as usize) * 3 {
+        return Err(err(&"unexpected decoded size"));
+    }
+    Ok(RgbImage { width, height, rgb })
 }
 
 fn decode<R: std::io::BufRead + std::io::Seek>(r: R, name: &str) -> Result<RgbImage, SimError> {
@@ -134,7 +180,7 @@ impl Source {
     /// Render frame `seq` into `out`; JPEG is compressed at `quality`.
     /// Returns the payload length. Every frame carries the sequence stamp
     /// of `omv-pattern` (its first pixels encode `seq`).
-    pub(crate) fn render(
+    pub fn render(
         &self,
         seed: u64,
         seq: u32,

@@ -417,6 +417,11 @@ impl<P: Read + Write> Board for AgentBoard<P> {
         self.link.download(path).map(Some).map_err(|e| self.err(&e))
     }
 
+    /// `[[upload]]`: the agent writes the file in `MAX_UPLOAD_CHUNK` pieces.
+    fn upload(&mut self, path: &str, data: &[u8]) -> Result<(), BoardError> {
+        self.link.upload(path, data).map_err(|e| self.err(&e))
+    }
+
     /// Timing figures (redacted in snapshots) against the tolerances.
     fn timing(&self, scenario: &Scenario, capture: &Capture) -> Option<TimingReport> {
         let tol = self.tolerances.as_ref()?;

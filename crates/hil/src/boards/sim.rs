@@ -23,10 +23,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use imageio_sim::{CardProfile, SimCard, SimClock};
-use omv_agent::{Buffers, Executor, FatCard, PatternSensor, SensorModel};
+use imageio_sim::{CardProfile, PngFrames, SimCard, SimClock, Source};
+use omv_agent::{Buffers, Executor, FatCard, Render, SensorConfig, SensorModel, SoftSensor};
 use omv_fatstore::{OpenMode, StoreError};
 use omv_imageio::{Cancelled, Clock, Wait};
+use omv_proto::{ErrorName, OpError};
 use omv_proto::{Event, Op, Outcome};
 
 use crate::board::{Board, BoardError, Setup, SnapshotPolicy};
@@ -51,6 +52,8 @@ pub const PROFILES: &str = "class4, class10, uhs1_a1, worn, real_class10, ideal:
 enum Request {
     Begin(Setup),
     Model(SensorModel),
+    Footage(Arc<PngFrames>),
+    Upload(String, Vec<u8>),
     Run(u32, Op),
     Events,
     Download(String),
@@ -252,7 +255,32 @@ impl Board for SimBoard {
             "write-limit",
             "card-profile",
             "sensor-model",
+            "footage",
+            "upload",
         ]
+    }
+
+    fn footage(&mut self, dir: &std::path::Path) -> Result<(), BoardError> {
+        let frames = PngFrames::load_dir(dir).map_err(|e| BoardError::Setup {
+            board: NAME.into(),
+            message: format!("cannot load the footage: {e}"),
+        })?;
+        match self.ask("the footage", Request::Footage(Arc::new(frames)))? {
+            Reply::Begun => Ok(()),
+            _ => Err(unexpected("the footage")),
+        }
+    }
+
+    fn upload(&mut self, path: &str, data: &[u8]) -> Result<(), BoardError> {
+        let what = format!("upload {path}");
+        match self.ask(&what, Request::Upload(path.into(), data.to_vec()))? {
+            Reply::Outcome(Outcome::Ok(_)) => Ok(()),
+            Reply::Outcome(Outcome::Err(e)) => Err(BoardError::Setup {
+                board: NAME.into(),
+                message: format!("{what}: {e}"),
+            }),
+            _ => Err(unexpected("an upload")),
+        }
     }
 
     fn sensor_model(&mut self, model: &SensorModel) -> Result<(), BoardError> {
@@ -342,8 +370,9 @@ fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: 
         clock,
         cancel: Arc::clone(cancel),
     };
-    let mut ex: Executor<'_, SimCard, CancelClock, PatternSensor, EVENTS> =
-        Executor::new(clock, PatternSensor::new(), Some(&card), buffers);
+    let sensor = SoftSensor::with_render(SimFrames::default());
+    let mut ex: Executor<'_, SimCard, CancelClock, SoftSensor<SimFrames>, EVENTS> =
+        Executor::new(clock, sensor, Some(&card), buffers);
     if tx.send(Ok(Reply::Begun)).is_err() {
         return;
     }
@@ -356,6 +385,14 @@ fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: 
                 ex.sensor_mut().set_model(m);
                 Ok(Reply::Begun)
             }
+            Request::Footage(f) => {
+                ex.sensor_mut().render_mut().0 = Some(f);
+                Ok(Reply::Begun)
+            }
+            Request::Upload(path, data) => Ok(Reply::Outcome(match ex.upload(&path, 0, &data) {
+                Ok(()) => Outcome::Ok(omv_proto::Value::Unit),
+                Err(e) => Outcome::Err(e),
+            })),
             Request::Events => {
                 let lost = ex.events().lost();
                 let events: Vec<Event> = ex.events().iter().copied().collect();
@@ -382,6 +419,27 @@ fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: 
         if tx.send(answer).is_err() {
             return;
         }
+    }
+}
+
+/// What the sim board's sensor draws: the agent's pattern, or the
+/// scenario's footage (`[sensor] source`) through imageio-sim's source.
+#[derive(Debug, Default)]
+struct SimFrames(Option<Arc<PngFrames>>);
+
+impl Render for SimFrames {
+    fn render(&mut self, c: &SensorConfig, seq: u32, fb: &mut [u8]) -> Result<usize, OpError> {
+        let Some(frames) = &self.0 else {
+            return omv_agent::Pattern.render(c, seq, fb);
+        };
+        let spec = (c.width, c.height, c.pixformat, 90);
+        Source::Png(Arc::clone(frames))
+            .render(c.seed, seq, spec, fb)
+            .map_err(|e| OpError {
+                name: ErrorName::Sensor,
+                offset: None,
+                message: omv_proto::format_bounded(format_args!("{e}")),
+            })
     }
 }
 

@@ -95,6 +95,8 @@ pub struct Scenario {
     pub sensor: SensorTable,
     /// The SD card.
     pub card: Card,
+    /// `[[upload]]`: host files put on the card before step 1.
+    pub uploads: Vec<Upload>,
     /// What to do, in order.
     pub steps: Vec<Step>,
     /// The least board time by the end of each step that takes any, for
@@ -119,6 +121,11 @@ pub struct SensorTable {
     /// frame buffers (the agent's defaults unless set; other values need a
     /// board with the `sensor-model` capability).
     pub model: SensorModel,
+    /// `source`: a folder of PNG/JPEG pictures the frames show instead of
+    /// `content` (cycled, scaled to the frame size, with the frame number
+    /// stamped), resolved against the scenario file's folder; needs a
+    /// board with the `footage` capability.
+    pub source: Option<PathBuf>,
 }
 
 impl Default for SensorTable {
@@ -130,6 +137,7 @@ impl Default for SensorTable {
             fps: 30,
             content: Content::ColorBars,
             model: SensorModel::default(),
+            source: None,
         }
     }
 }
@@ -164,6 +172,16 @@ impl Default for Card {
             capacity_kib: 4 * 1024 * 1024,
         }
     }
+}
+
+/// One `[[upload]]`: a host file (e.g. a stream made by `omvstream
+/// import`) written to the board's card after it is set up, before step 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The host file, resolved against the scenario file's folder.
+    pub from: PathBuf,
+    /// The path on the card, e.g. `/sdcard/clip.bin`.
+    pub to: String,
 }
 
 /// One `[[step]]`.

@@ -16,7 +16,8 @@ pub enum Capability {
     PowerCut,
     /// `"write-limit"`: the card can be made to fail after N blocks.
     WriteLimit,
-    /// `"upload"`: files can be put on the card before a scenario.
+    /// `"upload"`: files can be put on the card before a scenario
+    /// (`[[upload]]`, implied when there is one).
     Upload,
     /// `"jpeg"`: the sensor delivers JPEG frames.
     Jpeg,
@@ -26,11 +27,14 @@ pub enum Capability {
     /// `"sensor-model"`: the sensor takes `[sensor]`'s `startup_us`,
     /// `jitter_us` and `buffers` (implied when they are set).
     SensorModel,
+    /// `"footage"`: the sensor shows a host folder of PNG/JPEG pictures
+    /// (`[sensor] source`, implied when set).
+    Footage,
 }
 
 impl Capability {
     /// Every capability, in the order messages list them.
-    pub const ALL: [Capability; 8] = [
+    pub const ALL: [Capability; 9] = [
         Capability::Files,
         Capability::Memory,
         Capability::PowerCut,
@@ -39,6 +43,7 @@ impl Capability {
         Capability::Jpeg,
         Capability::CardProfile,
         Capability::SensorModel,
+        Capability::Footage,
     ];
 
     /// The name used in scenario files and by [`crate::Board::capabilities`].
@@ -52,6 +57,7 @@ impl Capability {
             Capability::Jpeg => "jpeg",
             Capability::CardProfile => "card-profile",
             Capability::SensorModel => "sensor-model",
+            Capability::Footage => "footage",
         }
     }
 

@@ -15,7 +15,7 @@ use toml::Spanned;
 use super::check::{self, Fit};
 use super::names::{self, Capability};
 use super::time::{BoardTime, TimeMark};
-use super::{Card, Expect, Scenario, ScenarioError, SensorTable, Step, Value};
+use super::{Card, Expect, Scenario, ScenarioError, SensorTable, Step, Upload, Value};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +30,16 @@ struct RawScenario {
     sensor: Option<RawSensor>,
     card: Option<RawCard>,
     #[serde(default)]
+    upload: Vec<RawUpload>,
+    #[serde(default)]
     step: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUpload {
+    from: Spanned<String>,
+    to: Spanned<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -44,6 +53,7 @@ struct RawSensor {
     startup_us: Option<Spanned<u64>>,
     jitter_us: Option<Spanned<u64>>,
     buffers: Option<Spanned<u8>>,
+    source: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -182,9 +192,25 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         .collect::<Result<Vec<_>, _>>()?;
     // A sensor model other than the agent's default runs only where the
     // board can set one: needed without being named.
-    if sensor.model != SensorModel::default() && !needs.contains(&Capability::SensorModel) {
-        needs.push(Capability::SensorModel);
+    let implied = [
+        (
+            sensor.model != SensorModel::default(),
+            Capability::SensorModel,
+        ),
+        (sensor.source.is_some(), Capability::Footage),
+        (!raw.upload.is_empty(), Capability::Upload),
+        (!raw.upload.is_empty(), Capability::Files),
+    ];
+    for (used, cap) in implied {
+        if used && !needs.contains(&cap) {
+            needs.push(cap);
+        }
     }
+    let uploads = raw
+        .upload
+        .iter()
+        .map(|u| upload(&cx, u, &card))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut fit = Fit::new(sensor.clone(), &card);
     let mut time = BoardTime::new(sensor.fps, sensor.model.startup_us);
     let mut board_time = Vec::new();
@@ -216,8 +242,54 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         needs,
         sensor,
         card,
+        uploads,
         steps,
         board_time,
+    })
+}
+
+/// A host file relative to the scenario file's folder.
+fn host_path(cx: &Ctx<'_>, rel: &str) -> std::path::PathBuf {
+    cx.path.parent().unwrap_or(Path::new("")).join(rel)
+}
+
+/// `[[upload]]`: a host file that exists and fits the card, to a card path.
+fn upload(cx: &Ctx<'_>, u: &RawUpload, card: &Card) -> Result<Upload, ScenarioError> {
+    let from = host_path(cx, u.from.get_ref());
+    let len = std::fs::metadata(&from)
+        .map_err(|e| {
+            cx.err(
+                u.from.span(),
+                "upload.from",
+                format!(
+                    "cannot read {} (relative to the scenario file's folder): {e}",
+                    from.display()
+                ),
+            )
+        })?
+        .len();
+    if len > card.capacity_kib.saturating_mul(1024) {
+        return Err(cx.err(
+            u.from.span(),
+            "upload.from",
+            format!(
+                "{} has {len} bytes, more than the {} KiB card holds",
+                from.display(),
+                card.capacity_kib
+            ),
+        ));
+    }
+    let to = u.to.get_ref();
+    if to.len() > MAX_PATH || !to.starts_with('/') {
+        return Err(cx.err(
+            u.to.span(),
+            "upload.to",
+            format!("a card path such as \"/sdcard/clip.bin\" of at most {MAX_PATH} bytes, found {to:?}"),
+        ));
+    }
+    Ok(Upload {
+        from,
+        to: to.clone(),
     })
 }
 
@@ -381,6 +453,29 @@ fn sensor(cx: &Ctx<'_>, raw: RawSensor) -> Result<SensorTable, ScenarioError> {
             format!("{m} (at {fps} fps the period is {period} us)"),
         ));
     }
+    let source = match &raw.source {
+        None => None,
+        Some(v) => {
+            let dir = host_path(cx, v.get_ref());
+            match imageio_sim::image_files(&dir) {
+                Ok(files) if !files.is_empty() => Some(dir),
+                Ok(_) => {
+                    return Err(cx.err(
+                        v.span(),
+                        "sensor.source",
+                        format!("{} has no .png, .jpg or .jpeg files", dir.display()),
+                    ))
+                }
+                Err(e) => {
+                    return Err(cx.err(
+                        v.span(),
+                        "sensor.source",
+                        format!("{e} (a folder relative to the scenario file's folder)"),
+                    ))
+                }
+            }
+        }
+    };
     Ok(SensorTable {
         width: raw
             .width
@@ -400,6 +495,7 @@ fn sensor(cx: &Ctx<'_>, raw: RawSensor) -> Result<SensorTable, ScenarioError> {
             .as_ref()
             .map_or(Ok(d.content), |v| content(cx, "sensor.content", v))?,
         model,
+        source,
     })
 }
 
