@@ -33,12 +33,21 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-/// `chromium` (or `chromium-browser`) on PATH.
+/// Chromium on PATH: Debian's `chromium` (what `.ci/run` installs), else
+/// `chromium-browser` or Google Chrome (what GitHub's Ubuntu runners ship).
 fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|d| ["chromium", "chromium-browser"].map(|n| d.join(n)))
-        .find(|p| p.is_file())
+    let names = [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ];
+    names.iter().find_map(|n| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(n))
+            .find(|p| p.is_file())
+    })
 }
 
 /// Run Chromium headless on `url` with `args`; (stdout, stderr). Killed

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use crate::boards::sections::TimingSection;
+use crate::boards::BoardFile;
 use crate::scenario::Scenario;
 
 /// One row of `trace.csv` the report uses.
@@ -120,35 +122,23 @@ pub struct Tolerance {
 }
 
 impl Tolerance {
-    /// The `[timing]` table of the board file at `path`; none if the file
-    /// has no such table. A file that does not read or parse is an error.
+    /// The `[timing]` section of the board file at `path`, read by the same
+    /// [`BoardFile`] the boards use (its defaults for keys left out); none
+    /// if the file has no such section. A file that does not read or
+    /// parse is an error.
     pub fn load(path: &Path) -> Result<Tolerance, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Tolerance::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let file = BoardFile::load(path).map_err(|e| e.to_string())?;
+        let timing: Option<TimingSection> =
+            file.optional_section("timing").map_err(|e| e.to_string())?;
+        Ok(Tolerance::of(timing.as_ref()))
     }
 
-    /// The `[timing]` table of a board file's text.
-    pub fn from_toml(text: &str) -> Result<Tolerance, String> {
-        let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-        let Some(timing) = table.get("timing") else {
-            return Ok(Tolerance::default());
-        };
-        let get = |key: &str| -> Result<Option<u64>, String> {
-            match timing.get(key) {
-                None => Ok(None),
-                Some(v) => v
-                    .as_integer()
-                    .and_then(|i| u64::try_from(i).ok())
-                    .map(Some)
-                    .ok_or_else(|| {
-                        format!("[timing] {key}: expected a non-negative integer, found {v}")
-                    }),
-            }
-        };
-        Ok(Tolerance {
-            frame_interval_us: get("frame_interval_us")?,
-            replay_error_us: get("replay_error_us")?,
-            dropped_frames: get("dropped_frames")?.map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
+    /// The tolerances of a `[timing]` section (none without one).
+    pub fn of(timing: Option<&TimingSection>) -> Tolerance {
+        timing.map_or_else(Tolerance::default, |t| Tolerance {
+            frame_interval_us: Some(t.frame_interval_us),
+            replay_error_us: Some(t.replay_error_us),
+            dropped_frames: t.dropped_frames,
         })
     }
 }
@@ -301,15 +291,37 @@ mod tests {
     }
 
     #[test]
-    fn tolerances_come_from_the_timing_table() {
-        let t = Tolerance::from_toml("name = \"q\"\n[timing]\nframe_interval_us = 1000\nreplay_error_us = 25000\nfps_percent = 1.0\n").unwrap();
-        assert_eq!(t.frame_interval_us, Some(1000));
-        assert_eq!(t.replay_error_us, Some(25000));
+    fn tolerances_come_from_the_board_files_timing_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(format!("{name}.toml"));
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let q = write(
+            "q",
+            "name = \"q\"\ndescription = \"d\"\n[timing]\nframe_interval_us = 800\nreplay_error_us = 20000\nfps_percent = 1.0\n",
+        );
+        let t = Tolerance::load(&q).unwrap();
+        assert_eq!(t.frame_interval_us, Some(800));
+        assert_eq!(t.replay_error_us, Some(20000));
         assert_eq!(t.dropped_frames, None);
+        let sim = write("sim", "name = \"sim\"\ndescription = \"d\"\n");
+        assert_eq!(Tolerance::load(&sim).unwrap(), Tolerance::default());
+        let bad = write(
+            "bad",
+            "name = \"bad\"\ndescription = \"d\"\n[timing]\nframe_interval_us = -3\n",
+        );
+        assert!(Tolerance::load(&bad).is_err());
+        // The repository's qemu board file has tolerances, sim's has none.
+        let boards = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards");
+        assert!(Tolerance::load(&boards.join("qemu.toml"))
+            .unwrap()
+            .frame_interval_us
+            .is_some());
         assert_eq!(
-            Tolerance::from_toml("name = \"sim\"\n").unwrap(),
+            Tolerance::load(&boards.join("sim.toml")).unwrap(),
             Tolerance::default()
         );
-        assert!(Tolerance::from_toml("[timing]\nframe_interval_us = -3\n").is_err());
     }
 }

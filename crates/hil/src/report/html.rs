@@ -70,7 +70,7 @@ ul.failures li { color: #a00; white-space: pre-wrap; font-family: monospace; fon
 .sheet img, .compare img { image-rendering: pixelated; border: 1px solid #ccc; background: #000; display: block; }
 .compare td { text-align: center; font-size: 11px; }
 .plots { display: flex; flex-wrap: wrap; gap: 8px; }
-.plots svg { flex: 1 1 520px; max-width: 100%; height: auto; display: block; border: 1px solid #eee; }
+.plots svg { flex: 0 1 560px; width: 560px; max-width: 100%; height: auto; display: block; border: 1px solid #eee; }
 .toc td { padding: 1px 8px; }
 #render-check { color: #888; font-size: 11px; }
 "#;
