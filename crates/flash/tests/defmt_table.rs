@@ -28,7 +28,7 @@ fn the_agent_h7_elf_has_a_defmt_table_with_its_log_lines() {
     );
     // A hand-built frame: the line's 16-bit table index (little endian),
     // no timestamp (the firmware defines none) and no arguments.
-    let wanted = "host session ended; serving again";
+    let wanted = "serving the host";
     let found: Vec<usize> = defmt
         .table
         .indices()

@@ -121,8 +121,11 @@ pub fn run(mut p: Platform) -> ! {
         had_reset,
     );
     loop {
-        // `serve` returns when the host stops reading (our writes time
-        // out); the next host session resynchronises on frame delimiters.
+        log::line!(diag, clock.now_us(), "serving the host");
+        // A host that stops reading does not end `serve` (a write that
+        // times out drops that answer); it returns only if the link ends
+        // or fails otherwise, and the next session resynchronises on frame
+        // delimiters.
         match omv_agent::serve_with(&mut p.link, exec, &INFO, diag) {
             Ok(()) | Err(ServeError::Link(_)) => {
                 log::line!(diag, clock.now_us(), "host session ended; serving again");
