@@ -40,6 +40,8 @@ pub mod card;
 pub mod diag;
 pub mod events;
 pub mod executor;
+#[cfg(feature = "test-util")]
+mod host_rig;
 pub mod record;
 pub mod sensor;
 pub mod serve;
@@ -50,6 +52,8 @@ pub use card::{
 pub use diag::{CrashHook, Diag, DEFAULT_LOG_LINES};
 pub use events::{EventLog, EMPTY_EVENT};
 pub use executor::{Buffers, Executor, Stream, DEFAULT_EVENTS, MAX_SLEEP_US};
+#[cfg(feature = "test-util")]
+pub use host_rig::HostRig;
 pub use record::ResetRecord;
 pub use sensor::{
     check_config, pattern_content, Pattern, PatternSensor, Render, Sensor, SensorConfig,

@@ -5,8 +5,8 @@
 
 use std::sync::OnceLock;
 
-use omv_agent::{serve, BoardInfo, Buffers, Executor, FatCard, PatternSensor};
-use omv_fatstore::format::{format_card, MemCard};
+use omv_agent::{serve, BoardInfo, HostRig};
+use omv_fatstore::format::format_card;
 use omv_imageio::SharedClock;
 use omv_proto::{FrameDecoder, Response};
 
@@ -49,18 +49,8 @@ const FRAME: usize = 160 * 120 * 2;
 
 /// The target body.
 pub fn run(data: &[u8]) {
-    let card = FatCard::mount(MemCard::new(blank_card().to_vec())).expect("mount");
-    let (mut frame, mut aux, mut memory) = (vec![0; FRAME], vec![0; FRAME], vec![0; 64 << 10]);
-    let mut exec: Executor<'_, MemCard, SharedClock, PatternSensor, 256> = Executor::new(
-        SharedClock::default(),
-        PatternSensor::new(),
-        Some(&card),
-        Buffers {
-            frame: &mut frame,
-            aux: &mut aux,
-            memory: &mut memory,
-        },
-    );
+    let mut rig = HostRig::with_card_image(blank_card().to_vec(), FRAME, 64 << 10).expect("mount");
+    let mut exec = rig.executor_with_events::<_, 256>(SharedClock::default());
     let mut pipe = Pipe {
         input: data,
         output: Vec::new(),

@@ -7,8 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use omv_agent::{serve, BoardInfo, Buffers, Executor, FatCard, PatternSensor};
-use omv_fatstore::format::{format_card, MemCard};
+use omv_agent::{serve, BoardInfo, HostRig};
 use omv_imageio::SharedClock;
 use omv_link::{EmbeddedIo, Link};
 use omv_proto::{bounded, Op, PixFormat, Query, SensorSettings};
@@ -19,18 +18,8 @@ fn main() {
     host.set_timeout(Duration::from_millis(20)).unwrap();
     dev.set_timeout(Duration::from_millis(20)).unwrap();
     let agent = std::thread::spawn(move || {
-        let card = FatCard::mount(MemCard::new(format_card(64 << 20).unwrap())).unwrap();
-        let (mut f, mut a, mut m) = (vec![0; 153_600], vec![0; 153_600], vec![0; 1 << 20]);
-        let mut ex: Executor<'_, MemCard, SharedClock, PatternSensor> = Executor::new(
-            SharedClock::default(),
-            PatternSensor::new(),
-            Some(&card),
-            Buffers {
-                frame: &mut f,
-                aux: &mut a,
-                memory: &mut m,
-            },
-        );
+        let mut rig = HostRig::new(64 << 20, 153_600, 1 << 20);
+        let mut ex = rig.executor(SharedClock::default());
         let info = BoardInfo {
             board: "pty",
             firmware: "pty_throughput",

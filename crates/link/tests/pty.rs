@@ -10,8 +10,7 @@ use common::*;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use omv_agent::{serve, BoardInfo, Buffers, Executor, FatCard, PatternSensor};
-use omv_fatstore::format::{format_card, MemCard};
+use omv_agent::{serve, BoardInfo, HostRig};
 use omv_imageio::{FileOptions, FileStream, ManualClock, ReadOptions, SharedClock, SliceFile};
 use omv_link::{EmbeddedIo, Link, LinkError};
 use omv_proto::{
@@ -25,19 +24,8 @@ fn agent(mut port: TTYPort, garbage_first: &'static [u8]) -> thread::JoinHandle<
     thread::spawn(move || {
         use std::io::Write;
         port.write_all(garbage_first).unwrap();
-        let card = FatCard::mount(MemCard::new(format_card(16 << 20).unwrap())).unwrap();
-        let (mut frame, mut aux, mut mem) =
-            (vec![0; 64 * 1024], vec![0; 64 * 1024], vec![0; 1 << 20]);
-        let mut ex: Executor<'_, MemCard, SharedClock, PatternSensor> = Executor::new(
-            SharedClock::default(),
-            PatternSensor::new(),
-            Some(&card),
-            Buffers {
-                frame: &mut frame,
-                aux: &mut aux,
-                memory: &mut mem,
-            },
-        );
+        let mut rig = HostRig::new(16 << 20, 64 * 1024, 1 << 20);
+        let mut ex = rig.executor(SharedClock::default());
         let info = BoardInfo {
             board: "pty",
             firmware: "omv-link tests",

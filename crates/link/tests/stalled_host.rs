@@ -13,8 +13,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use omv_agent::{serve_with, BoardInfo, Buffers, Diag, Executor, FatCard, PatternSensor};
-use omv_fatstore::format::{format_card, MemCard};
+use omv_agent::{serve_with, BoardInfo, Diag, HostRig};
 use omv_imageio::ManualClock;
 use omv_link::{EmbeddedIo, Link};
 use omv_proto::{
@@ -54,19 +53,8 @@ const SIZE: u64 = 16 + 10 * (32 + 160 * 120 * 2);
 /// The agent, with `PATH` recorded before it starts serving.
 fn agent(port: Counted) -> thread::JoinHandle<()> {
     thread::spawn(move || {
-        let card = FatCard::mount(MemCard::new(format_card(16 << 20).unwrap())).unwrap();
-        let (mut frame, mut aux, mut mem) =
-            (vec![0; 64 * 1024], vec![0; 64 * 1024], vec![0; 1 << 20]);
-        let mut ex: Executor<'_, MemCard, ManualClock, PatternSensor> = Executor::new(
-            ManualClock::new(0),
-            PatternSensor::new(),
-            Some(&card),
-            Buffers {
-                frame: &mut frame,
-                aux: &mut aux,
-                memory: &mut mem,
-            },
-        );
+        let mut rig = HostRig::new(16 << 20, 64 * 1024, 1 << 20);
+        let mut ex = rig.executor(ManualClock::new(0));
         let steps = [
             Op::Sensor(SensorSettings {
                 width: Some(160),

@@ -493,26 +493,11 @@ mod tests {
     /// The real agent loop (`omv_agent::serve`, as flashed on the H7) on
     /// one end of a PTY pair, with a RAM card; `board` is its hello name.
     fn agent(port: serialport::TTYPort, board: &'static str) -> std::thread::JoinHandle<()> {
-        use omv_agent::{serve, BoardInfo, Buffers, Executor, FatCard, PatternSensor};
-        use omv_fatstore::format::{format_card, MemCard};
+        use omv_agent::{serve, BoardInfo, HostRig};
         use omv_imageio::ManualClock;
         std::thread::spawn(move || {
-            let card = FatCard::mount(MemCard::new(format_card(16 << 20).unwrap())).unwrap();
-            let (mut frame, mut aux, mut mem) = (
-                vec![0; 160 * 1024],
-                vec![0; 160 * 1024],
-                vec![0; 256 * 1024],
-            );
-            let mut ex: Executor<'_, MemCard, ManualClock, PatternSensor> = Executor::new(
-                ManualClock::new(0),
-                PatternSensor::new(),
-                Some(&card),
-                Buffers {
-                    frame: &mut frame,
-                    aux: &mut aux,
-                    memory: &mut mem,
-                },
-            );
+            let mut rig = HostRig::new(16 << 20, 160 * 1024, 256 * 1024);
+            let mut ex = rig.executor(ManualClock::new(0));
             let info = BoardInfo {
                 board,
                 firmware: "agent-h7 (host test)",
