@@ -130,6 +130,15 @@ pub enum IoOp {
     Truncate,
 }
 
+/// `Ok` for an open stream, [`ErrorKind::Closed`] once `closed` (every
+/// stream operation after `close()`).
+pub(crate) fn ensure_open(closed: bool) -> Result<()> {
+    if closed {
+        return Err(Error::new(ErrorKind::Closed));
+    }
+    Ok(())
+}
+
 impl Error {
     /// An error with no byte offset.
     pub const fn new(kind: ErrorKind) -> Self {

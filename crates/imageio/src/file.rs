@@ -142,10 +142,7 @@ impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
 
 impl<F: Storage, T: Wait, const N: usize> FileStream<F, T, N> {
     fn check_open(&self) -> Result<()> {
-        if self.closed {
-            return Err(Error::new(ErrorKind::Closed));
-        }
-        Ok(())
+        crate::error::ensure_open(self.closed)
     }
 
     /// True once [`close`](Self::close) was called.

@@ -134,15 +134,7 @@ impl<'a, T: Wait> MemoryStream<'a, T> {
     }
 
     fn check_open(&self) -> Result<()> {
-        if self.closed {
-            return Err(Error::new(ErrorKind::Closed));
-        }
-        Ok(())
-    }
-
-    /// True once closed.
-    pub fn is_closed(&self) -> bool {
-        self.closed
+        crate::error::ensure_open(self.closed)
     }
 
     /// The slot capacity (OpenMV: `count` is the capacity for memory streams).
@@ -348,5 +340,10 @@ impl<'a, T: Wait> MemoryStream<'a, T> {
     pub fn close(&mut self) -> Result<()> {
         self.closed = true;
         Ok(())
+    }
+
+    /// True once closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed
     }
 }
