@@ -4,12 +4,9 @@
 
 use omv_imageio::{memory_stream_bytes, Image, ManualClock, MemoryStream, PixFormat, ReadOptions};
 
-#[test]
-fn into_buffer_returns_the_whole_buffer_for_the_next_stream() {
-    let need = memory_stream_bytes(4, 2, PixFormat::Grayscale, 2).unwrap();
-    let mut region = vec![0xAAu8; need + 100];
-    let buf: &mut [u8] = &mut region;
-    let mut s = MemoryStream::new(
+/// A memory stream of two 4×2 GRAYSCALE slots at the start of `buf`.
+fn gray_4x2_slots(buf: &mut [u8]) -> MemoryStream<'_, ManualClock> {
+    MemoryStream::new(
         buf,
         4,
         2,
@@ -18,7 +15,15 @@ fn into_buffer_returns_the_whole_buffer_for_the_next_stream() {
         ManualClock::new(0),
         1_000,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn into_buffer_returns_the_whole_buffer_for_the_next_stream() {
+    let need = memory_stream_bytes(4, 2, PixFormat::Grayscale, 2).unwrap();
+    let mut region = vec![0xAAu8; need + 100];
+    let buf: &mut [u8] = &mut region;
+    let mut s = gray_4x2_slots(buf);
     s.write(&Image::new(4, 2, PixFormat::Grayscale, &[7; 8]))
         .unwrap();
     let buf = s.into_buffer();
@@ -32,16 +37,7 @@ fn into_buffer_returns_the_whole_buffer_for_the_next_stream() {
         "the tail is untouched"
     );
     // A new stream in the same region starts empty (slot headers cleared).
-    let mut s2 = MemoryStream::new(
-        buf,
-        4,
-        2,
-        PixFormat::Grayscale,
-        2,
-        ManualClock::new(0),
-        1_000,
-    )
-    .unwrap();
+    let mut s2 = gray_4x2_slots(buf);
     let mut fb = [0u8; 8];
     let e = s2.read(&mut fb, ReadOptions::FAST_ONCE).unwrap_err();
     assert_eq!(e.kind, omv_imageio::ErrorKind::EmptySlot(0));
