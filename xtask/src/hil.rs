@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::flash_cli::ProbeArgs;
 use indicatif::{ProgressBar, ProgressStyle};
 use omv_hil::boards::{self, BoardFile, BoardOptions};
 use omv_hil::capture::{self, RunDir};
@@ -14,7 +15,7 @@ use omv_hil::golden::{self, ReviewLock};
 use omv_hil::runner::{self, Progress, RunOptions, ScenarioResult, Verdict};
 use omv_hil::scenario::Loaded;
 use omv_hil::select::{self, Selection};
-use omv_hil::{junit, scenario, ProbeArgs, Scenario};
+use omv_hil::{junit, scenario, Scenario};
 
 use crate::out::say;
 
@@ -151,7 +152,8 @@ pub fn run(args: HilArgs) -> i32 {
         root: root.clone(),
         board_file: root.join("hil/boards").join(format!("{}.toml", args.board)),
         out_dir: board_dir.clone(),
-        probe: args.probe.clone(),
+        probe: args.probe.options(),
+        flash_progress: Some(crate::flash_cli::progress()),
     };
     if args.probe.dry_run {
         return dry_run(&args.board, &opts, &selection);

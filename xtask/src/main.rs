@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's command line. A thin `clap` layer; the work
 //! is done by the library crates so that every part is testable.
 
+mod flash_cli;
 mod hil;
 mod out;
 mod stack;

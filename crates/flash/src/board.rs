@@ -6,14 +6,7 @@
 
 use serde::Deserialize;
 
-use crate::selector::UsbSelector;
-
-impl<'de> Deserialize<'de> for UsbSelector {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+use crate::selector::DebugProbeSelector;
 
 /// What flashing a board and finding its port need: the board's name and
 /// its `[flash]`, `[usb]` and `[dfu]` sections. The harness reads them from
@@ -39,7 +32,7 @@ pub struct FlashSection {
     pub chip: String,
     /// Default probe (`VID:PID[:SERIAL]`); absent = the only probe attached.
     #[serde(default)]
-    pub probe: Option<UsbSelector>,
+    pub probe: Option<DebugProbeSelector>,
     /// SWD clock in kHz; absent = the probe's default.
     #[serde(default)]
     pub speed_khz: Option<u32>,
@@ -117,11 +110,12 @@ pub struct UsbSection {
 
 impl UsbSection {
     /// The selector for the agent's port.
-    pub fn selector(&self) -> UsbSelector {
-        UsbSelector {
-            vid: self.vid,
-            pid: self.pid,
-            serial: self.serial.clone(),
+    pub fn selector(&self) -> DebugProbeSelector {
+        DebugProbeSelector {
+            vendor_id: self.vid,
+            product_id: self.pid,
+            interface: None,
+            serial_number: self.serial.clone(),
         }
     }
 }
@@ -251,7 +245,7 @@ vanish_ms = 1000
         assert_eq!(b.flash.probe, None);
         assert!(!b.flash.connect_under_reset);
         assert_eq!(b.dfu, None);
-        assert_eq!(b.usb.selector(), UsbSelector::new(0x1209, 0x0001));
+        assert_eq!(b.usb.selector(), crate::selector::usb(0x1209, 0x0001));
     }
 
     #[test]
@@ -263,7 +257,7 @@ vanish_ms = 1000
             "chip = \"STM32H743VITx\"\nprobe = \"0483-374f\"",
         ))
         .unwrap_err();
-        assert!(msg.contains("`0483-374f` is not VID:PID"), "{msg}");
+        assert!(msg.contains("VID:PID"), "{msg}");
     }
 
     #[test]

@@ -5,15 +5,11 @@ use crate::elf::ElfError;
 use crate::flasher::SessionError;
 use crate::port::PortError;
 use crate::probe::ProbeError;
-use crate::selector::SelectorError;
 use crate::target::TargetError;
 
 /// Anything that can go wrong between a board file and a running agent.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A `VID:PID[:SERIAL]` argument is malformed.
-    #[error(transparent)]
-    Selector(#[from] SelectorError),
     /// The firmware image cannot be flashed.
     #[error(transparent)]
     Elf(#[from] ElfError),

@@ -18,7 +18,7 @@ use crate::error::{chain, Error};
 use crate::probe::{classify_open_error, select_probe, ProbeEntry, ProbeLister, SystemProbes};
 use crate::progress::{FlashEvent, FlashObserver};
 use crate::sectors::{self, KeepArea};
-use crate::selector::UsbSelector;
+use crate::selector::DebugProbeSelector;
 use crate::target;
 
 /// What to flash where.
@@ -29,7 +29,7 @@ pub struct FlashRequest {
     /// probe-rs target name.
     pub chip: String,
     /// Which probe; `None` = the only one attached.
-    pub probe: Option<UsbSelector>,
+    pub probe: Option<DebugProbeSelector>,
     /// SWD clock, kHz.
     pub speed_khz: Option<u32>,
     /// Attach with NRST held.
@@ -224,7 +224,7 @@ pub fn flash(
     observer.event(FlashEvent::Message(format!("probe {entry}")));
     let mut probe = probes
         .lister()
-        .open(entry.selector().to_probe_rs())
+        .open(entry.selector())
         .map_err(|e| classify_open_error(&entry, &e))?;
     if let Some(khz) = req.speed_khz {
         probe.set_speed(khz).map_err(|e| SessionError::Speed {

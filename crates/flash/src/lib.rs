@@ -14,8 +14,8 @@
 //!    the image as a flat binary for `dfu-util` through the OpenMV
 //!    bootloader ([`dfu`]);
 //! 3. [`bring_up`] flashes it ([`flash`]: choose the probe, attach, check the
-//!    chip's id register and readout protection, erase/program/verify with
-//!    `indicatif` bars, reset and run) and waits, bounded, for the agent's
+//!    chip's id register and readout protection, erase/program/verify,
+//!    each step told to a [`FlashObserver`], reset and run) and waits, bounded, for the agent's
 //!    USB CDC-ACM port to re-enumerate ([`wait_for_port`]).
 //!
 //! 4. while a scenario runs with a probe attached, [`read_log`] reads the
@@ -28,7 +28,6 @@
 
 pub mod board;
 pub mod bringup;
-pub mod cli;
 pub mod dfu;
 pub mod dfu_plan;
 pub mod elf;
@@ -46,7 +45,6 @@ pub mod vectors;
 
 pub use board::{FlashBoard, Invalid};
 pub use bringup::{bring_up, bring_up_dfu, Ready};
-pub use cli::{FlashPath, ProbeArgs};
 pub use dfu::{DfuError, DfuSection};
 pub use dfu_plan::{dfu_plan, DfuPlan};
 pub use elf::{ElfError, ElfImage, LoadSegment};
@@ -57,8 +55,8 @@ pub use port::{
     find_port, wait_for_port, PortChoice, PortEntry, PortError, PortLister, SystemPorts, WaitPolicy,
 };
 pub use probe::{select_probe, ProbeEntry, ProbeError, ProbeLister, SystemProbes};
-pub use progress::{FlashEvent, FlashObserver, Operation, ProgressBars};
+pub use progress::{FlashEvent, FlashObserver, Operation};
 pub use rtt::{probe_attached, read_log, DefmtTable, OpenProbe, RttError, RttRequest, RttSummary};
 pub use sectors::{KeepArea, KeepError, Sector};
-pub use selector::{SelectorError, UsbSelector};
+pub use selector::DebugProbeSelector;
 pub use target::TargetError;

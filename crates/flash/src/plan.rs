@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::flasher::FlashRequest;
 use crate::port::{PortChoice, WaitPolicy};
 use crate::sectors::{self, KeepArea, Sector};
-use crate::selector::UsbSelector;
+use crate::selector::DebugProbeSelector;
 use crate::target;
 
 /// What the user asked for on the command line.
@@ -21,7 +21,7 @@ pub struct FlashArgs {
     /// The agent ELF to flash.
     pub elf: PathBuf,
     /// `--probe VID:PID[:SERIAL]`, overriding the board file.
-    pub probe: Option<UsbSelector>,
+    pub probe: Option<DebugProbeSelector>,
     /// `--port PATH`, instead of finding the port by USB ids.
     pub port: Option<String>,
     /// `--erase-bootloader`: the board's `flash.keep` area may be erased.
@@ -40,7 +40,7 @@ pub struct Plan {
     /// The chip's flash.
     pub flash: Vec<Range<u64>>,
     /// The probe; `None` = the only one attached.
-    pub probe: Option<UsbSelector>,
+    pub probe: Option<DebugProbeSelector>,
     /// SWD clock.
     pub speed_khz: Option<u32>,
     /// Attach under reset.
@@ -229,7 +229,10 @@ mod tests {
         let p = plan(&board(), &args).unwrap();
         assert_eq!(p.chip, "STM32H743VITx");
         assert_eq!(p.image.load_bytes(), 0x298 + 100);
-        assert_eq!(p.port, PortChoice::Usb(UsbSelector::new(0x1209, 0x0001)));
+        assert_eq!(
+            p.port,
+            PortChoice::Usb(crate::selector::usb(0x1209, 0x0001))
+        );
         let req = p.request();
         assert_eq!(req.elf, path);
         assert_eq!(req.probe, Some("0483:374f:ABC".parse().unwrap()));

@@ -6,7 +6,7 @@ use std::fmt;
 
 use omv_imageio::Wait;
 
-use crate::selector::UsbSelector;
+use crate::selector::{self, DebugProbeSelector};
 
 /// USB identity of a serial port.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,14 +85,14 @@ pub enum PortChoice {
     /// A path given with `--port`.
     Path(String),
     /// The USB device with these ids (from the board file).
-    Usb(UsbSelector),
+    Usb(DebugProbeSelector),
 }
 
 impl fmt::Display for PortChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PortChoice::Path(p) => write!(f, "{p}"),
-            PortChoice::Usb(s) if s.serial.is_none() => write!(f, "USB {s} (any serial)"),
+            PortChoice::Usb(s) if s.serial_number.is_none() => write!(f, "USB {s} (any serial)"),
             PortChoice::Usb(s) => write!(f, "USB {s}"),
         }
     }
@@ -174,7 +174,7 @@ pub fn find_port(
                 .filter(|p| {
                     p.usb
                         .as_ref()
-                        .is_some_and(|u| sel.matches(u.vid, u.pid, u.serial.as_deref()))
+                        .is_some_and(|u| selector::matches(sel, u.vid, u.pid, u.serial.as_deref()))
                 })
                 .collect();
             match matching.as_slice() {
@@ -304,7 +304,7 @@ mod tests {
     };
 
     fn sel() -> PortChoice {
-        PortChoice::Usb(UsbSelector::new(0x1209, 0x0001))
+        PortChoice::Usb(selector::usb(0x1209, 0x0001))
     }
 
     #[test]

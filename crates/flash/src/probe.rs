@@ -7,7 +7,7 @@ use std::fmt;
 use probe_rs::probe::list::{Accessibility, Lister};
 use probe_rs::probe::{DebugProbeError, ProbeCreationError};
 
-use crate::selector::UsbSelector;
+use crate::selector::{self, DebugProbeSelector};
 
 /// One attached debug probe, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,11 +26,12 @@ pub struct ProbeEntry {
 
 impl ProbeEntry {
     /// The `VID:PID[:SERIAL]` that selects exactly this probe.
-    pub fn selector(&self) -> UsbSelector {
-        UsbSelector {
-            vid: self.vid,
-            pid: self.pid,
-            serial: self.serial.clone(),
+    pub fn selector(&self) -> DebugProbeSelector {
+        DebugProbeSelector {
+            vendor_id: self.vid,
+            product_id: self.pid,
+            interface: None,
+            serial_number: self.serial.clone(),
         }
     }
 }
@@ -104,7 +105,7 @@ pub enum ProbeError {
     #[error("no attached probe matches --probe {selector}; attached:{}\npass one of these with --probe", list(.attached))]
     NotFound {
         /// What was asked for.
-        selector: UsbSelector,
+        selector: DebugProbeSelector,
         /// What is attached.
         attached: Vec<ProbeEntry>,
     },
@@ -112,7 +113,7 @@ pub enum ProbeError {
     #[error("{} probes match{}; choose one with --probe VID:PID:SERIAL:{}", .matching.len(), .selector.as_ref().map(|s| format!(" {s}")).unwrap_or_default(), list(.matching))]
     Several {
         /// The selector given, if any.
-        selector: Option<UsbSelector>,
+        selector: Option<DebugProbeSelector>,
         /// The matching probes.
         matching: Vec<ProbeEntry>,
     },
@@ -143,19 +144,21 @@ pub enum ProbeError {
 /// permission problem is reported instead of "no probe".
 pub fn select_probe(
     probes: &[ProbeEntry],
-    selector: Option<&UsbSelector>,
+    selector: Option<&DebugProbeSelector>,
 ) -> Result<ProbeEntry, ProbeError> {
     if probes.is_empty() {
         return Err(ProbeError::NoProbe);
     }
     let matching: Vec<ProbeEntry> = probes
         .iter()
-        .filter(|p| selector.is_none_or(|s| s.matches(p.vid, p.pid, p.serial.as_deref())))
+        .filter(|p| {
+            selector.is_none_or(|s| selector::matches(s, p.vid, p.pid, p.serial.as_deref()))
+        })
         .cloned()
         .collect();
     match matching.as_slice() {
         [] => Err(ProbeError::NotFound {
-            selector: selector.cloned().unwrap_or(UsbSelector::new(0, 0)),
+            selector: selector.cloned().unwrap_or(selector::usb(0, 0)),
             attached: probes.to_vec(),
         }),
         [one] if !one.accessible => Err(ProbeError::PermissionDenied { probe: one.clone() }),
@@ -261,7 +264,7 @@ mod tests {
         let err = select_probe(&Fake(vec![]).probes(), None).unwrap_err();
         assert_eq!(err, ProbeError::NoProbe);
         assert!(err.to_string().contains("SWDIO"), "{err}");
-        let sel: UsbSelector = "0483:374f".parse().unwrap();
+        let sel: DebugProbeSelector = "0483:374f".parse().unwrap();
         assert_eq!(
             select_probe(&[], Some(&sel)).unwrap_err(),
             ProbeError::NoProbe
@@ -278,7 +281,7 @@ mod tests {
     fn a_selector_picks_one_of_several_by_serial() {
         let a = probe(0x0483, 0x374f, "A");
         let b = probe(0x0483, 0x374f, "B");
-        let sel: UsbSelector = "0483:374f:B".parse().unwrap();
+        let sel: DebugProbeSelector = "0483:374f:B".parse().unwrap();
         assert_eq!(
             select_probe(&[a.clone(), b.clone()], Some(&sel)).unwrap(),
             b
@@ -292,7 +295,7 @@ mod tests {
         let j = probe(0x1366, 0x0101, "J");
         let err = select_probe(&[a.clone(), b.clone(), j.clone()], None).unwrap_err();
         assert!(matches!(&err, ProbeError::Several { matching, .. } if matching.len() == 3));
-        let sel: UsbSelector = "0483:374f".parse().unwrap();
+        let sel: DebugProbeSelector = "0483:374f".parse().unwrap();
         let err = select_probe(&[a, b, j], Some(&sel)).unwrap_err();
         let msg = err.to_string();
         assert!(
@@ -309,7 +312,7 @@ mod tests {
     #[test]
     fn a_selector_that_matches_nothing_lists_what_is_attached() {
         let a = probe(0x0483, 0x374f, "A");
-        let sel: UsbSelector = "0483:374f:Z".parse().unwrap();
+        let sel: DebugProbeSelector = "0483:374f:Z".parse().unwrap();
         let err = select_probe(std::slice::from_ref(&a), Some(&sel)).unwrap_err();
         assert_eq!(
             err,

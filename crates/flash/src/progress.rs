@@ -1,7 +1,6 @@
-//! Flash progress: probe-rs' events as our own small enum, and an
-//! `indicatif` view of them (one bar per operation).
+//! Flash progress: probe-rs' events as our own small enum, told to a
+//! [`FlashObserver`] (the CLI draws them as progress bars).
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use probe_rs::flashing::{ProgressEvent, ProgressOperation};
 
 /// A phase of flashing.
@@ -18,14 +17,16 @@ pub enum Operation {
 }
 
 impl Operation {
-    const ALL: [Operation; 4] = [
+    /// Every operation, in [`Operation::index`] order.
+    pub const ALL: [Operation; 4] = [
         Operation::Fill,
         Operation::Erase,
         Operation::Program,
         Operation::Verify,
     ];
 
-    fn index(self) -> usize {
+    /// Its position in [`Operation::ALL`] (for a table per operation).
+    pub fn index(self) -> usize {
         self as usize
     }
 
@@ -115,98 +116,6 @@ impl FlashObserver for Vec<FlashEvent> {
     }
 }
 
-/// One `indicatif` bar per operation, on stderr (hidden when not a terminal).
-pub struct ProgressBars {
-    multi: MultiProgress,
-    bars: [Option<ProgressBar>; 4],
-}
-
-impl Default for ProgressBars {
-    fn default() -> Self {
-        Self::new(ProgressDrawTarget::stderr())
-    }
-}
-
-impl std::fmt::Debug for ProgressBars {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProgressBars").finish_non_exhaustive()
-    }
-}
-
-impl ProgressBars {
-    /// Bars drawn to `target`.
-    pub fn new(target: ProgressDrawTarget) -> Self {
-        ProgressBars {
-            multi: MultiProgress::with_draw_target(target),
-            bars: Default::default(),
-        }
-    }
-
-    /// Bars that track progress but draw nothing.
-    pub fn hidden() -> Self {
-        Self::new(ProgressDrawTarget::hidden())
-    }
-
-    /// The bar of `op`, once planned or started.
-    pub fn bar(&self, op: Operation) -> Option<&ProgressBar> {
-        self.bars[op.index()].as_ref()
-    }
-
-    fn style() -> ProgressStyle {
-        ProgressStyle::with_template(
-            "{prefix:>10} [{bar:40}] {bytes:>9}/{total_bytes:9} {binary_bytes_per_sec:>11} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ")
-    }
-
-    fn get_or_add(&mut self, op: Operation, total: Option<u64>) -> &ProgressBar {
-        let slot = &mut self.bars[op.index()];
-        let multi = &self.multi;
-        slot.get_or_insert_with(|| {
-            let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::hidden())
-                .with_style(Self::style())
-                .with_prefix(op.label());
-            multi.add(bar)
-        })
-    }
-}
-
-impl FlashObserver for ProgressBars {
-    fn event(&mut self, ev: FlashEvent) {
-        match ev {
-            FlashEvent::Planned { op, total } => {
-                let bar = self.get_or_add(op, total);
-                if let Some(t) = total {
-                    bar.set_length(t);
-                }
-            }
-            FlashEvent::Started(op) => {
-                self.get_or_add(op, None).reset_elapsed();
-            }
-            FlashEvent::Progress { op, bytes } => self.get_or_add(op, None).inc(bytes),
-            FlashEvent::Finished(op) => self.get_or_add(op, None).finish_with_message("done"),
-            FlashEvent::Failed(op) => self.get_or_add(op, None).abandon_with_message("FAILED"),
-            FlashEvent::Message(m) => {
-                // A hidden target refuses to print; nothing to do then.
-                let _ = self.multi.println(m);
-            }
-        }
-    }
-}
-
-impl Drop for ProgressBars {
-    fn drop(&mut self) {
-        for op in Operation::ALL {
-            if let Some(bar) = &self.bars[op.index()] {
-                if !bar.is_finished() {
-                    bar.abandon();
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -284,33 +193,5 @@ mod tests {
             FlashEvent::from_probe_rs(&msg),
             Some(FlashEvent::Message("hi".into()))
         );
-    }
-
-    #[test]
-    fn bars_track_each_operation() {
-        let mut bars = ProgressBars::hidden();
-        feed(&mut bars, &run());
-        let erase = bars.bar(Operation::Erase).unwrap();
-        assert_eq!((erase.position(), erase.length()), (131_072, Some(131_072)));
-        assert!(erase.is_finished());
-        assert_eq!(erase.message(), "done");
-        let prog = bars.bar(Operation::Program).unwrap();
-        assert_eq!(prog.position(), 40_000);
-        let verify = bars.bar(Operation::Verify).unwrap();
-        assert_eq!(verify.position(), 20_000);
-        assert_eq!(verify.message(), "FAILED");
-        assert!(bars.bar(Operation::Fill).is_none());
-        bars.event(FlashEvent::Message("algorithm says hi".into()));
-    }
-
-    #[test]
-    fn a_bar_is_created_even_without_a_plan() {
-        let mut bars = ProgressBars::hidden();
-        bars.event(FlashEvent::Progress {
-            op: Operation::Fill,
-            bytes: 10,
-        });
-        let fill = bars.bar(Operation::Fill).unwrap();
-        assert_eq!((fill.position(), fill.length()), (10, None));
     }
 }

@@ -23,7 +23,7 @@ use probe_rs::Permissions;
 use crate::error::{chain, Error};
 use crate::flasher::{classify_attach_error, SessionError};
 use crate::probe::{classify_open_error, select_probe, ProbeEntry, ProbeLister, SystemProbes};
-use crate::selector::UsbSelector;
+use crate::selector::DebugProbeSelector;
 use crate::target;
 
 /// How long to look for the control block after attaching (the agent may
@@ -168,7 +168,7 @@ pub struct RttRequest {
     /// probe-rs target name.
     pub chip: String,
     /// Which probe; `None` = the only one attached.
-    pub probe: Option<UsbSelector>,
+    pub probe: Option<DebugProbeSelector>,
     /// SWD clock, kHz.
     pub speed_khz: Option<u32>,
 }
@@ -195,7 +195,7 @@ pub trait OpenProbe: ProbeLister {
 
 impl OpenProbe for SystemProbes {
     fn open(&self, entry: &ProbeEntry) -> Result<Probe, DebugProbeError> {
-        self.lister().open(entry.selector().to_probe_rs())
+        self.lister().open(entry.selector())
     }
 }
 

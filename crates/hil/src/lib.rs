@@ -24,6 +24,6 @@ pub mod timing;
 mod watch;
 
 pub use board::{Board, BoardError, Setup, SnapshotPolicy, TimingPolicy};
-pub use boards::{BoardFile, BoardOptions, ProbeArgs};
+pub use boards::{BoardFile, BoardOptions, FlashOptions};
 pub use runner::{run_all, run_scenario, RunOptions, ScenarioResult, Verdict};
 pub use scenario::{Scenario, ScenarioError};

@@ -1,6 +1,7 @@
 //! A firmware that faults mid-scenario: the runner's verdict is an error
 //! that quotes the firmware's record (not a timeout), and the agent's log
 //! is saved beside the capture with its tail in the failure.
+#![cfg(any(feature = "qemu", feature = "h7"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -3,6 +3,7 @@
 //! on the simulator replays under QEMU. Here rather than under
 //! `boards/qemu/`, because a board module never imports another board.
 //! Needs `qemu-system-arm` (installed by `.ci/run`).
+#![cfg(feature = "qemu")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;

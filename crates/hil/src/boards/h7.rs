@@ -18,8 +18,8 @@ use std::path::PathBuf;
 
 use hil_flash::dfu_plan::DFU_UTIL;
 use hil_flash::{
-    bring_up, bring_up_dfu, dfu_plan, plan, probe_attached, FlashPath, Plan, ProgressBars, Ready,
-    RttRequest, SystemPorts, SystemProbes,
+    bring_up, bring_up_dfu, dfu_plan, plan, probe_attached, FlashArgs, FlashEvent, FlashObserver,
+    Plan, Ready, RttRequest, SystemPorts, SystemProbes,
 };
 use omv_imageio::StdClock;
 
@@ -29,7 +29,7 @@ use crate::board::{Board, BoardError};
 use crate::boards::firmware::{build, FirmwareBuild};
 use crate::boards::serial::AgentBoard;
 use crate::boards::tolerance;
-use crate::boards::BoardOptions;
+use crate::boards::{BoardOptions, FlashOptions, FlashPath};
 
 pub use config::H7Config;
 
@@ -56,6 +56,30 @@ fn firmware(opts: &BoardOptions, config: &H7Config) -> (Option<FirmwareBuild>, P
             let b = config.firmware_build(&opts.root);
             let elf = b.elf();
             (Some(b), elf)
+        }
+    }
+}
+
+/// The flash arguments of the command line, with `default_elf` unless
+/// `--elf` was given.
+fn flash_args(opts: &FlashOptions, default_elf: PathBuf) -> FlashArgs {
+    FlashArgs {
+        elf: opts.elf.clone().unwrap_or(default_elf),
+        probe: opts.probe.clone(),
+        port: opts.port.clone(),
+        erase_bootloader: opts.erase_bootloader,
+    }
+}
+
+/// Tells the CLI's observer (its progress bars), if it gave one.
+struct Progress<'a>(Option<&'a crate::boards::FlashProgress>);
+
+impl FlashObserver for Progress<'_> {
+    fn event(&mut self, ev: FlashEvent) {
+        if let Some(p) = self.0 {
+            p.0.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .event(ev);
         }
     }
 }
@@ -98,7 +122,7 @@ fn check_vectors(config: &H7Config, elf: &std::path::Path) -> Result<String, Boa
 /// Build (if needed), then work out and check the probe flash plan.
 pub fn prepare(opts: &BoardOptions, config: &H7Config) -> Result<Plan, BoardError> {
     let elf = built_elf(opts, config)?;
-    plan(&config.probe, &opts.probe.flash_args(elf)).map_err(flash_error)
+    plan(&config.probe, &flash_args(&opts.probe, elf)).map_err(flash_error)
 }
 
 /// Flash the agent (`--flash probe` or `dfu`) and wait for its port: the
@@ -108,7 +132,7 @@ pub fn flash_and_find_port(
     opts: &BoardOptions,
     config: &H7Config,
 ) -> Result<(Ready, Option<RttRequest>), BoardError> {
-    let mut bars = ProgressBars::default();
+    let mut bars = Progress(opts.flash_progress.as_ref());
     let mut clock = StdClock::new();
     match opts.probe.flash {
         FlashPath::Probe => {
@@ -126,7 +150,8 @@ pub fn flash_and_find_port(
         }
         FlashPath::Dfu => {
             let elf = built_elf(opts, config)?;
-            let plan = dfu_plan(&config.probe, &opts.probe.flash_args(elf)).map_err(flash_error)?;
+            let plan =
+                dfu_plan(&config.probe, &flash_args(&opts.probe, elf)).map_err(flash_error)?;
             let mut usb = hil_flash::dfu::SystemUsb;
             bring_up_dfu(
                 &plan,
@@ -189,7 +214,7 @@ pub fn dry_run(opts: &BoardOptions) -> Result<String, BoardError> {
         None => line(&mut out, format!("build:  none (--elf {})", elf.display())),
     }
     if elf.is_file() {
-        let args = opts.probe.flash_args(elf);
+        let args = flash_args(&opts.probe, elf);
         let text = match opts.probe.flash {
             FlashPath::Probe => plan(&config.probe, &args).map_err(flash_error)?.to_string(),
             FlashPath::Dfu => dfu_plan(&config.probe, &args)
@@ -300,7 +325,7 @@ mod tests {
             board_file: root.join("hil/boards/h7.toml"),
             root: dir.to_owned(),
             out_dir: dir.join("out"),
-            probe: Default::default(),
+            ..Default::default()
         }
     }
 

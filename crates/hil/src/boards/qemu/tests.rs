@@ -268,7 +268,7 @@ fn dry_run_shows_the_build_and_the_emulator_command_and_starts_nothing() {
         root: root(),
         board_file: root().join("hil/boards/qemu.toml"),
         out_dir: out.path().to_owned(),
-        probe: Default::default(),
+        ..Default::default()
     };
     let text = dry_run(&opts).unwrap();
     for needle in [
