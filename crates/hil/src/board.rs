@@ -13,8 +13,80 @@ use std::time::Duration;
 use omv_proto::{Event, Op, Outcome};
 
 use crate::capture::Capture;
-use crate::scenario::{Card, Scenario};
+use crate::scenario::{Capability, Card, Scenario};
 use crate::timing::TimingReport;
+
+/// What a board can do, as a typed set of [`Capability`]s (scenarios'
+/// `needs = [...]`). A firmware board's set is its agent's own `hello`
+/// ([`CapabilitySet::from_hello`]), so a firmware that cannot do
+/// something never claims it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CapabilitySet(u32);
+
+/// Each capability an agent's `hello` can announce, by its flag.
+const HELLO_FLAGS: [(u32, Capability); 7] = [
+    (omv_proto::Capabilities::FILES, Capability::Files),
+    (omv_proto::Capabilities::MEMORY, Capability::Memory),
+    (omv_proto::Capabilities::POWER_CUT, Capability::PowerCut),
+    (omv_proto::Capabilities::WRITE_LIMIT, Capability::WriteLimit),
+    (omv_proto::Capabilities::UPLOAD, Capability::Upload),
+    (omv_proto::Capabilities::JPEG, Capability::Jpeg),
+    (
+        omv_proto::Capabilities::CARD_PROFILE,
+        Capability::CardProfile,
+    ),
+];
+
+impl CapabilitySet {
+    /// No capability.
+    pub const EMPTY: CapabilitySet = CapabilitySet(0);
+
+    fn bit(c: Capability) -> u32 {
+        let i = Capability::ALL.iter().position(|x| *x == c).unwrap_or(0);
+        1 << i
+    }
+
+    /// The capabilities an agent's handshake announces.
+    pub fn from_hello(c: omv_proto::Capabilities) -> CapabilitySet {
+        HELLO_FLAGS
+            .iter()
+            .filter(|(flag, _)| c.has(*flag))
+            .map(|(_, cap)| *cap)
+            .collect()
+    }
+
+    /// This set and `c`.
+    pub fn with(self, c: Capability) -> CapabilitySet {
+        CapabilitySet(self.0 | Self::bit(c))
+    }
+
+    /// Whether the set holds `c`.
+    pub fn contains(self, c: Capability) -> bool {
+        self.0 & Self::bit(c) != 0
+    }
+
+    /// The capabilities held, in [`Capability::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = Capability> {
+        Capability::ALL
+            .into_iter()
+            .filter(move |c| self.contains(*c))
+    }
+}
+
+impl FromIterator<Capability> for CapabilitySet {
+    fn from_iter<I: IntoIterator<Item = Capability>>(iter: I) -> Self {
+        iter.into_iter()
+            .fold(CapabilitySet::EMPTY, CapabilitySet::with)
+    }
+}
+
+impl std::fmt::Display for CapabilitySet {
+    /// The names, comma-separated (`files, memory`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.iter().map(Capability::name).collect();
+        f.write_str(&names.join(", "))
+    }
+}
 
 /// What a board needs to know before the first step of a scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,13 +198,13 @@ pub trait Board {
         SnapshotPolicy::default()
     }
 
-    /// Capabilities a scenario may need (`needs = [...]`): `"files"` (a
-    /// card), `"memory"` (memory streams), `"power-cut"`, `"write-limit"`,
-    /// `"upload"`, `"card-profile"` (the card's timing follows the
-    /// scenario's `[card] profile`, so recording rates mean something).
-    /// Scenarios needing one the board lacks are skipped on it.
-    fn capabilities(&self) -> &[&str] {
-        &[]
+    /// Capabilities a scenario may need (`needs = [...]`): files (a card),
+    /// memory (memory streams), power-cut, write-limit, upload,
+    /// card-profile (the card's timing follows the scenario's `[card]
+    /// profile`, so recording rates mean something), as the board's agent
+    /// announces them. Scenarios needing one the board lacks are skipped on it.
+    fn capabilities(&self) -> CapabilitySet {
+        CapabilitySet::EMPTY
     }
 
     /// The frame buffer and memory-stream region of the board's agent, if
@@ -231,5 +303,28 @@ pub trait Board {
     /// The scenario is over (passed or not): release what `begin` took.
     fn end(&mut self) -> Result<(), BoardError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn capabilities_come_from_the_hello_flags() {
+        use omv_proto::Capabilities as C;
+        let c = CapabilitySet::from_hello(C(C::FILES | C::MEMORY | C::POWER_CUT));
+        assert_eq!(c.to_string(), "files, memory, power-cut");
+        assert!(c.contains(Capability::Memory) && !c.contains(Capability::Upload));
+        assert_eq!(CapabilitySet::from_hello(C(0)), CapabilitySet::EMPTY);
+        // Every flag the protocol has maps to its own capability.
+        let all = CapabilitySet::from_hello(C(u32::MAX));
+        assert_eq!(all.iter().count(), HELLO_FLAGS.len());
+        assert_eq!(
+            all.with(Capability::Jpeg),
+            all,
+            "adding a held capability changes nothing"
+        );
     }
 }

@@ -331,7 +331,11 @@ pub fn skip_reason(board: &dyn Board, scenario: &Scenario) -> Option<String> {
 /// Why board `name` with capabilities `caps` skips `scenario`, if it does.
 /// With `caps = None` (a board whose capabilities only its agent's `hello`
 /// tells, e.g. for `--dry-run`) only `boards = [...]` is checked.
-pub fn skip_reason_on(name: &str, caps: Option<&[&str]>, scenario: &Scenario) -> Option<String> {
+pub fn skip_reason_on(
+    name: &str,
+    caps: Option<crate::board::CapabilitySet>,
+    scenario: &Scenario,
+) -> Option<String> {
     if !scenario.runs_on(name) {
         return Some(format!(
             "runs only on {} (boards = [...] in {})",
@@ -343,8 +347,8 @@ pub fn skip_reason_on(name: &str, caps: Option<&[&str]>, scenario: &Scenario) ->
     let missing: Vec<&str> = scenario
         .needs
         .iter()
+        .filter(|c| !caps.contains(**c))
         .map(|c| c.name())
-        .filter(|n| !caps.contains(n))
         .collect();
     if missing.is_empty() {
         None

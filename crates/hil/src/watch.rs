@@ -29,7 +29,7 @@ impl Board for Watched<'_> {
     fn snapshot_policy(&self) -> SnapshotPolicy {
         self.board.snapshot_policy()
     }
-    fn capabilities(&self) -> &[&str] {
+    fn capabilities(&self) -> crate::board::CapabilitySet {
         self.board.capabilities()
     }
     fn limits(&self) -> Option<crate::limits::Limits> {

@@ -74,7 +74,7 @@ impl Board for QemuLike {
     fn snapshot_policy(&self) -> SnapshotPolicy {
         qemu::snapshot_policy(&self.config)
     }
-    fn capabilities(&self) -> &[&str] {
+    fn capabilities(&self) -> omv_hil::board::CapabilitySet {
         self.sim.capabilities()
     }
     fn begin(&mut self, setup: &Setup) -> Result<(), BoardError> {

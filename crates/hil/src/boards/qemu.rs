@@ -37,7 +37,7 @@ use omv_proto::{Event, Op, Outcome};
 
 use crate::board::{Board, BoardError, Setup, SnapshotPolicy, TimingPolicy};
 use crate::boards::firmware;
-use crate::boards::serial::{capability_names, AgentBoard};
+use crate::boards::serial::AgentBoard;
 use crate::boards::{tolerance, BoardOptions};
 use crate::capture::Capture;
 use crate::scenario::Scenario;
@@ -187,7 +187,7 @@ pub struct QemuBoard {
     config: QemuConfig,
     elf: PathBuf,
     out_dir: PathBuf,
-    capabilities: Vec<&'static str>,
+    capabilities: crate::board::CapabilitySet,
     /// The agent's frame buffer and memory region (from its hello).
     limits: crate::limits::Limits,
     session: Option<Session>,
@@ -217,7 +217,7 @@ impl QemuBoard {
     pub fn start(config: QemuConfig, elf: PathBuf, out_dir: PathBuf) -> Result<Self, BoardError> {
         let kib = crate::scenario::Card::default().capacity_kib;
         let session = Session::start(&config, &elf, kib, &[], 0)?;
-        let capabilities = capability_names(session.agent.hello().capabilities);
+        let capabilities = session.agent.capabilities();
         let limits = crate::limits::Limits::from_hello(session.agent.hello());
         Ok(QemuBoard {
             config,
@@ -318,8 +318,8 @@ impl Board for QemuBoard {
         snapshot_policy(&self.config)
     }
 
-    fn capabilities(&self) -> &[&str] {
-        &self.capabilities
+    fn capabilities(&self) -> crate::board::CapabilitySet {
+        self.capabilities
     }
 
     fn limits(&self) -> Option<crate::limits::Limits> {

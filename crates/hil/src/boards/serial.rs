@@ -11,7 +11,7 @@ use std::time::Duration;
 use omv_link::{Link, LinkError};
 use omv_proto::{Capabilities, CrashKind, Event, Hello, Op, Outcome, ProtoErrorKind};
 
-use crate::board::{Board, BoardError, Setup, SnapshotPolicy};
+use crate::board::{Board, BoardError, CapabilitySet, Setup, SnapshotPolicy};
 use crate::boards::sections::TimingSection;
 use crate::boards::tolerance;
 use crate::capture::Capture;
@@ -69,33 +69,12 @@ impl StepBudget {
     }
 }
 
-/// The harness names of an agent's capabilities (`needs = [...]` in
-/// scenarios). `card-profile` only from agents whose card is a stand-in
-/// with the timing model (qemu's RAM disk); a real card has no profile.
-pub fn capability_names(c: Capabilities) -> Vec<&'static str> {
-    let mut out = vec![];
-    for (flag, name) in [
-        (Capabilities::FILES, "files"),
-        (Capabilities::MEMORY, "memory"),
-        (Capabilities::POWER_CUT, "power-cut"),
-        (Capabilities::WRITE_LIMIT, "write-limit"),
-        (Capabilities::UPLOAD, "upload"),
-        (Capabilities::JPEG, "jpeg"),
-        (Capabilities::CARD_PROFILE, "card-profile"),
-    ] {
-        if c.has(flag) {
-            out.push(name);
-        }
-    }
-    out
-}
-
 /// An agent reached over `P`, after a successful handshake.
 pub struct AgentBoard<P> {
     name: String,
     link: Link<P>,
     hello: Hello,
-    capabilities: Vec<&'static str>,
+    capabilities: CapabilitySet,
     policy: SnapshotPolicy,
     budget: StepBudget,
     /// Events fetched after each step (the agent keeps only
@@ -176,7 +155,7 @@ impl<P: Read + Write> AgentBoard<P> {
         }
         Ok(AgentBoard {
             name: name.into(),
-            capabilities: capability_names(hello.capabilities),
+            capabilities: CapabilitySet::from_hello(hello.capabilities),
             hello,
             link,
             policy,
@@ -344,8 +323,8 @@ impl<P: Read + Write> Board for AgentBoard<P> {
         self.policy.clone()
     }
 
-    fn capabilities(&self) -> &[&str] {
-        &self.capabilities
+    fn capabilities(&self) -> CapabilitySet {
+        self.capabilities
     }
 
     fn limits(&self) -> Option<crate::limits::Limits> {
@@ -525,8 +504,8 @@ mod tests {
         let mut b = connect("h7").unwrap();
         assert_eq!(b.name(), "h7");
         assert_eq!(
-            b.capabilities(),
-            ["files", "memory", "power-cut", "write-limit", "upload"]
+            b.capabilities().to_string(),
+            "files, memory, power-cut, write-limit, upload"
         );
         b.begin(&Setup {
             scenario: "t".into(),
@@ -599,12 +578,5 @@ mod tests {
             err.contains("says it is board `qemu`") && err.contains("--port"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn capability_names_follow_the_flags() {
-        let c = Capabilities(Capabilities::FILES | Capabilities::MEMORY | Capabilities::POWER_CUT);
-        assert_eq!(capability_names(c), ["files", "memory", "power-cut"]);
-        assert!(capability_names(Capabilities(0)).is_empty());
     }
 }

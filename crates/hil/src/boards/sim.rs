@@ -30,8 +30,9 @@ use omv_imageio::{Cancelled, Clock, Wait};
 use omv_proto::{ErrorName, OpError};
 use omv_proto::{Event, Op, Outcome};
 
-use crate::board::{Board, BoardError, Setup, SnapshotPolicy};
+use crate::board::{Board, BoardError, CapabilitySet, Setup, SnapshotPolicy};
 use crate::boards::BoardOptions;
+use crate::scenario::Capability;
 
 /// The board's name.
 pub const NAME: &str = "sim";
@@ -50,6 +51,7 @@ pub const CANCEL_GRACE: Duration = Duration::from_secs(10);
 pub const PROFILES: &str = "class4, class10, uhs1_a1, worn, real_class10, ideal:<bytes per second>";
 
 enum Request {
+    Hello,
     Begin(Setup),
     Model(SensorModel),
     Footage(Arc<PngFrames>),
@@ -61,6 +63,7 @@ enum Request {
 }
 
 enum Reply {
+    Hello(omv_proto::Capabilities),
     Begun,
     Outcome(Outcome),
     Events(Vec<Event>),
@@ -83,6 +86,9 @@ pub struct SimBoard {
     deadline: Option<Instant>,
     /// Set to cancel the running step, as host bytes do on a firmware board.
     cancel: Arc<AtomicBool>,
+    /// What the executor announces in its handshake, as on the firmware
+    /// boards.
+    capabilities: CapabilitySet,
 }
 
 /// The executor's clock: the virtual clock, cancelled while the board's
@@ -161,15 +167,29 @@ impl SimBoard {
                 board: NAME.into(),
                 message: format!("cannot start the simulator thread: {e}"),
             })?;
-        Ok(SimBoard {
+        let mut board = SimBoard {
             tx,
             rx,
             worker: Some(worker),
-            timeout,
+            // The handshake gets the usual step timeout; `timeout` applies
+            // from the first request of a scenario on.
+            timeout: STEP_TIMEOUT,
             stuck: None,
             deadline: None,
             cancel,
-        })
+            capabilities: CapabilitySet::EMPTY,
+        };
+        board.capabilities = match board.ask("the executor's hello", Request::Hello)? {
+            // The sensor model and footage are the board's to set
+            // (Board::sensor_model, the footage request), not something
+            // the agent's handshake announces.
+            Reply::Hello(c) => CapabilitySet::from_hello(c)
+                .with(Capability::SensorModel)
+                .with(Capability::Footage),
+            _ => return Err(unexpected("the executor's hello")),
+        };
+        board.timeout = timeout;
+        Ok(board)
     }
 
     fn ask(&mut self, what: &str, req: Request) -> Result<Reply, BoardError> {
@@ -247,17 +267,10 @@ impl Board for SimBoard {
         SnapshotPolicy::default()
     }
 
-    fn capabilities(&self) -> &[&str] {
-        &[
-            "files",
-            "memory",
-            "power-cut",
-            "write-limit",
-            "card-profile",
-            "sensor-model",
-            "footage",
-            "upload",
-        ]
+    /// The executor's own: what its handshake would announce (the same
+    /// code as the firmware's `hello`).
+    fn capabilities(&self) -> CapabilitySet {
+        self.capabilities
     }
 
     fn footage(&mut self, dir: &std::path::Path) -> Result<(), BoardError> {
@@ -334,6 +347,7 @@ impl Board for SimBoard {
 fn serve(rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: &Arc<AtomicBool>) {
     while let Ok(req) = rx.recv() {
         let answer = match req {
+            Request::Hello => hello(cancel).map(Reply::Hello),
             Request::Begin(setup) => {
                 scenario(&setup, rx, tx, cancel);
                 continue;
@@ -345,6 +359,47 @@ fn serve(rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: &Arc<AtomicBool>) 
             return;
         }
     }
+}
+
+/// The sim's executor over `card`: the agent's, with a card whose timing
+/// follows the scenario's `[card] profile` (the simulated card is formatted
+/// with that profile, so the executor's handshake says `card-profile`).
+fn executor<'a>(
+    clock: CancelClock,
+    card: &'a FatCard<SimCard>,
+    buffers: Buffers<'a>,
+) -> Executor<'a, SimCard, CancelClock, SoftSensor<SimFrames>, EVENTS> {
+    let sensor = SoftSensor::with_render(SimFrames::default());
+    let mut ex = Executor::new(clock, sensor, Some(card), buffers);
+    ex.enable_card_timing(|profile, _seed| CardProfile::by_name(profile).is_some());
+    ex
+}
+
+/// The capabilities an executor made as for a scenario announces (on a
+/// small card: the size does not change them).
+fn hello(cancel: &Arc<AtomicBool>) -> Result<omv_proto::Capabilities, String> {
+    let setup = Setup {
+        scenario: "hello".into(),
+        seed: 0,
+        card: crate::scenario::Card {
+            capacity_kib: 16 * 1024,
+            ..Default::default()
+        },
+    };
+    let clock = SimClock::new();
+    let card = make_card(&setup, &clock)?;
+    let (mut frame, mut aux, mut memory) = (vec![0u8; 1], vec![0u8; 1], vec![0u8; MEMORY_BYTES]);
+    let clock = CancelClock {
+        clock,
+        cancel: Arc::clone(cancel),
+    };
+    let buffers = Buffers {
+        frame: &mut frame,
+        aux: &mut aux,
+        memory: &mut memory,
+    };
+    let capabilities = executor(clock, &card, buffers).capabilities();
+    Ok(capabilities)
 }
 
 /// Set up a fresh card, clock, sensor and executor, then answer requests
@@ -370,15 +425,14 @@ fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: 
         clock,
         cancel: Arc::clone(cancel),
     };
-    let sensor = SoftSensor::with_render(SimFrames::default());
-    let mut ex: Executor<'_, SimCard, CancelClock, SoftSensor<SimFrames>, EVENTS> =
-        Executor::new(clock, sensor, Some(&card), buffers);
+    let mut ex = executor(clock, &card, buffers);
     if tx.send(Ok(Reply::Begun)).is_err() {
         return;
     }
     while let Ok(req) = rx.recv() {
         let answer = match req {
             Request::Begin(_) => Err("begin while a scenario is running on the sim board".into()),
+            Request::Hello => Ok(Reply::Hello(ex.capabilities())),
             Request::Run(step, op) => Ok(Reply::Outcome(ex.run(step, &op))),
             Request::Model(m) => {
                 // Checked against the frame rate at the setup step next.
@@ -505,6 +559,18 @@ mod tests {
                 capacity_kib: 8192,
             },
         }
+    }
+
+    /// The set is the executor's own handshake (with the simulated
+    /// card's profile timing), not a list kept beside it: it has `upload`,
+    /// which the executor supports on any card.
+    #[test]
+    fn capabilities_are_the_executors_hello() {
+        let b = SimBoard::new().unwrap();
+        assert_eq!(
+            b.capabilities().to_string(),
+            "files, memory, power-cut, write-limit, upload, card-profile, sensor-model, footage"
+        );
     }
 
     #[test]
