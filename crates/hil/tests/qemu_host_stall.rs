@@ -7,7 +7,7 @@
 //! the firmware sleeps, so a wake-up the host delivers late would show as
 //! lateness; the agent's clock takes each wait's overshoot out
 //! (firmware/qemu/src/clock.rs). Needs `qemu-system-arm`.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "qemu"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
