@@ -7,6 +7,7 @@
 //! qemu-like: timing redacted as `hil/boards/qemu.toml` asks, judged by the
 //! `qemu` board's own code against that file's tolerances, and each replayed
 //! frame released `late_us` after its recorded schedule.
+#![cfg(feature = "qemu")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
