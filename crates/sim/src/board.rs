@@ -13,7 +13,7 @@ use omv_imageio::{
 use crate::card::{CardProfile, SimCard};
 use crate::clock::SimClock;
 use crate::error::SimError;
-use crate::sensor::{Sensor, SensorConfig};
+use crate::sensor::{SensorConfig, SimSensor};
 
 /// The FAT store on the simulated card.
 pub type SimStore = FatStore<SimCard>;
@@ -94,7 +94,7 @@ pub struct RecordReport {
     pub error: Option<IoError>,
 }
 
-/// A simulated OpenMV board: one clock shared by a [`Sensor`] and a
+/// A simulated OpenMV board: one clock shared by a [`SimSensor`] and a
 /// [`SimCard`] with a FAT file system, and streams on both.
 ///
 /// ```
@@ -119,7 +119,7 @@ pub struct RecordReport {
 #[derive(Debug)]
 pub struct SimBoard {
     clock: SimClock,
-    sensor: Sensor,
+    sensor: SimSensor,
     card: SimCard,
     store: Option<Rc<SimStore>>,
     /// The store of the mount before a power cut, to refuse a remount
@@ -131,7 +131,7 @@ impl SimBoard {
     /// Build the board: the card is formatted and mounted.
     pub fn new(cfg: BoardConfig) -> Result<Self, SimError> {
         let clock = SimClock::new();
-        let sensor = Sensor::new(clock.clone(), cfg.sensor)?;
+        let sensor = SimSensor::new(clock.clone(), cfg.sensor)?;
         let card = match &cfg.card_file {
             Some(p) => {
                 SimCard::new_file(p, cfg.card, cfg.card_bytes, clock.clone(), cfg.card_seed)?
@@ -156,12 +156,12 @@ impl SimBoard {
     }
 
     /// The sensor.
-    pub fn sensor(&self) -> &Sensor {
+    pub fn sensor(&self) -> &SimSensor {
         &self.sensor
     }
 
     /// The sensor, to configure or snapshot.
-    pub fn sensor_mut(&mut self) -> &mut Sensor {
+    pub fn sensor_mut(&mut self) -> &mut SimSensor {
         &mut self.sensor
     }
 

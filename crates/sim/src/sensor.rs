@@ -1,65 +1,40 @@
-//! [`Sensor`]: an OpenMV camera sensor on the virtual clock.
+//! [`SimSensor`]: an OpenMV camera sensor on the virtual clock.
 //!
-//! # Timing model
+//! # Timing and frame buffers
 //!
-//! Streaming starts at the first [`Sensor::snapshot`] after
-//! (re)configuration, at time `origin`. Frame `k` starts (its first line
-//! arrives) at
-//!
-//! `start(k) = origin + startup_us + ⌊k · 1 000 000 / fps⌋ + jitter(k)`
-//!
-//! where `jitter(k)` is uniform in `0..=jitter_us`, drawn from SplitMix64
-//! seeded by (seed, k), and is complete `readout = ⌊1 000 000 / fps⌋ −
-//! jitter_us` µs later, at `done(k)` — its capture time. So a frame never
-//! overlaps the next, and with no jitter frame `k` completes exactly when
-//! frame `k + 1` starts. Rendering and JPEG compression take no virtual
-//! time.
-//!
-//! # Frame buffers (OpenMV's `sensor.set_framebuffers(n)`)
-//!
-//! The user's program holds one buffer from one `snapshot()` to the next.
-//! When a frame starts, the driver needs a free buffer:
-//!
-//! * with a free one it captures the frame into it;
-//! * with none, `n = 1` or `2` drop the new frame; `n = 3` (triple
-//!   buffering) overwrites the oldest complete frame instead, so the newest
-//!   is always available.
-//!
-//! `snapshot()` releases the held buffer and returns the newest complete
-//! frame at once (older complete frames are dropped); if there is none it
-//! waits (moves the clock) until the next frame completes. With one buffer
-//! the sensor therefore waits for the next frame to *start* after the call,
-//! as OpenMV's single-buffer mode does. Every frame that is never returned
-//! is counted in [`SensorStats::dropped`].
-//!
-//! With `fps = 0` the sensor is unpaced: each snapshot is a new frame at
-//! once, stamped with the current time.
+//! The one sensor model every board runs, `omv_agent::sensor::FrameTimer`
+//! (its module docs give the formulas): frame `k` is complete at
+//! `origin + startup_us + k·P + jitter(k)` with `P = ⌊10⁶ / fps⌋` and a
+//! seeded jitter in `0 ..= jitter_us`, its read-out taking the `P −
+//! jitter_us` before; 1–3 frame buffers with OpenMV's drop policy (1–2
+//! drop a frame that finds no free buffer, 3 overwrite the oldest complete
+//! one). Here streaming starts at the first [`SimSensor::snapshot`] after
+//! (re)configuration, at `origin`; rendering and JPEG compression take no
+//! virtual time. Every frame that is never returned is counted in
+//! [`SensorStats::dropped`]. With `fps = 0` the sensor is unpaced: each
+//! snapshot is a new frame at once, stamped with the current time.
 //!
 //! ```
-//! use imageio_sim::{Sensor, SensorConfig, SimClock};
+//! use imageio_sim::{SimSensor, SensorConfig, SimClock};
 //! let clock = SimClock::new();
-//! let mut s = Sensor::new(clock.clone(), SensorConfig::default()).unwrap();
+//! let mut s = SimSensor::new(clock.clone(), SensorConfig::default()).unwrap();
 //! let mut fb = vec![0u8; s.max_frame_len()];
 //! let a = s.snapshot(&mut fb).unwrap();
 //! let b = s.snapshot(&mut fb).unwrap();
 //! assert_eq!((a.seq, b.seq), (0, 1));
-//! // QVGA RGB565 at 30 fps, no start-up delay: frame 1 is complete at 2/30 s.
-//! assert_eq!(b.capture_us, 66_666);
-//! assert_eq!(clock.now(), 66_666);
+//! // QVGA RGB565 at 30 fps, no start-up delay: frame 0 at once, frame 1
+//! // one period later.
+//! assert_eq!((a.capture_us, b.capture_us), (0, 33_333));
+//! assert_eq!(clock.now(), 33_333);
 //! ```
 
-use std::collections::VecDeque;
-
+use omv_agent::sensor::{FrameTimer, Poll, SensorModel};
 use omv_imageio::PixFormat;
-use omv_pattern::{Content, SplitMix64};
+use omv_pattern::Content;
 
 use crate::clock::SimClock;
 use crate::error::SimError;
 use crate::source::Source;
-
-/// The last frame number the sensor produces (then it must be configured
-/// again): about 4.5 years at 30 fps.
-const LAST_FRAME: u32 = u32::MAX - 8;
 
 /// The sensor's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,7 +80,7 @@ impl Default for SensorConfig {
     }
 }
 
-/// A frame returned by [`Sensor::snapshot`].
+/// A frame returned by [`SimSensor::snapshot`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Snapshot {
     /// The sensor's frame number (0 = the first frame after configuration).
@@ -135,31 +110,22 @@ pub struct SensorStats {
 
 /// The simulated sensor. See the [module docs](self) for the model.
 #[derive(Debug)]
-pub struct Sensor {
+pub struct SimSensor {
     clock: SimClock,
     cfg: SensorConfig,
-    origin: Option<u64>,
-    next: u32,
-    writing: Option<u32>,
-    ready: VecDeque<u32>,
-    held: bool,
-    last_seq: Option<u32>,
+    /// The model's state, from the first snapshot after configuration.
+    timer: Option<FrameTimer>,
     stats: SensorStats,
 }
 
-impl Sensor {
+impl SimSensor {
     /// A sensor on `clock` with `cfg` (checked).
     pub fn new(clock: SimClock, cfg: SensorConfig) -> Result<Self, SimError> {
         check(&cfg)?;
-        Ok(Sensor {
+        Ok(SimSensor {
             clock,
             cfg,
-            origin: None,
-            next: 0,
-            writing: None,
-            ready: VecDeque::new(),
-            held: false,
-            last_seq: None,
+            timer: None,
             stats: SensorStats::default(),
         })
     }
@@ -168,7 +134,7 @@ impl Sensor {
     /// restart, and streaming restarts at the next snapshot.
     pub fn configure(&mut self, cfg: SensorConfig) -> Result<(), SimError> {
         let clock = self.clock.clone();
-        *self = Sensor::new(clock, cfg)?;
+        *self = SimSensor::new(clock, cfg)?;
         Ok(())
     }
 
@@ -208,96 +174,13 @@ impl Sensor {
             .unwrap_or(0)
     }
 
-    fn start(&self, k: u32) -> u64 {
-        let origin = self.origin.unwrap_or(0);
-        let fps = u128::from(self.cfg.fps.max(1));
-        let offset = u128::from(k) * 1_000_000 / fps;
-        let jitter = if self.cfg.jitter_us == 0 {
-            0
-        } else {
-            SplitMix64::for_frame(self.cfg.seed ^ 0x6A17_7E55, k).below(self.cfg.jitter_us + 1)
-        };
-        origin
-            .saturating_add(self.cfg.startup_us)
-            .saturating_add(u64::try_from(offset).unwrap_or(u64::MAX))
-            .saturating_add(jitter)
-    }
-
-    fn done(&self, k: u32) -> u64 {
-        let readout = self.period_us().saturating_sub(self.cfg.jitter_us).max(1);
-        self.start(k).saturating_add(readout)
-    }
-
-    /// Run the capture driver up to time `t`.
-    fn advance_driver(&mut self, t: u64) {
-        let n = usize::from(self.cfg.buffers);
-        loop {
-            let more = self.next < LAST_FRAME;
-            if let Some(w) = self.writing {
-                let d = self.done(w);
-                if d <= t && (!more || d <= self.start(self.next)) {
-                    self.ready.push_back(w);
-                    self.writing = None;
-                    continue;
-                }
-            }
-            if !more {
-                break;
-            }
-            if self.skip_ahead(t) {
-                continue;
-            }
-            if self.start(self.next) > t {
-                break;
-            }
-            let used =
-                usize::from(self.held) + self.ready.len() + usize::from(self.writing.is_some());
-            if used < n {
-                self.writing = Some(self.next);
-            } else if n >= 3 && !self.ready.is_empty() {
-                self.ready.pop_front();
-                self.stats.dropped += 1;
-                self.writing = Some(self.next);
-            } else {
-                self.stats.dropped += 1;
-            }
-            self.next += 1;
+    /// The model's part of the settings.
+    pub fn model(&self) -> SensorModel {
+        SensorModel {
+            startup_us: self.cfg.startup_us,
+            jitter_us: self.cfg.jitter_us,
+            buffers: self.cfg.buffers,
         }
-    }
-
-    /// With every buffer in use and none being written, frames starting
-    /// long before `t` can only be dropped (1–2 buffers) or captured and
-    /// overwritten before `t` (3 buffers): count them in bulk instead of
-    /// one by one, keeping the last three frame starts before `t` for the
-    /// loop. (A program busy for hours then costs no more than for a
-    /// second.)
-    fn skip_ahead(&mut self, t: u64) -> bool {
-        let n = usize::from(self.cfg.buffers);
-        let used = usize::from(self.held) + self.ready.len();
-        if self.writing.is_some() || used < n || self.cfg.fps == 0 {
-            return false;
-        }
-        let base = self.origin.unwrap_or(0).saturating_add(self.cfg.startup_us);
-        let Some(since) = t.checked_sub(base) else {
-            return false;
-        };
-        // Frame k starts at or after base + ⌊k·10⁶/fps⌋, so every frame
-        // below ⌊since·fps/10⁶⌋ − 3 starts at least 3 periods before t.
-        let k = u128::from(since) * u128::from(self.cfg.fps) / 1_000_000;
-        let k = u32::try_from(k.saturating_sub(3).min(u128::from(LAST_FRAME - 1)))
-            .unwrap_or(LAST_FRAME - 1);
-        if k <= self.next {
-            return false;
-        }
-        let mut dropped = u64::from(k - self.next);
-        if n >= 3 {
-            // The frames waiting now are older still: overwritten too.
-            dropped += self.ready.len() as u64;
-            self.ready.clear();
-        }
-        self.stats.dropped += dropped;
-        self.next = k;
-        true
     }
 
     /// `sensor.snapshot()`: the newest complete frame into `out` (waiting
@@ -314,19 +197,8 @@ impl Sensor {
                 .into());
             }
         }
-        let (seq, capture_us) = if self.cfg.fps == 0 {
-            let k = self.next;
-            self.next = self.next.saturating_add(1);
-            (k, self.clock.now())
-        } else {
-            let k = self.take_frame()?;
-            (k, self.done(k))
-        };
-        let skipped = match self.last_seq {
-            Some(p) => seq.saturating_sub(p).saturating_sub(1),
-            None => seq,
-        };
-        self.last_seq = Some(seq);
+        let frame = self.take_frame()?;
+        let (seq, capture_us, skipped) = (frame.seq, frame.capture_us, frame.skipped);
         let c = &self.cfg;
         let spec = (c.width, c.height, c.pixformat, c.jpeg_quality);
         let rendered = c.source.render(c.seed, seq, spec, out);
@@ -350,35 +222,30 @@ impl Sensor {
     }
 
     /// Release the held buffer and take the newest complete frame, waiting
-    /// for one if needed.
-    fn take_frame(&mut self) -> Result<u32, SimError> {
+    /// (moving the clock) for one if needed.
+    fn take_frame(&mut self) -> Result<omv_agent::sensor::Frame, SimError> {
         let now = self.clock.now();
-        if self.origin.is_none() {
-            self.origin = Some(now);
-        }
-        self.advance_driver(now);
-        self.held = false;
-        loop {
-            if let Some(k) = self.ready.pop_back() {
-                self.stats.dropped += self.ready.len() as u64;
-                self.ready.clear();
-                self.held = true;
-                return Ok(k);
+        // `check` keeps fps at most 1000.
+        let fps = u16::try_from(self.cfg.fps).unwrap_or(u16::MAX);
+        let (model, seed) = (self.model(), self.cfg.seed);
+        let timer = self
+            .timer
+            .get_or_insert_with(|| FrameTimer::start(model, fps, seed, now));
+        let dropped0 = timer.dropped();
+        timer.release(now);
+        let frame = loop {
+            match timer.poll(self.clock.now()) {
+                Poll::Ready(f) => break f,
+                Poll::WaitUntil(t) => self.clock.advance_to(t),
+                Poll::Exhausted => {
+                    return Err(SimError::Config(
+                        "the sensor's frame counter is exhausted: configure it again".into(),
+                    ))
+                }
             }
-            if self.writing.is_none() && self.next >= LAST_FRAME {
-                return Err(SimError::Config(
-                    "the sensor's frame counter is exhausted: configure it again".into(),
-                ));
-            }
-            // A buffer is free now, so the frame being written, or else the
-            // next one to start, will be captured.
-            let target = match self.writing {
-                Some(w) => self.done(w),
-                None => self.done(self.next),
-            };
-            self.clock.advance_to(target);
-            self.advance_driver(target);
-        }
+        };
+        self.stats.dropped += timer.dropped() - dropped0;
+        Ok(frame)
     }
 }
 

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use imageio_sim::{
-    BoardConfig, CardProfile, FrameSink, RecordReport, Sensor, SensorConfig, SimBoard, SimClock,
+    BoardConfig, CardProfile, FrameSink, RecordReport, SensorConfig, SimBoard, SimClock, SimSensor,
 };
 use omv_fatstore::format::{FatKind, FormatOptions};
 use omv_imageio::{Error, Image};
@@ -14,12 +14,14 @@ const CHUNK: u64 = 32 + 320 * 240 * 2;
 const W: u64 = CHUNK * 1_000_000 / 2_000_000;
 const D: u64 = 10_000_000;
 
-/// Frame k starts at ⌊k · 10⁶ / 30⌋ µs and is complete 33 333 µs later.
-fn start(k: u64) -> u64 {
-    k * 1_000_000 / 30
-}
+/// The sensor model (omv_agent::sensor::FrameTimer): frame k is complete
+/// at k · 33 333 µs (⌊10⁶ / 30⌋ a period), its read-out starting one
+/// period before (frame 0 at once).
 fn done(k: u64) -> u64 {
-    start(k) + 33_333
+    k * 33_333
+}
+fn start(k: u64) -> u64 {
+    done(k).saturating_sub(33_333)
 }
 
 /// A sink whose every write costs exactly `W` of card time.
@@ -35,7 +37,7 @@ impl FrameSink for TwoMegabytesPerSecond {
 
 fn record_model(buffers: u8) -> (Vec<(u32, u64)>, u64, u64) {
     let clock = SimClock::new();
-    let mut s = Sensor::new(
+    let mut s = SimSensor::new(
         clock.clone(),
         SensorConfig {
             buffers,
@@ -60,40 +62,42 @@ fn record_model(buffers: u8) -> (Vec<(u32, u64)>, u64, u64) {
 #[test]
 fn the_hand_arithmetic() {
     assert_eq!(W, 76_816);
-    assert_eq!((start(1), done(0), start(3)), (33_333, 33_333, 100_000));
+    assert_eq!((start(1), done(0), start(3)), (0, 0, 66_666));
 }
 
-/// Three buffers: the first snapshot waits for frame 0 (done at 33 333 µs);
-/// after that a complete frame is always waiting (a write, 76 816 µs, is
-/// longer than a frame), so loop i starts at t_i = 33 333 + i · 76 816 and
-/// takes the newest frame complete by then. Loops run while t_i < 10 s:
-/// i ≤ ⌊(10⁷ − 33 333 − 1) / 76 816⌋ = 129, so 130 frames in 10.019 s,
-/// 12.97 frames/s; 30 fps · 10.019 s ≈ 300 frames, the rest dropped.
+/// Three buffers: the first snapshot gets frame 0 at once (complete at
+/// 0); after that a complete frame is always waiting (a write, 76 816 µs,
+/// is longer than a frame), so loop i starts at t_i = i · 76 816 and takes
+/// the newest frame complete by then. Loops run while t_i < 10 s:
+/// i ≤ ⌊(10⁷ − 1) / 76 816⌋ = 130, so 131 frames in 10.063 s, 13.0
+/// frames/s; 30 fps · 10.063 s ≈ 302 frames, the rest dropped.
 #[test]
-fn three_buffers_keep_130_frames_in_10_s_always_the_newest() {
+fn three_buffers_keep_131_frames_in_10_s_always_the_newest() {
     let (got, end, _) = record_model(3);
-    assert_eq!(got.len(), 130);
-    assert_eq!(end, 33_333 + 130 * W);
+    assert_eq!(got.len(), 131);
+    assert_eq!(end, 131 * W);
     for (i, &(seq, at)) in got.iter().enumerate().skip(1) {
-        assert_eq!(at, 33_333 + i as u64 * W);
+        assert_eq!(at, i as u64 * W);
         // The newest frame complete at `at`.
         let newest = (0..).take_while(|&k| done(k) <= at).last().unwrap();
         assert_eq!(u64::from(seq), newest, "loop {i}");
     }
 }
 
-/// Two buffers: same pace (130 frames), but the frame returned is the one
+/// Two buffers: same pace (131 frames), but the frame returned is the one
 /// captured into the buffer freed by the previous snapshot: the first to
 /// start after it, so it is older than the newest.
 #[test]
-fn two_buffers_keep_130_frames_but_older_ones() {
+fn two_buffers_keep_131_frames_but_older_ones() {
     let (got, end, _) = record_model(2);
     let (got3, _, _) = record_model(3);
-    assert_eq!(got.len(), 130);
-    assert_eq!(end, 33_333 + 130 * W);
+    assert_eq!(got.len(), 131);
+    assert_eq!(end, 131 * W);
     for i in 1..got.len() {
         let prev_at = got[i - 1].1;
-        let first_after = (0..).find(|&k| start(k) > prev_at).unwrap();
+        // (Loop 1: frame 1 starts at 0, as frame 0 is handed out.)
+        let after = u64::from(got[i - 1].0) + 1;
+        let first_after = (after..).find(|&k| start(k) >= prev_at).unwrap();
         assert_eq!(u64::from(got[i].0), first_after, "loop {i}");
         assert!(got[i].0 <= got3[i].0);
     }
@@ -101,11 +105,11 @@ fn two_buffers_keep_130_frames_but_older_ones() {
 }
 
 /// One buffer: the sensor waits for the next frame to start after the
-/// call. A write ends 33 333 + 76 816 = 110 149 µs after its frame
-/// started, after the 3rd next start (100 000 µs) and before the 4th
-/// (133 333 µs): frames 0, 4, 8, … at 7.5 frames/s. Loop i
-/// starts at done(4(i−1)) + 76 816; it runs while that is before 10 s:
-/// i − 1 ≤ 74, so 76 frames.
+/// call. Frame k is held from done(k) = k · 33 333 until its write ends
+/// 76 816 µs later, after the starts of frames k + 1 .. k + 3 (start(j) =
+/// (j − 1) · 33 333) and before that of k + 4: frames 0, 4, 8, … at 7.5
+/// frames/s. Loop i starts at done(4(i−1)) + 76 816; it runs while that
+/// is before 10 s: i − 1 ≤ ⌊(10⁷ − 76 817) / 133 332⌋ = 74, so 76 frames.
 #[test]
 fn one_buffer_keeps_every_fourth_frame_76_in_10_s() {
     let (got, _, dropped) = record_model(1);
@@ -116,7 +120,7 @@ fn one_buffer_keeps_every_fourth_frame_76_in_10_s() {
             assert_eq!(at, done(4 * (i as u64 - 1)) + W);
         }
     }
-    // The last snapshot waited for frame 300 (done at 10 033 333 µs), when
+    // The last snapshot waited for frame 300 (done at 9 999 900 µs), when
     // frame 301 started with the only buffer full: frames 0..=301 started,
     // 76 were delivered, 226 dropped (3 per kept frame, and frame 301).
     assert_eq!(dropped, 302 - 76);
@@ -170,18 +174,19 @@ fn record_fat(buffers: u8) -> (RecordReport, u64, Vec<u32>) {
 /// directory updates (32 KiB clusters: a new cluster every 64 data
 /// blocks), so a frame costs 318–322 block writes and a few reads instead
 /// of 301: 82.7–84.0 ms. Still between 66.7 and 100 ms, so with 1 buffer
-/// every 4th frame is kept (7.5 fps) and with 2 or 3 buffers never waits
-/// after the first frame: 10–13 frames/s, the rest dropped.
+/// every 4th frame is kept (7.5 fps) and with 2 or 3 buffers never waits: 10–13 frames/s, the rest dropped.
 #[test]
 fn through_fat_the_card_keeps_10_to_13_frames_per_second() {
     let (r3, waited3, _) = record_fat(3);
     let (r2, waited2, _) = record_fat(2);
     let (_, _, seqs1) = record_fat(1);
     for (r, waited) in [(r3, waited3), (r2, waited2)] {
-        // Only the first snapshot waited (for frame 0: 33 333 µs).
-        assert_eq!(waited, 33_333);
+        // No snapshot waited: frame 0 is complete at once, and after it a
+        // frame is always complete when the writer comes back.
+        assert_eq!(waited, 0);
         let fps = f64::from(r.written) * 1e6 / D as f64;
-        assert!((10.0..=13.0).contains(&fps), "{fps}");
+        // 13.1 at most: frame 0, complete at once, is one more than 13/s.
+        assert!((10.0..=13.1).contains(&fps), "{fps}");
     }
     assert_eq!(r3.written, r2.written);
     // One buffer: every 4th frame, 7.5 frames/s: the first write (with the

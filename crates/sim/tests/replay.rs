@@ -36,6 +36,9 @@ fn board(jitter_us: u64) -> SimBoard {
             height: 120,
             pixformat: PixFormat::Grayscale,
             jitter_us,
+            // The first frame one period after the recording starts, so
+            // that its recorded interval, like every other, is waited for.
+            startup_us: 33_333,
             seed: 7,
             ..SensorConfig::default()
         },

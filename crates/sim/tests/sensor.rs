@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
-use imageio_sim::{parse_frame_size, Content, PngFrames, Sensor, SensorConfig, SimClock, Source};
+use imageio_sim::{
+    parse_frame_size, Content, PngFrames, SensorConfig, SimClock, SimSensor, Source,
+};
 use omv_imageio::PixFormat;
 
-fn sensor(cfg: SensorConfig) -> (Sensor, SimClock, Vec<u8>) {
+fn sensor(cfg: SensorConfig) -> (SimSensor, SimClock, Vec<u8>) {
     let clock = SimClock::new();
-    let s = Sensor::new(clock.clone(), cfg).unwrap();
+    let s = SimSensor::new(clock.clone(), cfg).unwrap();
     let fb = vec![0u8; s.max_frame_len()];
     (s, clock, fb)
 }
@@ -133,7 +135,8 @@ fn startup_delay_and_unpaced_mode() {
     });
     clock.advance_us(1_000);
     let a = s.snapshot(&mut fb).unwrap();
-    assert_eq!(a.capture_us, 1_000 + 500_000 + 33_333);
+    // Frame 0 is complete the start-up delay after the first snapshot.
+    assert_eq!(a.capture_us, 1_000 + 500_000);
     let (mut s, clock, mut fb) = sensor(SensorConfig {
         fps: 0,
         ..SensorConfig::default()
@@ -164,8 +167,8 @@ fn jitter_is_seeded_and_bounded() {
     assert_eq!(a, captures(1));
     assert_ne!(a, captures(2));
     for (k, &c) in a.iter().enumerate() {
-        // start = k·33 333.3 + jitter (0..=3 000), readout 30 333.
-        let base = k as u64 * 1_000_000 / 30 + 30_333;
+        // complete at k·33 333 + jitter (0..=3 000).
+        let base = k as u64 * 33_333;
         assert!((base..=base + 3_000).contains(&c), "frame {k}: {c}");
     }
     assert!(a.windows(2).any(|w| w[1] - w[0] != 33_333));
@@ -227,7 +230,7 @@ fn bad_settings_and_small_buffers_are_errors() {
     ];
     for cfg in bad {
         assert!(
-            Sensor::new(SimClock::new(), cfg.clone()).is_err(),
+            SimSensor::new(SimClock::new(), cfg.clone()).is_err(),
             "{cfg:?}"
         );
     }
@@ -257,21 +260,23 @@ fn a_program_busy_for_days_skips_in_bulk_and_counts_exactly() {
             buffers,
             ..SensorConfig::default()
         });
-        s.snapshot(&mut fb).unwrap(); // frame 0, at 33 333 µs
+        s.snapshot(&mut fb).unwrap(); // frame 0, at once (0 µs)
         clock.advance_us(3 * 86_400_000_000);
         let f = s.snapshot(&mut fb).unwrap();
-        // Now T = 33 333 + 3 days = 259 200 033 333 µs. Frame k starts at
-        // ⌊k · 10⁶ / 30⌋: frames 0..=7 776 001 have started (7 776 001 at
-        // exactly T), frames 0..=7 776 000 are complete.
+        // Now T = 3 days = 259 200 000 000 µs. Frame k is complete at
+        // k · 33 333 and starts one period before: frames 0..=7 776 077
+        // are complete, 0..=7 776 078 have started.
         let (seq, dropped) = match buffers {
-            // The newest complete frame; all others since frame 0 overwritten.
-            3 => (7_776_000, 7_775_999),
-            // The frame captured into the second buffer right after the
-            // first snapshot (frame 1); every later one found no buffer.
-            2 => (1, 7_776_000),
-            // The first frame to start after T; 1..=7 776 001 found the
-            // only buffer held.
-            _ => (7_776_002, 7_776_001),
+            // The newest complete frame; all others since frame 0
+            // overwritten (7 776 078 is being read out, not lost).
+            3 => (7_776_077, 7_776_076),
+            // The frame captured into the second buffer as frame 0 was
+            // handed out (frame 1); 2..=7 776 078 found no buffer.
+            2 => (1, 7_776_077),
+            // The first frame to start after T (7 776 079 starts at
+            // 7 776 078 · 33 333 > T); 1..=7 776 078 found the only buffer
+            // held, and 7 776 080 starts as 7 776 079 is handed out.
+            _ => (7_776_079, 7_776_079),
         };
         assert_eq!(
             (f.seq, s.stats().dropped),
