@@ -65,6 +65,10 @@ fn an_unavailable_board_is_exit_3_and_said_once() {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert_eq!(err.matches("was not found").count(), 1, "{err}");
     assert_eq!(err.matches("board qemu is unavailable").count(), 1, "{err}");
+    // Nothing ran: no run directory is left, and no `latest`.
+    let out_dir = dir.path().join("out");
+    assert!(!out_dir.exists() || dirs_in(&out_dir).is_empty());
+    assert!(!out_dir.join("latest").exists());
     assert!(
         !text(&out.stdout).contains("ERROR"),
         "{}",
