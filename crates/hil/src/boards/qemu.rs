@@ -375,6 +375,12 @@ impl Board for QemuBoard {
         self.with_agent(|a| a.download(path))
     }
 
+    /// `[[upload]]`: written by the running agent onto its card (the
+    /// agent's hello says `upload`).
+    fn upload(&mut self, path: &str, data: &[u8]) -> Result<(), BoardError> {
+        self.with_agent(|a| a.upload(path, data))
+    }
+
     fn take_log(&mut self) -> Vec<String> {
         if let Some(session) = &mut self.session {
             self.log.extend(session.agent.take_log());
