@@ -8,6 +8,7 @@
 
 use std::fmt::Write as _;
 
+use crate::escape::escape_markup as esc;
 use crate::runner::{ScenarioResult, Verdict};
 
 /// The JUnit XML text for the results of one board.
@@ -93,24 +94,6 @@ pub fn report(board: &str, results: &[ScenarioResult]) -> String {
     }
     x.push_str("  </testsuite>\n</testsuites>\n");
     x
-}
-
-/// Escape text for XML attributes and content; drops characters XML 1.0 forbids.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\t' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 pub mod board;
 pub mod boards;
 pub mod capture;
+mod escape;
 pub mod exit;
 pub mod golden;
 pub mod heartbeat;

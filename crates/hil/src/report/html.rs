@@ -3,21 +3,7 @@
 
 use base64::Engine as _;
 
-/// `s` with `&`, `<`, `>`, `"` and `'` escaped for text and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::escape::escape_markup as esc;
 
 /// A `data:image/png;base64,...` URI of PNG bytes.
 pub fn png_uri(png: &[u8]) -> String {
