@@ -7,12 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
+mod common;
+
+use common::qemu::{config, elf, root};
 use omv_hil::board::{Board, Setup, SnapshotPolicy, TimingPolicy};
-use omv_hil::boards::firmware;
-use omv_hil::boards::qemu::{QemuBoard, QemuConfig};
+use omv_hil::boards::qemu::QemuBoard;
 use omv_hil::boards::sim::SimBoard;
 use omv_hil::capture::Capture;
 use omv_hil::runner;
@@ -20,27 +20,6 @@ use omv_hil::scenario::Scenario;
 use omv_hil::stream::StreamTable;
 use omv_hil::summary::{outcome_text, Fmt};
 use omv_proto::{EventKind, Op};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn config() -> QemuConfig {
-    QemuConfig::load(&root().join("hil/boards/qemu.toml")).unwrap()
-}
-
-/// The firmware ELF, built once (cargo makes it a no-op when fresh).
-fn elf() -> PathBuf {
-    static ELF: OnceLock<PathBuf> = OnceLock::new();
-    ELF.get_or_init(|| {
-        firmware::build(&config().firmware_build(&root()))
-            .unwrap_or_else(|e| panic!("the qemu firmware must build: {e}"))
-    })
-    .clone()
-}
 
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))

@@ -10,25 +10,19 @@
 #![cfg(all(target_os = "linux", feature = "qemu"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
+use common::qemu::{config, root};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use omv_hil::boards::firmware;
-use omv_hil::boards::qemu::{QemuBoard, QemuConfig};
+use omv_hil::boards::qemu::QemuBoard;
 use omv_hil::runner;
 use omv_hil::scenario::Scenario;
 use omv_proto::EventKind;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 /// The running QEMU children of this process (the board starts one per
 /// scenario), from /proc.
@@ -55,10 +49,9 @@ fn emulators() -> Vec<i32> {
 
 #[test]
 fn a_stalled_emulator_still_replays_on_schedule() {
-    let config = QemuConfig::load(&root().join("hil/boards/qemu.toml")).unwrap();
+    let config = config();
     let tolerance = config.timing.replay_error_us;
-    let elf = firmware::build(&config.firmware_build(&root()))
-        .unwrap_or_else(|e| panic!("the qemu firmware must build: {e}"));
+    let elf = common::qemu::elf();
     let scenario = Scenario::load(&root().join("hil/scenarios/seed-replay.toml")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let mut board = QemuBoard::start(config, elf, out.path().to_owned()).unwrap();

@@ -6,6 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "qemu")]
+pub mod qemu;
+
 use omv_hil::runner::RunOptions;
 use omv_hil::Scenario;
 

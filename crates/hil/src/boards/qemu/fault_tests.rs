@@ -6,24 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use omv_proto::{CrashKind, Op, Query};
 
+use super::tests::{config, root};
 use super::*;
 use crate::board::{Board, BoardError, Setup};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn config() -> QemuConfig {
-    QemuConfig::load(&root().join("hil/boards/qemu.toml")).unwrap()
-}
 
 /// `None` (and a note on stderr) if QEMU is not installed.
 fn fault_test_elf() -> Option<PathBuf> {

@@ -9,14 +9,16 @@ use std::sync::OnceLock;
 use super::*;
 use crate::stream::StreamTable;
 
-fn root() -> PathBuf {
+/// The repository's root.
+pub(super) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
         .unwrap()
 }
 
-fn config() -> QemuConfig {
+/// The repository's qemu board file.
+pub(super) fn config() -> QemuConfig {
     QemuConfig::load(&root().join("hil/boards/qemu.toml")).unwrap()
 }
 
