@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use probe_rs::flashing::{download_file_with_options, DownloadOptions, ElfLoader, FlashProgress};
-use probe_rs::probe::DebugProbeError;
+use probe_rs::probe::{DebugProbeError, Probe};
 use probe_rs::{MemoryInterface, Permissions, Session};
 
 use crate::board::{IdCheck, RdpCheck};
@@ -183,6 +183,22 @@ pub fn check_chip(
     Ok(())
 }
 
+/// Sets `probe`'s SWD clock to `khz` when the board file gives one.
+pub(crate) fn apply_speed(
+    probe: &mut Probe,
+    entry: &ProbeEntry,
+    khz: Option<u32>,
+) -> Result<(), SessionError> {
+    if let Some(khz) = khz {
+        probe.set_speed(khz).map_err(|e| SessionError::Speed {
+            probe: entry.to_string(),
+            khz,
+            reason: chain(&e),
+        })?;
+    }
+    Ok(())
+}
+
 /// Turn a probe-rs attach failure into our error.
 pub fn classify_attach_error(chip: &str, probe: &ProbeEntry, err: &probe_rs::Error) -> Error {
     if let probe_rs::Error::Probe(p) = err {
@@ -226,13 +242,7 @@ pub fn flash(
         .lister()
         .open(entry.selector())
         .map_err(|e| classify_open_error(&entry, &e))?;
-    if let Some(khz) = req.speed_khz {
-        probe.set_speed(khz).map_err(|e| SessionError::Speed {
-            probe: entry.to_string(),
-            khz,
-            reason: chain(&e),
-        })?;
-    }
+    apply_speed(&mut probe, &entry, req.speed_khz)?;
     let chip = target.name.clone();
     let attached = if req.connect_under_reset {
         probe.attach_under_reset(target, Permissions::default())

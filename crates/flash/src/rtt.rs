@@ -21,7 +21,7 @@ use probe_rs::rtt::{Rtt, ScanRegion};
 use probe_rs::Permissions;
 
 use crate::error::{chain, Error};
-use crate::flasher::{classify_attach_error, SessionError};
+use crate::flasher::{apply_speed, classify_attach_error, SessionError};
 use crate::probe::{classify_open_error, select_probe, ProbeEntry, ProbeLister, SystemProbes};
 use crate::selector::DebugProbeSelector;
 use crate::target;
@@ -217,13 +217,7 @@ pub fn read_log(
     let mut probe = probes
         .open(&entry)
         .map_err(|e| classify_open_error(&entry, &e))?;
-    if let Some(khz) = req.speed_khz {
-        probe.set_speed(khz).map_err(|e| SessionError::Speed {
-            probe: entry.to_string(),
-            khz,
-            reason: chain(&e),
-        })?;
-    }
+    apply_speed(&mut probe, &entry, req.speed_khz)?;
     let chip = target.name.clone();
     // A plain attach: the agent keeps running (no halt, no reset).
     let mut session = probe
