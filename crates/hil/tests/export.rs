@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use omv_hil::boards::sim::SimBoard;
+use omv_hil::boards::sim::SimHarnessBoard;
 use omv_hil::runner::capture;
 use omv_hil::Scenario;
 use omvstream::export::{to_apng, to_png_dir, FrameRange};
@@ -16,7 +16,7 @@ use omvstream::StreamTable;
 fn seed_record_exports_to_pngs_and_an_apng_at_the_recorded_pace() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/scenarios/seed-record.toml");
     let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let mut board = SimBoard::new().unwrap();
+    let mut board = SimHarnessBoard::new().unwrap();
     let cap = capture(&mut board, &scenario, scenario.seed).unwrap_or_else(|e| panic!("{e}"));
     let bytes = cap.files[0].bytes.clone().expect("stream.bin was written");
     let table = StreamTable::parse(&bytes);

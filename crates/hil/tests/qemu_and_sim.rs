@@ -13,7 +13,7 @@ mod common;
 use common::qemu::{config, elf, root};
 use omv_hil::board::{Board, Setup, SnapshotPolicy, TimingPolicy};
 use omv_hil::boards::qemu::QemuBoard;
-use omv_hil::boards::sim::SimBoard;
+use omv_hil::boards::sim::SimHarnessBoard;
 use omv_hil::capture::Capture;
 use omv_hil::runner;
 use omv_hil::scenario::Scenario;
@@ -60,7 +60,7 @@ fn the_agent_under_qemu_writes_what_the_simulator_writes() {
     let scenario = scenario("seed-record");
     let seed = 7;
     let path = "/sdcard/stream.bin";
-    let mut sim = SimBoard::new().unwrap();
+    let mut sim = SimHarnessBoard::new().unwrap();
     let on_sim = runner::capture(&mut sim, &scenario, seed).unwrap();
     let out = tempfile::tempdir().unwrap();
     let mut board = QemuBoard::start(config(), elf(), out.path().to_owned()).unwrap();
@@ -138,7 +138,7 @@ fn the_agent_under_qemu_writes_what_the_simulator_writes() {
 #[test]
 fn a_preloaded_stream_is_replayed_by_the_agent() {
     let on_sim = runner::capture(
-        &mut SimBoard::new().unwrap(),
+        &mut SimHarnessBoard::new().unwrap(),
         &scenario("seek-forward-back"),
         3,
     )

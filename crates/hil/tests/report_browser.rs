@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use omv_hil::boards::sim::SimBoard;
+use omv_hil::boards::sim::SimHarnessBoard;
 use omv_hil::report::{self, Run};
 use omv_hil::runner::{run_all, Quiet, RunOptions};
 use omv_hil::Scenario;
@@ -175,7 +175,7 @@ fn the_report_renders_in_headless_chromium() {
         scenario_dir: dir,
         scenario_timeout: None,
     };
-    let mut board = SimBoard::new().unwrap();
+    let mut board = SimHarnessBoard::new().unwrap();
     let results = run_all(&mut board, &scenarios, &opts, &mut Quiet);
     assert!(
         results.iter().all(|r| !r.verdict.is_failure()),

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use omv_hil::boards::sim::SimBoard;
+use omv_hil::boards::sim::SimHarnessBoard;
 use omv_hil::report::sheet::{self, Sheet};
 use omv_hil::report::{self, Run};
 use omv_hil::runner::{run_all, Quiet, RunOptions};
@@ -28,7 +28,12 @@ fn run_against(root: &Path, write_new: bool) -> (String, Vec<std::path::PathBuf>
         scenario_timeout: None,
     };
     let scenarios = [scenario];
-    let results = run_all(&mut SimBoard::new().unwrap(), &scenarios, &opts, &mut Quiet);
+    let results = run_all(
+        &mut SimHarnessBoard::new().unwrap(),
+        &scenarios,
+        &opts,
+        &mut Quiet,
+    );
     assert_eq!(
         results[0].verdict,
         Verdict::SnapshotChanged,

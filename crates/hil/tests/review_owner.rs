@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use omv_hil::boards::sim::SimBoard;
+use omv_hil::boards::sim::SimHarnessBoard;
 use omv_hil::golden::{self, ReviewLock};
 use omv_hil::runner::{run_scenario, Verdict};
 use omv_hil::Scenario;
@@ -32,7 +32,7 @@ fn tiny(root: &Path, run: &str, frames: u32) -> Scenario {
 fn run(root: &Path, s: &Scenario, lock: Option<&ReviewLock>) -> Verdict {
     let dir = s.path.parent().unwrap();
     let opts = common::run_options(root, dir, lock.is_some());
-    let r = run_scenario(&mut SimBoard::new().unwrap(), s, &opts);
+    let r = run_scenario(&mut SimHarnessBoard::new().unwrap(), s, &opts);
     assert!(r.verdict != Verdict::Fail, "{:?}", r.failures);
     r.verdict
 }
@@ -44,7 +44,7 @@ fn a_second_run_at_once_neither_overwrites_nor_removes_the_first_runs_review_fil
     let (two, three, four) = (tiny(root, "a", 2), tiny(root, "b", 3), tiny(root, "c", 4));
     // The accepted golden is the 3-frame summary.
     let opts = common::run_options(root, three.path.parent().unwrap(), false);
-    let summary = run_scenario(&mut SimBoard::new().unwrap(), &three, &opts)
+    let summary = run_scenario(&mut SimHarnessBoard::new().unwrap(), &three, &opts)
         .summary
         .unwrap();
     let golden_path = golden::golden_path(root, "sim", "tiny");

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use omv_hil::boards::sim::SimBoard;
+use omv_hil::boards::sim::SimHarnessBoard;
 use omv_hil::golden::{self, GoldenCheck};
 use omv_hil::runner::{capture, written_paths};
 use omv_hil::{summary, Board, Scenario};
@@ -23,7 +23,7 @@ fn scenario_on_sim_matches_its_golden_snapshot(
     #[files("../../hil/scenarios/*.toml")] path: PathBuf,
 ) {
     let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let mut board = SimBoard::new().unwrap();
+    let mut board = SimHarnessBoard::new().unwrap();
     let cap = capture(&mut board, &scenario, scenario.seed).unwrap_or_else(|e| panic!("{e}"));
     let failures = cap.failures();
     assert!(
@@ -78,7 +78,7 @@ fn every_scenario_has_a_golden_snapshot_and_every_golden_a_scenario() {
 fn a_sim_run_is_deterministic() {
     let scenario = Scenario::load(&root().join("hil/scenarios/seed-replay.toml")).unwrap();
     let run = || {
-        let mut board = SimBoard::new().unwrap();
+        let mut board = SimHarnessBoard::new().unwrap();
         let cap = capture(&mut board, &scenario, 7).unwrap();
         summary::render(&scenario, &cap, &board.snapshot_policy())
     };
@@ -90,7 +90,7 @@ fn the_seed_changes_the_content_but_not_the_frame_table_shape() {
     let text = include_str!("fixtures/seeded.toml");
     let scenario = Scenario::from_toml(text, Path::new("seeded.toml")).unwrap();
     let table = |seed| {
-        let mut board = SimBoard::new().unwrap();
+        let mut board = SimHarnessBoard::new().unwrap();
         let cap = capture(&mut board, &scenario, seed).unwrap();
         cap.files[0].table().unwrap()
     };

@@ -8,7 +8,7 @@ use common::run_options;
 
 use std::path::{Path, PathBuf};
 
-use omv_hil::boards::sim::SimBoard;
+use omv_hil::boards::sim::SimHarnessBoard;
 use omv_hil::runner::{run_scenario, RunOptions, Verdict};
 use omv_hil::scenario::{load_dir_all, Loaded};
 use omv_hil::select::{self, Selection};
@@ -86,7 +86,7 @@ fn names_globs_and_paths_select_in_order_each_once() {
 fn the_failure_list_keeps_what_did_not_run_and_replaces_what_did() {
     let (dir, loaded) = dir_with(&["a", "b", "c"], &[]);
     let sel = select::select(&loaded, &pats(&["a", "b"])).unwrap();
-    let mut board = SimBoard::new().unwrap();
+    let mut board = SimHarnessBoard::new().unwrap();
     let root = tempfile::tempdir().unwrap();
     let opts = opts(root.path(), dir.path());
     let mut results: Vec<_> = sel
@@ -142,7 +142,7 @@ fn a_failed_scenario_writes_no_snap_new_and_a_passing_one_does() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("hil/scenarios");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut board = SimBoard::new().unwrap();
+    let mut board = SimHarnessBoard::new().unwrap();
     let opts = opts(root.path(), &dir);
     let wrong = load(&dir, "wrong", &TINY.replace("expect = 2", "expect = 3"));
     let r = run_scenario(&mut board, &wrong, &opts);
@@ -165,7 +165,7 @@ fn a_failed_scenario_writes_no_snap_new_and_a_passing_one_does() {
 fn a_scenario_from_elsewhere_has_no_golden_to_compare() {
     let root = tempfile::tempdir().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
-    let mut board = SimBoard::new().unwrap();
+    let mut board = SimHarnessBoard::new().unwrap();
     let mine = load(elsewhere.path(), "mine", TINY);
     let r = run_scenario(
         &mut board,

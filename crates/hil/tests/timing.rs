@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use omv_hil::board::{Board, BoardError, Setup, SnapshotPolicy};
 use omv_hil::boards::qemu::{self, QemuConfig};
-use omv_hil::boards::sim::SimBoard;
+use omv_hil::boards::sim::SimHarnessBoard;
 use omv_hil::capture::Capture;
 use omv_hil::runner::{run_scenario, RunOptions, ScenarioResult, Verdict};
 use omv_hil::timing::TimingReport;
@@ -63,7 +63,7 @@ fn root() -> PathBuf {
 
 /// The simulator, seen as `qemu` sees its captures.
 struct QemuLike {
-    sim: SimBoard,
+    sim: SimHarnessBoard,
     config: QemuConfig,
     late_us: u64,
 }
@@ -114,7 +114,7 @@ fn run(late_us: u64) -> (ScenarioResult, String) {
         "hil/boards/qemu.toml redacts timing in golden/qemu/"
     );
     let mut board = QemuLike {
-        sim: SimBoard::new().unwrap(),
+        sim: SimHarnessBoard::new().unwrap(),
         config,
         late_us,
     };

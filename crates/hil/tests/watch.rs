@@ -9,7 +9,7 @@ use common::run_options;
 
 use std::time::Instant;
 
-use omv_hil::boards::sim::SimBoard;
+use omv_hil::boards::sim::SimHarnessBoard;
 use omv_hil::runner::{run_all, Progress, ScenarioResult};
 use omv_hil::{Board, BoardError, Scenario, Setup};
 
@@ -37,7 +37,7 @@ fn every_step_is_announced_between_start_and_done() {
     std::fs::write(&path, TINY).unwrap();
     let scenario = Scenario::load(&path).unwrap();
     let opts = run_options(dir.path(), dir.path().join("elsewhere"), false);
-    let mut board = SimBoard::new().unwrap();
+    let mut board = SimHarnessBoard::new().unwrap();
     let mut told = Told::default();
     let results = run_all(&mut board, &[scenario], &opts, &mut told);
     assert_eq!(results.len(), 1);
@@ -62,7 +62,7 @@ fn a_runaway_step_is_cancelled_at_the_scenario_deadline_and_the_board_stays_usab
     std::fs::write(&path, RUNAWAY).unwrap();
     let s = Scenario::load(&path).unwrap();
     assert_eq!(s.timeout_s, Some(30));
-    let mut board = SimBoard::new().unwrap();
+    let mut board = SimHarnessBoard::new().unwrap();
     board
         .begin(&Setup {
             scenario: s.name.clone(),

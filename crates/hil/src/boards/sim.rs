@@ -74,7 +74,7 @@ enum Reply {
 type Answer = Result<Reply, String>;
 
 /// The simulator board.
-pub struct SimBoard {
+pub struct SimHarnessBoard {
     tx: Sender<Request>,
     rx: Receiver<Answer>,
     worker: Option<JoinHandle<()>>,
@@ -119,9 +119,9 @@ impl Wait for CancelClock {
     }
 }
 
-impl std::fmt::Debug for SimBoard {
+impl std::fmt::Debug for SimHarnessBoard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimBoard")
+        f.debug_struct("SimHarnessBoard")
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
@@ -129,7 +129,7 @@ impl std::fmt::Debug for SimBoard {
 
 /// Start the `sim` board.
 pub fn open(_opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
-    SimBoard::new().map(|b| Box::new(b) as Box<dyn Board>)
+    SimHarnessBoard::new().map(|b| Box::new(b) as Box<dyn Board>)
 }
 
 /// What `--dry-run` would do on the `sim` board.
@@ -146,14 +146,14 @@ fn link(message: impl Into<String>) -> BoardError {
     }
 }
 
-impl SimBoard {
+impl SimHarnessBoard {
     /// Start the worker thread.
-    pub fn new() -> Result<SimBoard, BoardError> {
+    pub fn new() -> Result<SimHarnessBoard, BoardError> {
         Self::with_timeout(STEP_TIMEOUT)
     }
 
     /// Start the worker thread; each answer is awaited at most `timeout`.
-    pub fn with_timeout(timeout: Duration) -> Result<SimBoard, BoardError> {
+    pub fn with_timeout(timeout: Duration) -> Result<SimHarnessBoard, BoardError> {
         let (tx, worker_rx) = mpsc::channel();
         let (worker_tx, rx) = mpsc::channel();
         let cancel = Arc::new(AtomicBool::new(false));
@@ -167,7 +167,7 @@ impl SimBoard {
                 board: NAME.into(),
                 message: format!("cannot start the simulator thread: {e}"),
             })?;
-        let mut board = SimBoard {
+        let mut board = SimHarnessBoard {
             tx,
             rx,
             worker: Some(worker),
@@ -243,7 +243,7 @@ impl SimBoard {
     }
 }
 
-impl Drop for SimBoard {
+impl Drop for SimHarnessBoard {
     fn drop(&mut self) {
         // Closing the channel ends the worker; it is not waited for, so a
         // step stuck past its timeout cannot hang the harness.
@@ -257,7 +257,7 @@ fn unexpected(what: &str) -> BoardError {
     link(format!("unexpected answer to {what}"))
 }
 
-impl Board for SimBoard {
+impl Board for SimHarnessBoard {
     fn name(&self) -> &str {
         NAME
     }
@@ -566,7 +566,7 @@ mod tests {
     /// which the executor supports on any card.
     #[test]
     fn capabilities_are_the_executors_hello() {
-        let b = SimBoard::new().unwrap();
+        let b = SimHarnessBoard::new().unwrap();
         assert_eq!(
             b.capabilities().to_string(),
             "files, memory, power-cut, write-limit, upload, card-profile, sensor-model, footage"
@@ -575,7 +575,7 @@ mod tests {
 
     #[test]
     fn an_unknown_card_profile_names_the_known_ones() {
-        let mut b = SimBoard::new().unwrap();
+        let mut b = SimHarnessBoard::new().unwrap();
         let e = b.begin(&setup("turbo")).unwrap_err().to_string();
         assert!(e.contains("unknown card profile \"turbo\""), "{e}");
         assert!(e.contains("class4, class10, uhs1_a1"), "{e}");
@@ -593,7 +593,7 @@ mod tests {
     fn a_step_past_its_timeout_stops_the_board_with_a_clear_message() {
         // A zero timeout: the answer to `begin` (formatting a card) cannot
         // be there yet when it is first looked for.
-        let mut b = SimBoard::with_timeout(Duration::ZERO).unwrap();
+        let mut b = SimHarnessBoard::with_timeout(Duration::ZERO).unwrap();
         let e = b.begin(&setup("class10")).unwrap_err().to_string();
         assert!(e.contains("no answer to begin within 0ns"), "{e}");
         let e = b.run(1, &Op::Sync).unwrap_err().to_string();
@@ -602,7 +602,7 @@ mod tests {
 
     #[test]
     fn requests_before_begin_are_refused() {
-        let mut b = SimBoard::new().unwrap();
+        let mut b = SimHarnessBoard::new().unwrap();
         let e = b.run(1, &Op::Sync).unwrap_err().to_string();
         assert!(e.contains("no scenario has begun"), "{e}");
     }
