@@ -111,12 +111,7 @@ pub struct UsbSection {
 impl UsbSection {
     /// The selector for the agent's port.
     pub fn selector(&self) -> DebugProbeSelector {
-        DebugProbeSelector {
-            vendor_id: self.vid,
-            product_id: self.pid,
-            interface: None,
-            serial_number: self.serial.clone(),
-        }
+        crate::selector::device(self.vid, self.pid, self.serial.clone())
     }
 }
 

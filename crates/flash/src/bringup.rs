@@ -37,7 +37,7 @@ pub fn bring_up(
     observer: &mut dyn FlashObserver,
 ) -> Result<Ready, Error> {
     let present_before = find_port(ports, &plan.port)?.is_some();
-    let flashed = flash(&plan.request(), probes, observer)?;
+    let flashed = flash(&plan.request, probes, observer)?;
     let port = wait_for_port(ports, clock, &plan.port, plan.wait, present_before)?;
     Ok(Ready {
         bytes: flashed.bytes,
@@ -82,7 +82,6 @@ mod tests {
     use super::*;
     use crate::plan::{plan, FlashArgs};
     use crate::port::{PortEntry, PortError};
-    use crate::probe::ProbeLister;
     use omv_imageio::ManualClock;
 
     struct CountingPorts(usize);
@@ -97,32 +96,19 @@ mod tests {
         }
     }
 
+    /// The arguments for a small agent ELF written to `dir`.
+    fn args(dir: &std::path::Path) -> FlashArgs {
+        crate::testing::agent_args(dir, "agent", 0x0804_0101, &[(0x0804_0000, &[0; 64])])
+    }
+
     #[test]
     fn without_a_probe_bring_up_fails_before_waiting_for_the_port() {
-        let probes = SystemProbes::new();
-        if !probes.probes().is_empty() {
-            eprintln!("a probe is attached; skipping the no-probe check");
+        let Some(probes) = crate::testing::system_probes_if_none() else {
             return;
-        }
+        };
         let dir = tempfile::tempdir().unwrap();
-        let elf = dir.path().join("agent");
-        std::fs::write(
-            &elf,
-            crate::elf::test_elf(0x0804_0101, &[(0x0804_0000, &[0; 64])]),
-        )
-        .unwrap();
-        let board = crate::board::repo_h7_board();
-        let plan = plan(
-            &board,
-            &FlashArgs {
-                elf,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        let mut ports = CountingPorts(0);
-        let mut clock = ManualClock::new(0);
-        let mut log = Vec::new();
+        let plan = plan(&crate::board::repo_h7_board(), &args(dir.path())).unwrap();
+        let (mut ports, mut clock, mut log) = (CountingPorts(0), ManualClock::new(0), Vec::new());
         let err = bring_up(&plan, &probes, &mut ports, &mut clock, &mut log).unwrap_err();
         assert!(
             matches!(err, Error::Probe(crate::probe::ProbeError::NoProbe)),
@@ -136,12 +122,6 @@ mod tests {
     #[test]
     fn without_a_camera_dfu_bring_up_fails_with_the_how_to_message_before_waiting_for_the_port() {
         let dir = tempfile::tempdir().unwrap();
-        let elf = dir.path().join("agent");
-        std::fs::write(
-            &elf,
-            crate::elf::test_elf(0x0804_0101, &[(0x0804_0000, &[0; 64])]),
-        )
-        .unwrap();
         let mut board = crate::board::repo_h7_board();
         // An id that is never attached, and no waiting for it.
         if let Some(d) = board.dfu.as_mut() {
@@ -149,26 +129,11 @@ mod tests {
             d.pid = 0x0002;
             d.wait_for_device_s = 0;
         }
-        let plan = crate::dfu_plan::dfu_plan(
-            &board,
-            &FlashArgs {
-                elf,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        let mut ports = CountingPorts(0);
-        let mut clock = ManualClock::new(0);
-        let mut log = Vec::new();
-        let err = bring_up_dfu(
-            &plan,
-            DFU_UTIL,
-            &mut dfu::SystemUsb,
-            &mut ports,
-            &mut clock,
-            &mut log,
-        )
-        .unwrap_err();
+        let plan = crate::dfu_plan::dfu_plan(&board, &args(dir.path())).unwrap();
+        let (mut ports, mut clock, mut log) = (CountingPorts(0), ManualClock::new(0), Vec::new());
+        let mut usb = dfu::SystemUsb;
+        let err =
+            bring_up_dfu(&plan, DFU_UTIL, &mut usb, &mut ports, &mut clock, &mut log).unwrap_err();
         assert!(
             matches!(err, Error::Dfu(dfu::DfuError::NoDevice { .. })),
             "{err:?} (is dfu-util installed?)"

@@ -9,10 +9,9 @@ use crate::board::FlashBoard;
 use crate::dfu::{self, DfuError, DfuSection};
 use crate::elf::ElfImage;
 use crate::error::Error;
-use crate::plan::FlashArgs;
+use crate::plan::{place, write_erases, write_port, FlashArgs};
 use crate::port::{PortChoice, WaitPolicy};
-use crate::sectors::{self, Sector};
-use crate::target;
+use crate::sectors::Sector;
 
 /// The program run.
 pub const DFU_UTIL: &str = "dfu-util";
@@ -50,22 +49,17 @@ pub fn dfu_plan(board: &FlashBoard, args: &FlashArgs) -> Result<DfuPlan, Error> 
         source,
     })?;
     let image = ElfImage::parse(&bytes, &args.elf)?;
-    let target = target::lookup(&board.flash.chip)?;
-    target::check_fits(&target, &image)?;
+    let placed = place(board, args, &image)?;
     let binary = dfu::binary(&bytes, &image, &dfu)?;
-    let erase = sectors::touched(&sectors::chip_sectors(&target), &image);
     Ok(DfuPlan {
         board: board.name.clone(),
         binary_path: dfu::binary_path(&args.elf),
         image,
         binary,
         dfu,
-        erase,
-        port: match &args.port {
-            Some(p) => PortChoice::Path(p.clone()),
-            None => PortChoice::Usb(board.usb.selector()),
-        },
-        wait: WaitPolicy::from_board(&board.usb),
+        erase: placed.erase,
+        port: placed.port,
+        wait: placed.wait,
     })
 }
 
@@ -115,26 +109,14 @@ impl fmt::Display for DfuPlan {
             d.end,
             d.device()
         )?;
-        writeln!(
-            f,
-            "  erases    {} sector(s), nothing else:",
-            self.erase.len()
-        )?;
-        for s in &self.erase {
-            writeln!(f, "            {s}")?;
-        }
+        write_erases(f, &self.erase)?;
         writeln!(f, "  command   {DFU_UTIL} {}", self.arguments().join(" "))?;
         writeln!(
             f,
             "            first waits up to {} s for a camera in bootloader mode (polling USB), then {} s for the download",
             d.wait_for_device_s, d.transfer_timeout_s
         )?;
-        writeln!(
-            f,
-            "  port      {}, waited for up to {} ms after the bootloader starts the agent",
-            self.port,
-            self.wait.timeout_us / 1000
-        )?;
+        write_port(f, &self.port, self.wait, "the bootloader starts the agent")?;
         write!(f, "dry run: no device or port was touched, no file written")
     }
 }
@@ -143,18 +125,12 @@ impl fmt::Display for DfuPlan {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::elf::test_elf;
+    use crate::board::repo_h7_board as board;
+    use crate::testing::{agent_args, assert_contains_all};
     use std::path::Path;
 
-    use crate::board::repo_h7_board as board;
-
     fn args(dir: &Path, segments: &[(u32, &[u8])]) -> FlashArgs {
-        let p = dir.join("agent-h7");
-        std::fs::write(&p, test_elf(0x0804_0299, segments)).unwrap();
-        FlashArgs {
-            elf: p,
-            ..Default::default()
-        }
+        agent_args(dir, "agent-h7", 0x0804_0299, segments)
     }
 
     #[test]
@@ -171,16 +147,14 @@ mod tests {
         assert_eq!(p.binary[0x2_0000], 6);
         let bin = dir.path().join("agent-h7.bin");
         let text = p.to_string();
-        for needle in [
+        assert_contains_all(&text, &[
             format!("binary    {} (131076 bytes, gaps 0xff)", bin.display()),
             "writes    0x08040000..0x08060004 through alt setting FIRMWARE (0x08040000..0x081e0000) of USB 37c5:9204".into(),
             "erases    2 sector(s), nothing else:\n            bank 1 sector 2 (0x08040000..0x08060000)\n            bank 1 sector 3".into(),
             format!("command   dfu-util -d 37c5:9204 -a FIRMWARE -D {} -R", bin.display()),
             "first waits up to 30 s for a camera in bootloader mode (polling USB), then 120 s".into(),
             "port      USB 1209:0001 (any serial)".into(),
-        ] {
-            assert!(text.contains(&needle), "plan lacks {needle:?}:\n{text}");
-        }
+        ]);
         assert!(!text.contains("sector 0 "), "{text}");
         assert!(!bin.exists(), "a plan writes no file");
     }

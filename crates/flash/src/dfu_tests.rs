@@ -39,28 +39,23 @@ fn the_binary_starts_at_the_partition_with_gaps_erased() {
 fn an_image_outside_the_partition_is_refused() {
     let (bytes, image) = parsed(&[(0x0800_0000, &[0; 16])]);
     let err = binary(&bytes, &image, &section()).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DfuError::BelowPartition {
-                lowest: 0x0800_0000,
-                ..
-            }
-        ),
-        "{err:?}"
+    assert_eq!(
+        err,
+        DfuError::BelowPartition {
+            lowest: 0x0800_0000,
+            alt: "FIRMWARE".into(),
+            start: 0x0804_0000,
+        }
     );
     assert!(err.to_string().contains("FIRMWARE at 0x08040000"), "{err}");
     let (bytes, image) = parsed(&[(0x081D_FFF0, &[0; 32])]);
-    let err = binary(&bytes, &image, &section()).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DfuError::PastPartition {
-                image_end: 0x081E_0010,
-                ..
-            }
-        ),
-        "{err:?}"
+    assert_eq!(
+        binary(&bytes, &image, &section()),
+        Err(DfuError::PastPartition {
+            image_end: 0x081E_0010,
+            alt: "FIRMWARE".into(),
+            end: 0x081E_0000,
+        })
     );
 }
 

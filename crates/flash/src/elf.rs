@@ -259,8 +259,8 @@ mod tests {
     #[test]
     fn loads_from_disk_and_names_a_missing_file_with_the_build_command() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("agent");
-        std::fs::write(&path, test_elf(8, &[(0x0800_0000, &[0; 16])])).unwrap();
+        let path =
+            crate::testing::write_test_elf(dir.path(), "agent", 8, &[(0x0800_0000, &[0; 16])]);
         assert_eq!(ElfImage::load(&path).unwrap().load_bytes(), 16);
         let err = ElfImage::load(&dir.path().join("missing")).unwrap_err();
         assert!(matches!(err, ElfError::Io { .. }));

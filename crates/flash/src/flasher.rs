@@ -12,13 +12,12 @@ use probe_rs::flashing::{download_file_with_options, DownloadOptions, ElfLoader,
 use probe_rs::probe::{DebugProbeError, Probe};
 use probe_rs::{MemoryInterface, Permissions, Session};
 
-use crate::board::{IdCheck, RdpCheck};
+use crate::board::{FlashSection, IdCheck, RdpCheck};
 use crate::elf::ElfImage;
 use crate::error::{chain, Error};
 use crate::probe::{classify_open_error, select_probe, ProbeEntry, ProbeLister, SystemProbes};
 use crate::progress::{FlashEvent, FlashObserver};
-use crate::sectors::{self, KeepArea};
-use crate::selector::DebugProbeSelector;
+use crate::sectors;
 use crate::target;
 
 /// What to flash where.
@@ -26,20 +25,10 @@ use crate::target;
 pub struct FlashRequest {
     /// The firmware ELF.
     pub elf: PathBuf,
-    /// probe-rs target name.
-    pub chip: String,
-    /// Which probe; `None` = the only one attached.
-    pub probe: Option<DebugProbeSelector>,
-    /// SWD clock, kHz.
-    pub speed_khz: Option<u32>,
-    /// Attach with NRST held.
-    pub connect_under_reset: bool,
-    /// Chip identity check.
-    pub idcode: Option<IdCheck>,
-    /// Readout protection check.
-    pub readout_protection: Option<RdpCheck>,
-    /// Flash never erased unless `erase_bootloader` (the OpenMV bootloader).
-    pub keep: Option<KeepArea>,
+    /// The chip, the probe and the checks: the board's `[flash]` section
+    /// (its `probe` replaced by `--probe` when given). Its `keep` area is
+    /// never erased unless `erase_bootloader`.
+    pub flash: FlashSection,
     /// `--erase-bootloader` was given.
     pub erase_bootloader: bool,
 }
@@ -229,22 +218,23 @@ pub fn flash(
     probes: &SystemProbes,
     observer: &mut dyn FlashObserver,
 ) -> Result<FlashReport, Error> {
-    let target = target::lookup(&req.chip)?;
+    let section = &req.flash;
+    let target = target::lookup(&section.chip)?;
     let image = ElfImage::load(&req.elf)?;
     target::check_fits(&target, &image)?;
     // Checked again here, on the file actually flashed: probe-rs erases
     // every sector the image touches, and only those (no chip erase).
     let erase = sectors::touched(&sectors::chip_sectors(&target), &image);
-    sectors::check_keep(&erase, req.keep.as_ref(), &image, req.erase_bootloader)?;
-    let entry = select_probe(&probes.probes(), req.probe.as_ref())?;
+    sectors::check_keep(&erase, section.keep.as_ref(), &image, req.erase_bootloader)?;
+    let entry = select_probe(&probes.probes(), section.probe.as_ref())?;
     observer.event(FlashEvent::Message(format!("probe {entry}")));
     let mut probe = probes
         .lister()
         .open(entry.selector())
         .map_err(|e| classify_open_error(&entry, &e))?;
-    apply_speed(&mut probe, &entry, req.speed_khz)?;
+    apply_speed(&mut probe, &entry, section.speed_khz)?;
     let chip = target.name.clone();
-    let attached = if req.connect_under_reset {
+    let attached = if section.connect_under_reset {
         probe.attach_under_reset(target, Permissions::default())
     } else {
         probe.attach(target, Permissions::default())
@@ -291,15 +281,20 @@ fn check_session(
         chip: chip.to_owned(),
         reason: chain(&e),
     })?;
-    check_chip(chip, req.idcode, req.readout_protection, &mut |addr| {
-        core.read_word_32(addr).map_err(|e| chain(&e))
-    })
+    let section = &req.flash;
+    check_chip(
+        chip,
+        section.idcode,
+        section.readout_protection,
+        &mut |addr| core.read_word_32(addr).map_err(|e| chain(&e)),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::testing::write_test_elf;
     use std::collections::HashMap;
 
     const ID: IdCheck = IdCheck {
@@ -347,10 +342,7 @@ mod tests {
             "{err:?}"
         );
         let msg = err.to_string();
-        assert!(
-            msg.contains("device id 0x413") && msg.contains("expected 0x450"),
-            "{msg}"
-        );
+        crate::testing::assert_contains_all(&msg, &["device id 0x413", "expected 0x450"]);
     }
 
     #[test]
@@ -368,31 +360,26 @@ mod tests {
         assert!(err.to_string().contains("cannot be read"), "{err}");
     }
 
-    #[test]
-    fn rdp_level_1_is_locked_with_the_unlock_command() {
-        let mut read = regs(&[(0x5C00_1000, 0x450), (0x5200_201C, 0x0000_BB00)]);
+    #[rstest::rstest]
+    #[case::level_1_is_locked_with_the_unlock_command(
+        0xBB,
+        SessionError::Locked { chip: "STM32H743VITx".into(), level: 0xBB },
+        "RDP=0xAA"
+    )]
+    #[case::level_2_is_permanent(
+        0xCC,
+        SessionError::PermanentlyLocked { chip: "STM32H743VITx".into(), level: 0xCC },
+        "permanently locked"
+    )]
+    fn rdp_levels_other_than_unlocked_are_refused(
+        #[case] level: u32,
+        #[case] expected: SessionError,
+        #[case] says: &str,
+    ) {
+        let mut read = regs(&[(0x5C00_1000, 0x450), (0x5200_201C, level << 8)]);
         let err = check_chip("STM32H743VITx", Some(ID), Some(RDP), &mut read).unwrap_err();
-        assert_eq!(
-            err,
-            SessionError::Locked {
-                chip: "STM32H743VITx".into(),
-                level: 0xBB
-            }
-        );
-        assert!(err.to_string().contains("RDP=0xAA"), "{err}");
-    }
-
-    #[test]
-    fn rdp_level_2_is_permanent() {
-        let mut read = regs(&[(0x5C00_1000, 0x450), (0x5200_201C, 0x0000_CC00)]);
-        let err = check_chip("STM32H743VITx", Some(ID), Some(RDP), &mut read).unwrap_err();
-        assert_eq!(
-            err,
-            SessionError::PermanentlyLocked {
-                chip: "STM32H743VITx".into(),
-                level: 0xCC
-            }
-        );
+        assert_eq!(err, expected);
+        assert!(err.to_string().contains(says), "{err}");
     }
 
     #[test]
@@ -415,13 +402,7 @@ mod tests {
     }
 
     fn entry() -> ProbeEntry {
-        ProbeEntry {
-            name: "STLink V3".into(),
-            vid: 0x0483,
-            pid: 0x374f,
-            serial: Some("A".into()),
-            accessible: true,
-        }
+        crate::testing::test_probe(0x0483, 0x374f, "A")
     }
 
     #[test]
@@ -433,10 +414,7 @@ mod tests {
         );
         let msg = e.to_string();
         assert!(matches!(e, Error::Session(SessionError::Attach { .. })));
-        assert!(
-            msg.contains("sees no chip") && msg.contains("connect_under_reset"),
-            "{msg}"
-        );
+        crate::testing::assert_contains_all(&msg, &["sees no chip", "connect_under_reset"]);
         let e = classify_attach_error("STM32H743VITx", &entry(), &probe_rs::Error::Timeout);
         assert!(
             matches!(e, Error::Session(SessionError::Attach { .. })),
@@ -457,31 +435,31 @@ mod tests {
         // This machine has no probe: the real lister returns an empty list,
         // and flash() must stop there with the no-probe message (after the
         // checks that need no probe have passed).
-        let probes = SystemProbes::new();
-        if !probes.probes().is_empty() {
-            eprintln!("a probe is attached; skipping the no-probe check");
+        let Some(probes) = crate::testing::system_probes_if_none() else {
             return;
-        }
+        };
         let dir = tempfile::tempdir().unwrap();
-        let elf = dir.path().join("agent.elf");
-        std::fs::write(
-            &elf,
-            crate::elf::test_elf(0x0804_0101, &[(0x0804_0000, &[0; 256])]),
-        )
-        .unwrap();
         let req = FlashRequest {
-            elf,
-            chip: "STM32H743VITx".into(),
-            probe: None,
-            speed_khz: None,
-            connect_under_reset: false,
-            idcode: Some(ID),
-            readout_protection: Some(RDP),
-            keep: Some(KeepArea {
-                start: 0x0800_0000,
-                end: 0x0804_0000,
-                name: "the bootloader".into(),
-            }),
+            elf: write_test_elf(
+                dir.path(),
+                "agent.elf",
+                0x0804_0101,
+                &[(0x0804_0000, &[0; 256])],
+            ),
+            flash: FlashSection {
+                chip: "STM32H743VITx".into(),
+                probe: None,
+                speed_khz: None,
+                connect_under_reset: false,
+                idcode: Some(ID),
+                readout_protection: Some(RDP),
+                keep: Some(crate::sectors::KeepArea {
+                    start: 0x0800_0000,
+                    end: 0x0804_0000,
+                    name: "the bootloader".into(),
+                }),
+                vector_table: None,
+            },
             erase_bootloader: false,
         };
         let mut log: Vec<FlashEvent> = vec![];
@@ -492,25 +470,20 @@ mod tests {
         );
         assert!(log.is_empty());
         // And a bad chip name is reported before looking for a probe at all.
-        let bad = FlashRequest {
-            chip: "STM32H734VITx".into(),
-            ..req
-        };
+        let mut bad = req;
+        bad.flash.chip = "STM32H734VITx".into();
         let err = flash(&bad, &probes, &mut log).unwrap_err();
         assert!(matches!(err, Error::Target(_)), "{err:?}");
         // And so is an image over the bootloader.
         let dir2 = tempfile::tempdir().unwrap();
-        let low = dir2.path().join("low.elf");
-        std::fs::write(
-            &low,
-            crate::elf::test_elf(0x0800_0101, &[(0x0800_0000, &[0; 256])]),
-        )
-        .unwrap();
-        let low_req = FlashRequest {
-            elf: low,
-            chip: "STM32H743VITx".into(),
-            ..bad
-        };
+        let mut low_req = bad;
+        low_req.elf = write_test_elf(
+            dir2.path(),
+            "low.elf",
+            0x0800_0101,
+            &[(0x0800_0000, &[0; 256])],
+        );
+        low_req.flash.chip = "STM32H743VITx".into();
         let err = flash(&low_req, &probes, &mut log).unwrap_err();
         assert!(matches!(err, Error::Keep(_)), "{err:?}");
     }

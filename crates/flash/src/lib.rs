@@ -41,6 +41,8 @@ pub mod rtt;
 pub mod sectors;
 pub mod selector;
 pub mod target;
+#[cfg(test)]
+mod testing;
 pub mod vectors;
 
 pub use board::{FlashBoard, Invalid};

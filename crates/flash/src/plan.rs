@@ -6,12 +6,15 @@ use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
 
-use crate::board::{FlashBoard, IdCheck, RdpCheck};
+use probe_rs::config::Target;
+
+use crate::board::FlashBoard;
 use crate::elf::ElfImage;
 use crate::error::Error;
 use crate::flasher::FlashRequest;
 use crate::port::{PortChoice, WaitPolicy};
-use crate::sectors::{self, KeepArea, Sector};
+use crate::rtt::RttRequest;
+use crate::sectors::{self, Sector};
 use crate::selector::DebugProbeSelector;
 use crate::target;
 
@@ -35,30 +38,52 @@ pub struct Plan {
     pub board: String,
     /// The image, parsed.
     pub image: ElfImage,
-    /// probe-rs' name for the chip.
-    pub chip: String,
     /// The chip's flash.
-    pub flash: Vec<Range<u64>>,
-    /// The probe; `None` = the only one attached.
-    pub probe: Option<DebugProbeSelector>,
-    /// SWD clock.
-    pub speed_khz: Option<u32>,
-    /// Attach under reset.
-    pub connect_under_reset: bool,
-    /// Identity check.
-    pub idcode: Option<IdCheck>,
-    /// Protection check.
-    pub readout_protection: Option<RdpCheck>,
+    pub flash_ranges: Vec<Range<u64>>,
+    /// What [`crate::flash`] is asked to do: the board's `[flash]` with
+    /// probe-rs' name for the chip and `--probe` applied.
+    pub request: FlashRequest,
     /// The agent's port.
     pub port: PortChoice,
     /// How long to wait for it.
     pub wait: WaitPolicy,
     /// The sectors programming erases, in address order.
     pub erase: Vec<Sector>,
-    /// The area left alone (unless `erase_bootloader`).
-    pub keep: Option<KeepArea>,
-    /// `--erase-bootloader` was given.
-    pub erase_bootloader: bool,
+}
+
+/// What the probe plan and the DFU plan ([`crate::dfu_plan()`]) work out
+/// alike: the chip, known to probe-rs and with the image inside its flash;
+/// the sectors programming the image erases; and the agent's port after
+/// the reset.
+pub(crate) struct Placement {
+    /// The chip.
+    pub(crate) target: Target,
+    /// The sectors the image touches, in address order.
+    pub(crate) erase: Vec<Sector>,
+    /// The agent's port.
+    pub(crate) port: PortChoice,
+    /// How long to wait for it.
+    pub(crate) wait: WaitPolicy,
+}
+
+/// Work out the [`Placement`] of `image` on `board`.
+pub(crate) fn place(
+    board: &FlashBoard,
+    args: &FlashArgs,
+    image: &ElfImage,
+) -> Result<Placement, Error> {
+    let target = target::lookup(&board.flash.chip)?;
+    target::check_fits(&target, image)?;
+    let erase = sectors::touched(&sectors::chip_sectors(&target), image);
+    Ok(Placement {
+        target,
+        erase,
+        port: match &args.port {
+            Some(p) => PortChoice::Path(p.clone()),
+            None => PortChoice::Usb(board.usb.selector()),
+        },
+        wait: WaitPolicy::from_board(&board.usb),
+    })
 }
 
 /// Work out and check the plan: the ELF parses and fits the chip's flash,
@@ -67,52 +92,73 @@ pub struct Plan {
 /// or port is touched.
 pub fn plan(board: &FlashBoard, args: &FlashArgs) -> Result<Plan, Error> {
     let image = ElfImage::load(&args.elf)?;
-    let target = target::lookup(&board.flash.chip)?;
-    target::check_fits(&target, &image)?;
-    let erase = sectors::touched(&sectors::chip_sectors(&target), &image);
-    let keep = board.flash.keep.clone();
-    sectors::check_keep(&erase, keep.as_ref(), &image, args.erase_bootloader)?;
+    let placed = place(board, args, &image)?;
+    sectors::check_keep(
+        &placed.erase,
+        board.flash.keep.as_ref(),
+        &image,
+        args.erase_bootloader,
+    )?;
+    let mut flash = board.flash.clone();
+    flash.chip.clone_from(&placed.target.name);
+    if let Some(probe) = &args.probe {
+        flash.probe = Some(probe.clone());
+    }
     Ok(Plan {
         board: board.name.clone(),
-        image,
-        chip: target.name.clone(),
-        flash: target::flash_ranges(&target),
-        probe: args.probe.clone().or_else(|| board.flash.probe.clone()),
-        speed_khz: board.flash.speed_khz,
-        connect_under_reset: board.flash.connect_under_reset,
-        idcode: board.flash.idcode,
-        readout_protection: board.flash.readout_protection,
-        port: match &args.port {
-            Some(p) => PortChoice::Path(p.clone()),
-            None => PortChoice::Usb(board.usb.selector()),
+        flash_ranges: target::flash_ranges(&placed.target),
+        request: FlashRequest {
+            elf: image.path.clone(),
+            flash,
+            erase_bootloader: args.erase_bootloader,
         },
-        wait: WaitPolicy::from_board(&board.usb),
-        erase,
-        keep,
-        erase_bootloader: args.erase_bootloader,
+        image,
+        port: placed.port,
+        wait: placed.wait,
+        erase: placed.erase,
     })
 }
 
 impl Plan {
-    /// The flash request this plan executes.
-    pub fn request(&self) -> FlashRequest {
-        FlashRequest {
+    /// How to read the agent's defmt log over RTT once this plan has run.
+    pub fn rtt_request(&self) -> RttRequest {
+        let flash = &self.request.flash;
+        RttRequest {
             elf: self.image.path.clone(),
-            chip: self.chip.clone(),
-            probe: self.probe.clone(),
-            speed_khz: self.speed_khz,
-            connect_under_reset: self.connect_under_reset,
-            idcode: self.idcode,
-            readout_protection: self.readout_protection,
-            keep: self.keep.clone(),
-            erase_bootloader: self.erase_bootloader,
+            chip: flash.chip.clone(),
+            probe: flash.probe.clone(),
+            speed_khz: flash.speed_khz,
         }
     }
+}
+
+/// A plan's `erases` lines: how many sectors, then each.
+pub(crate) fn write_erases(f: &mut fmt::Formatter<'_>, erase: &[Sector]) -> fmt::Result {
+    writeln!(f, "  erases    {} sector(s), nothing else:", erase.len())?;
+    for s in erase {
+        writeln!(f, "            {s}")?;
+    }
+    Ok(())
+}
+
+/// A plan's `port` line; the wait starts `after` something happens.
+pub(crate) fn write_port(
+    f: &mut fmt::Formatter<'_>,
+    port: &PortChoice,
+    wait: WaitPolicy,
+    after: &str,
+) -> fmt::Result {
+    writeln!(
+        f,
+        "  port      {port}, waited for up to {} ms after {after}",
+        wait.timeout_us / 1000
+    )
 }
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let img = &self.image;
+        let req = &self.request.flash;
         writeln!(f, "board {}", self.board)?;
         writeln!(f, "  firmware  {}", img.path.display())?;
         writeln!(
@@ -133,33 +179,33 @@ impl fmt::Display for Plan {
             img.end_address()
         )?;
         let flash: Vec<String> = self
-            .flash
+            .flash_ranges
             .iter()
             .map(|r| format!("{:#010x}..{:#010x}", r.start, r.end))
             .collect();
-        writeln!(f, "  chip      {} (flash {})", self.chip, flash.join(", "))?;
-        if let Some(id) = self.idcode {
+        writeln!(f, "  chip      {} (flash {})", req.chip, flash.join(", "))?;
+        if let Some(id) = req.idcode {
             writeln!(
                 f,
                 "            check id: [{:#010x}] & {:#x} == {:#x}",
                 id.address, id.mask, id.expect
             )?;
         }
-        if let Some(r) = self.readout_protection {
+        if let Some(r) = req.readout_protection {
             writeln!(
                 f,
                 "            check readout protection: ([{:#010x}] >> {}) & {:#x} == {:#x}",
                 r.address, r.shift, r.mask, r.unlocked
             )?;
         }
-        match &self.probe {
+        match &req.probe {
             Some(p) => writeln!(f, "  probe     {p}")?,
             None => writeln!(f, "  probe     the only probe attached")?,
         }
-        let speed = self
+        let speed = req
             .speed_khz
             .map_or("probe default".to_owned(), |k| format!("{k} kHz"));
-        let attach = if self.connect_under_reset {
+        let attach = if req.connect_under_reset {
             "under reset"
         } else {
             "normal"
@@ -168,16 +214,9 @@ impl fmt::Display for Plan {
             f,
             "  steps     attach ({attach}, SWD {speed}), erase, program, verify, reset and run"
         )?;
-        writeln!(
-            f,
-            "  erases    {} sector(s), nothing else:",
-            self.erase.len()
-        )?;
-        for s in &self.erase {
-            writeln!(f, "            {s}")?;
-        }
-        if let Some(k) = &self.keep {
-            let how = if self.erase_bootloader {
+        write_erases(f, &self.erase)?;
+        if let Some(k) = &req.keep {
+            let how = if self.request.erase_bootloader {
                 "MAY be erased (--erase-bootloader)"
             } else {
                 "kept"
@@ -188,12 +227,7 @@ impl fmt::Display for Plan {
                 k.start, k.end, k.name
             )?;
         }
-        writeln!(
-            f,
-            "  port      {}, waited for up to {} ms after reset",
-            self.port,
-            self.wait.timeout_us / 1000
-        )?;
+        write_port(f, &self.port, self.wait, "reset")?;
         write!(f, "dry run: no probe or port was touched")
     }
 }
@@ -202,84 +236,85 @@ impl fmt::Display for Plan {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::elf::test_elf;
+    use crate::board::repo_h7_board as board;
+    use crate::testing::{agent_args, assert_contains_all};
     use std::path::Path;
 
-    use crate::board::repo_h7_board as board;
-
-    fn elf(dir: &Path, segments: &[(u32, &[u8])]) -> PathBuf {
-        let p = dir.join("agent");
-        std::fs::write(&p, test_elf(0x0804_0299, segments)).unwrap();
-        p
+    fn args(dir: &Path, segments: &[(u32, &[u8])]) -> FlashArgs {
+        agent_args(dir, "agent", 0x0804_0299, segments)
     }
 
     #[test]
     fn the_plan_says_what_would_be_flashed_where() {
         let dir = tempfile::tempdir().unwrap();
-        let path = elf(
-            dir.path(),
-            &[(0x0804_0000, &[1; 0x298]), (0x0804_0298, &[2; 100])],
-        );
         let args = FlashArgs {
-            elf: path.clone(),
             probe: Some("0483:374f:ABC".parse().unwrap()),
-            port: None,
-            erase_bootloader: false,
+            ..args(
+                dir.path(),
+                &[(0x0804_0000, &[1; 0x298]), (0x0804_0298, &[2; 100])],
+            )
         };
+        let path = args.elf.clone();
         let p = plan(&board(), &args).unwrap();
-        assert_eq!(p.chip, "STM32H743VITx");
+        assert_eq!(p.request.flash.chip, "STM32H743VITx");
         assert_eq!(p.image.load_bytes(), 0x298 + 100);
         assert_eq!(
             p.port,
             PortChoice::Usb(crate::selector::usb(0x1209, 0x0001))
         );
-        let req = p.request();
-        assert_eq!(req.elf, path);
-        assert_eq!(req.probe, Some("0483:374f:ABC".parse().unwrap()));
-        let text = p.to_string();
-        for needle in [
-            "board h7",
-            &format!("firmware  {}", path.display()),
-            "764 bytes to flash in 2 segment(s), entry 0x08040299",
-            "0x08040298  100 bytes",
-            "writes    0x08040000..0x080402fc",
-            "erases    1 sector(s), nothing else:\n            bank 1 sector 2 (0x08040000..0x08060000)\n",
-            "keeps     0x08000000..0x08040000 the OpenMV bootloader",
-            "chip      STM32H743VITx (flash 0x08000000..0x08200000)",
-            "check id: [0x5c001000] & 0xfff == 0x450",
-            "probe     0483:374f:ABC",
-            "attach (normal, SWD 4000 kHz), erase, program, verify, reset and run",
-            "port      USB 1209:0001 (any serial), waited for up to 10000 ms",
-            "dry run",
-        ] {
-            assert!(text.contains(needle), "plan lacks {needle:?}:\n{text}");
-        }
+        assert_eq!(p.request.elf, path);
+        assert_eq!(
+            p.request.flash.probe,
+            Some("0483:374f:ABC".parse().unwrap())
+        );
+        assert_contains_all(
+            &p.to_string(),
+            &[
+                "board h7",
+                &format!("firmware  {}", path.display()),
+                "764 bytes to flash in 2 segment(s), entry 0x08040299",
+                "0x08040298  100 bytes",
+                "writes    0x08040000..0x080402fc",
+                "erases    1 sector(s), nothing else:\n            bank 1 sector 2 (0x08040000..0x08060000)\n",
+                "keeps     0x08000000..0x08040000 the OpenMV bootloader",
+                "chip      STM32H743VITx (flash 0x08000000..0x08200000)",
+                "check id: [0x5c001000] & 0xfff == 0x450",
+                "probe     0483:374f:ABC",
+                "attach (normal, SWD 4000 kHz), erase, program, verify, reset and run",
+                "port      USB 1209:0001 (any serial), waited for up to 10000 ms",
+                "dry run",
+            ],
+        );
+        let rtt = p.rtt_request();
+        assert_eq!(
+            (rtt.elf, rtt.chip.as_str(), rtt.speed_khz),
+            (path, "STM32H743VITx", Some(4000))
+        );
+        assert_eq!(rtt.probe, p.request.flash.probe);
     }
 
     #[test]
     fn an_explicit_port_and_no_probe_selector_show_as_such() {
         let dir = tempfile::tempdir().unwrap();
         let args = FlashArgs {
-            elf: elf(dir.path(), &[(0x0804_0000, &[0; 8])]),
-            probe: None,
             port: Some("/dev/ttyACM4".into()),
-            erase_bootloader: false,
+            ..args(dir.path(), &[(0x0804_0000, &[0; 8])])
         };
         let p = plan(&board(), &args).unwrap();
-        assert_eq!(p.probe, None);
-        let text = p.to_string();
-        assert!(text.contains("probe     the only probe attached"), "{text}");
-        assert!(text.contains("port      /dev/ttyACM4,"), "{text}");
+        assert_eq!(p.request.flash.probe, None);
+        assert_contains_all(
+            &p.to_string(),
+            &[
+                "probe     the only probe attached",
+                "port      /dev/ttyACM4,",
+            ],
+        );
     }
 
     #[test]
     fn the_plan_refuses_an_image_for_another_board() {
         let dir = tempfile::tempdir().unwrap();
-        let args = FlashArgs {
-            elf: elf(dir.path(), &[(0, &[0; 64])]),
-            ..Default::default()
-        };
-        let err = plan(&board(), &args).unwrap_err();
+        let err = plan(&board(), &args(dir.path(), &[(0, &[0; 64])])).unwrap_err();
         assert!(
             matches!(err, Error::Target(target::TargetError::OutsideFlash { .. })),
             "{err:?}"
@@ -289,56 +324,42 @@ mod tests {
     #[test]
     fn the_plan_refuses_a_missing_image_and_an_unknown_chip() {
         let dir = tempfile::tempdir().unwrap();
-        let args = FlashArgs {
+        let missing = FlashArgs {
             elf: dir.path().join("nope"),
             ..Default::default()
         };
-        assert!(matches!(plan(&board(), &args).unwrap_err(), Error::Elf(_)));
+        assert!(matches!(
+            plan(&board(), &missing).unwrap_err(),
+            Error::Elf(_)
+        ));
         let mut b = board();
         b.flash.chip = "STM32H734VITx".into();
-        let args = FlashArgs {
-            elf: elf(dir.path(), &[(0x0804_0000, &[0; 8])]),
-            ..Default::default()
-        };
-        let err = plan(&b, &args).unwrap_err();
-        assert!(
-            err.to_string().contains("did you mean STM32H743VITx"),
-            "{err}"
-        );
+        let err = plan(&b, &args(dir.path(), &[(0x0804_0000, &[0; 8])])).unwrap_err();
+        assert_contains_all(&err.to_string(), &["did you mean STM32H743VITx"]);
     }
 
     #[test]
     fn the_bootloader_sectors_are_refused_unless_erase_bootloader_is_given() {
         let dir = tempfile::tempdir().unwrap();
-        let mut args = FlashArgs {
-            elf: elf(
-                dir.path(),
-                &[(0x0800_0000, &[0; 0x300]), (0x0804_0000, &[0; 8])],
-            ),
-            ..Default::default()
-        };
+        let mut args = args(
+            dir.path(),
+            &[(0x0800_0000, &[0; 0x300]), (0x0804_0000, &[0; 8])],
+        );
         let err = plan(&board(), &args).unwrap_err();
         assert!(matches!(err, Error::Keep(_)), "{err:?}");
-        let msg = err.to_string();
-        assert!(
-            msg.contains("bank 1 sector 0 (0x08000000..0x08020000)")
-                && msg.contains("OpenMV bootloader")
-                && msg.contains("--erase-bootloader"),
-            "{msg}"
+        let sector_0 = "bank 1 sector 0 (0x08000000..0x08020000)";
+        assert_contains_all(
+            &err.to_string(),
+            &[sector_0, "OpenMV bootloader", "--erase-bootloader"],
         );
         args.erase_bootloader = true;
         let p = plan(&board(), &args).unwrap();
         let names: Vec<u64> = p.erase.iter().map(|s| s.index).collect();
         assert_eq!(names, [0, 2]);
-        assert!(p.request().erase_bootloader);
-        let text = p.to_string();
-        assert!(
-            text.contains("bank 1 sector 0 (0x08000000..0x08020000)"),
-            "{text}"
-        );
-        assert!(
-            text.contains("MAY be erased (--erase-bootloader)"),
-            "{text}"
+        assert!(p.request.erase_bootloader);
+        assert_contains_all(
+            &p.to_string(),
+            &[sector_0, "MAY be erased (--erase-bootloader)"],
         );
     }
 }

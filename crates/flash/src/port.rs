@@ -366,9 +366,9 @@ mod tests {
         // One look at t=0, then one per poll up to and including the deadline, then the final listing.
         assert_eq!(l.calls, 1 + 100 + 1);
         let msg = err.to_string();
-        assert!(
-            msg.contains("USB 1209:0001 (any serial)") && msg.contains("within 10000 ms"),
-            "{msg}"
+        crate::testing::assert_contains_all(
+            &msg,
+            &["USB 1209:0001 (any serial)", "within 10000 ms"],
         );
         assert!(
             msg.contains("/dev/ttyACM7 (USB 0483:374e serial STLINK-VCP)"),

@@ -27,12 +27,7 @@ pub struct ProbeEntry {
 impl ProbeEntry {
     /// The `VID:PID[:SERIAL]` that selects exactly this probe.
     pub fn selector(&self) -> DebugProbeSelector {
-        DebugProbeSelector {
-            vendor_id: self.vid,
-            product_id: self.pid,
-            interface: None,
-            serial_number: self.serial.clone(),
-        }
+        selector::device(self.vid, self.pid, self.serial.clone())
     }
 }
 
@@ -240,17 +235,8 @@ pub fn classify_open_error(probe: &ProbeEntry, err: &DebugProbeError) -> ProbeEr
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::testing::test_probe as probe;
     use std::io;
-
-    fn probe(vid: u16, pid: u16, serial: &str) -> ProbeEntry {
-        ProbeEntry {
-            name: "STLink V3".into(),
-            vid,
-            pid,
-            serial: Some(serial.into()),
-            accessible: true,
-        }
-    }
 
     struct Fake(Vec<ProbeEntry>);
     impl ProbeLister for Fake {
@@ -302,10 +288,7 @@ mod tests {
             msg.starts_with("2 probes match 0483:374f; choose one"),
             "{msg}"
         );
-        assert!(
-            msg.contains("0483:374f:A (STLink V3)") && msg.contains("0483:374f:B"),
-            "{msg}"
-        );
+        crate::testing::assert_contains_all(&msg, &["0483:374f:A (STLink V3)", "0483:374f:B"]);
         assert!(!msg.contains("1366"), "{msg}");
     }
 
@@ -322,10 +305,7 @@ mod tests {
             }
         );
         let msg = err.to_string();
-        assert!(
-            msg.contains("--probe 0483:374f:Z") && msg.contains("0483:374f:A"),
-            "{msg}"
-        );
+        crate::testing::assert_contains_all(&msg, &["--probe 0483:374f:Z", "0483:374f:A"]);
     }
 
     #[test]

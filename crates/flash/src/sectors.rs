@@ -10,7 +10,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use probe_rs::config::{MemoryRegion, Target};
+use probe_rs::config::Target;
 
 use crate::elf::ElfImage;
 
@@ -70,14 +70,7 @@ pub struct KeepError {
 /// All sectors of the chip's flash, in address order, from probe-rs'
 /// default flash algorithm (sector sizes) and memory map (banks).
 pub fn chip_sectors(target: &Target) -> Vec<Sector> {
-    let banks: Vec<Range<u64>> = target
-        .memory_map
-        .iter()
-        .filter_map(|r| match r {
-            MemoryRegion::Nvm(n) if !n.is_alias => Some(n.range.clone()),
-            _ => None,
-        })
-        .collect();
+    let banks = crate::target::flash_banks(target);
     let algo = target
         .flash_algorithms
         .iter()
@@ -227,10 +220,7 @@ mod tests {
         let err = check_keep(&touched(&s, &low), Some(&keep), &low, false).unwrap_err();
         assert_eq!(err.sector.index, 1);
         let msg = err.to_string();
-        assert!(
-            msg.contains("bank 1 sector 1") && msg.contains("--erase-bootloader"),
-            "{msg}"
-        );
+        crate::testing::assert_contains_all(&msg, &["bank 1 sector 1", "--erase-bootloader"]);
         assert!(msg.contains("loads at 0x0803fff0"), "{msg}");
 
         let at_zero = image(&[(0x0800_0000, 0x100)]);

@@ -6,14 +6,20 @@
 
 pub use probe_rs::probe::DebugProbeSelector;
 
-/// A selector for any device with this VID:PID.
-pub const fn usb(vid: u16, pid: u16) -> DebugProbeSelector {
+/// A selector for the USB device with this VID:PID and, when given, this
+/// serial number (any USB interface).
+pub const fn device(vid: u16, pid: u16, serial: Option<String>) -> DebugProbeSelector {
     DebugProbeSelector {
         vendor_id: vid,
         product_id: pid,
         interface: None,
-        serial_number: None,
+        serial_number: serial,
     }
+}
+
+/// A selector for any device with this VID:PID.
+pub const fn usb(vid: u16, pid: u16) -> DebugProbeSelector {
+    device(vid, pid, None)
 }
 
 /// Whether a USB device with these ids matches `sel`. Serial numbers

@@ -109,10 +109,10 @@ pub fn lookup_in(registry: &Registry, name: &str) -> Result<Target, TargetError>
     })
 }
 
-/// The on-chip flash ranges of a target, sorted, with adjacent
-/// regions (such as the two banks of an STM32H743) merged.
-pub fn flash_ranges(target: &Target) -> Vec<Range<u64>> {
-    let mut regions: Vec<Range<u64>> = target
+/// The chip's own flash regions (on the STM32H743, one per bank) in the
+/// order of probe-rs' memory map.
+pub fn flash_banks(target: &Target) -> Vec<Range<u64>> {
+    target
         .memory_map
         .iter()
         .filter_map(|r| match r {
@@ -121,7 +121,13 @@ pub fn flash_ranges(target: &Target) -> Vec<Range<u64>> {
             MemoryRegion::Nvm(n) if !n.is_alias => Some(n.range.clone()),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// The on-chip flash ranges of a target, sorted, with adjacent
+/// regions (such as the two banks of an STM32H743) merged.
+pub fn flash_ranges(target: &Target) -> Vec<Range<u64>> {
+    let mut regions = flash_banks(target);
     regions.sort_by_key(|r| r.start);
     let mut merged: Vec<Range<u64>> = Vec::with_capacity(regions.len());
     for r in regions {

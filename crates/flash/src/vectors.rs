@@ -217,13 +217,18 @@ mod tests {
         )
     }
 
+    /// [`check`] of the table [`elf`] writes, expected at [`BASE`].
+    fn checked(hard_fault: u32, symbols: &[(&str, u32)]) -> Result<VectorReport, VectorError> {
+        check(&elf(hard_fault, symbols), Path::new("a"), u64::from(BASE))
+    }
+
     #[test]
     fn the_projects_own_hard_fault_passes() {
-        let bytes = elf(
+        let r = checked(
             0x0805_0000,
             &[("HardFault", 0x0805_0000), ("Reset", 0x0804_0298)],
-        );
-        let r = check(&bytes, Path::new("a"), u64::from(BASE)).unwrap();
+        )
+        .unwrap();
         assert_eq!(
             (r.initial_sp, r.reset, r.hard_fault),
             (0x2002_0000, 0x0804_0298, 0x0805_0000)
@@ -235,64 +240,58 @@ mod tests {
     fn cortex_m_rts_default_hard_fault_is_refused() {
         // What cortex-m-rt links when no #[exception] HardFault is defined:
         // HardFault is an alias of HardFault_.
-        let bytes = elf(
+        let err = checked(
             0x0805_a5fc,
             &[("HardFault", 0x0805_a5fd), ("HardFault_", 0x0805_a5fd)],
-        );
-        let err = check(&bytes, Path::new("a"), u64::from(BASE)).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                VectorError::DefaultHardFault {
-                    handler: 0x0805_a5fc,
-                    ..
-                }
-            ),
-            "{err:?}"
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            VectorError::DefaultHardFault {
+                path: "a".into(),
+                handler: 0x0805_a5fc,
+                symbols: vec!["HardFault".into(), "HardFault_".into()],
+            }
         );
         assert!(err.to_string().contains("HardFault, HardFault_"), "{err}");
-        let bytes = elf(0x0805_0000, &[("DefaultHandler_", 0x0805_0000)]);
-        assert!(check(&bytes, Path::new("a"), u64::from(BASE)).is_err());
+        assert!(checked(0x0805_0000, &[("DefaultHandler_", 0x0805_0000)]).is_err());
         // An address no symbol names is not a handler we can vouch for.
-        let bytes = elf(0x0805_0000, &[("Reset", 0x0804_0298)]);
-        assert!(check(&bytes, Path::new("a"), u64::from(BASE)).is_err());
+        assert!(checked(0x0805_0000, &[("Reset", 0x0804_0298)]).is_err());
     }
 
     #[test]
     fn a_trampoline_is_followed_to_the_handler_it_calls() {
-        let own = elf(
+        let r = checked(
             0x0804_1000,
             &[
                 ("HardFaultTrampoline", 0x0804_1000),
                 ("HardFault", 0x0805_0000),
             ],
-        );
-        let r = check(&own, Path::new("a"), u64::from(BASE)).unwrap();
+        )
+        .unwrap();
         assert_eq!(r.hard_fault, 0x0805_0000);
-        let default = elf(
+        assert!(checked(
             0x0804_1000,
             &[
                 ("HardFaultTrampoline", 0x0804_1000),
                 ("HardFault", 0x0805_0000),
-                ("HardFault_", 0x0805_0000),
-            ],
-        );
-        assert!(check(&default, Path::new("a"), u64::from(BASE)).is_err());
+                ("HardFault_", 0x0805_0000)
+            ]
+        )
+        .is_err());
     }
 
     #[test]
     fn a_table_where_the_bootloader_does_not_look_is_refused() {
         let bytes = test_elf_with_vectors(0x0800_0000, &[0, 0, 0, 1], &[("HardFault", 0)]);
         let err = check(&bytes, Path::new("a"), u64::from(BASE)).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                VectorError::Misplaced {
-                    found: 0x0800_0000,
-                    ..
-                }
-            ),
-            "{err:?}"
+        assert_eq!(
+            err,
+            VectorError::Misplaced {
+                path: "a".into(),
+                found: 0x0800_0000,
+                expected: u64::from(BASE),
+            }
         );
         let err = check(
             &crate::elf::test_elf(0, &[(BASE, &[0; 16])]),

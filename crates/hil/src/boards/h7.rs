@@ -140,12 +140,7 @@ pub fn flash_and_find_port(
             let probes = SystemProbes::new();
             let ready = bring_up(&plan, &probes, &mut SystemPorts, &mut clock, &mut bars)
                 .map_err(flash_error)?;
-            let rtt = probe_attached(&probes).then(|| RttRequest {
-                elf: plan.image.path.clone(),
-                chip: plan.chip.clone(),
-                probe: plan.probe.clone(),
-                speed_khz: plan.speed_khz,
-            });
+            let rtt = probe_attached(&probes).then(|| plan.rtt_request());
             Ok((ready, rtt))
         }
         FlashPath::Dfu => {
