@@ -167,12 +167,13 @@ pub fn run(args: HilArgs) -> i32 {
         }
     };
     opts.out_dir = run.path().to_owned();
-    let review_held = review_lock(&root, &args.board, &run);
+    let (review_held, review_owner) = review_lock(&root, &args.board, &run);
     let run_opts = RunOptions {
         root: root.clone(),
         out_dir: run.path().to_owned(),
         seed: args.seed,
         write_new: review_held.is_some(),
+        review_owner,
         scenario_dir: dir.clone(),
         scenario_timeout: boards::BoardFile::load(&opts.board_file)
             .ok()
@@ -252,23 +253,23 @@ pub fn run(args: HilArgs) -> i32 {
 }
 
 /// The board's review lock when this run may write review files (not in
-/// CI); `None`, said once, when another run holds it.
-fn review_lock(root: &Path, board: &str, run: &RunDir) -> Option<ReviewLock> {
+/// CI); `None`, said once, when another run holds it (then with the owner).
+fn review_lock(root: &Path, board: &str, run: &RunDir) -> (Option<ReviewLock>, Option<String>) {
     if !golden::may_write_new() {
-        return None;
+        return (None, None);
     }
     match ReviewLock::try_acquire(root, board, run.id()) {
-        Ok(Ok(lock)) => Some(lock),
+        Ok(Ok(lock)) => (Some(lock), None),
         Ok(Err(owner)) => {
             eprintln!(
                 "warning: {owner} is using golden/{board}/*.snap.new ({}): this run writes and removes no snapshot for review",
                 ReviewLock::path(root, board).display()
             );
-            None
+            (None, Some(owner))
         }
         Err(e) => {
             eprintln!("warning: no snapshot written for review: cannot take the review lock {e}");
-            None
+            (None, None)
         }
     }
 }

@@ -32,6 +32,13 @@ pub struct RunOptions {
     /// The wall time a scenario may take in [`run_all`] unless it sets
     /// `timeout_s` (the board file's `scenario_timeout_s`); `None`: no limit.
     pub scenario_timeout: Option<Duration>,
+    /// The run that owns this board's review files when this one may not
+    /// write them because it holds the board's
+    /// [`ReviewLock`](crate::golden::ReviewLock) (as the lock file names
+    /// it: run id and pid): a snapshot message then names that run instead
+    /// of CI. `None`: `write_new` is off for CI (`CI=true`,
+    /// `INSTA_UPDATE=no`) or on.
+    pub review_owner: Option<String>,
 }
 
 impl RunOptions {
@@ -456,16 +463,19 @@ pub fn run_scenario(
     // A failed scenario's summary is not a candidate golden: no .snap.new.
     let write_new = opts.write_new && result.verdict == Verdict::Pass;
     let check = golden::check(&golden_path, text, &scenario.description, write_new);
+    let failed = result.verdict == Verdict::Fail;
+    let hint = |new: Option<&Path>| review_hint(new, failed, opts.review_owner.as_deref());
     match check {
         Ok(GoldenCheck::Match) => {}
         Ok(GoldenCheck::Missing { ref path, ref new }) => {
             if result.verdict == Verdict::Pass {
                 result.verdict = Verdict::SnapshotMissing;
             }
-            let failed = result.verdict == Verdict::Fail;
-            result
-                .failures
-                .push(missing_message(path, new.as_deref(), failed));
+            result.failures.push(format!(
+                "no golden snapshot {}: {}",
+                path.display(),
+                hint(new.as_deref())
+            ));
         }
         Ok(GoldenCheck::Changed {
             ref path,
@@ -475,10 +485,11 @@ pub fn run_scenario(
             if result.verdict == Verdict::Pass {
                 result.verdict = Verdict::SnapshotChanged;
             }
-            let failed = result.verdict == Verdict::Fail;
-            result
-                .failures
-                .push(changed_message(path, new.as_deref(), diff, failed));
+            result.failures.push(format!(
+                "summary differs from {}: {}\n{diff}",
+                path.display(),
+                hint(new.as_deref())
+            ));
         }
         Err(ref e) => {
             result.verdict = Verdict::Error;
@@ -538,31 +549,21 @@ pub fn board_unavailable(
         .collect()
 }
 
-fn review_hint(new: Option<&Path>, failed: bool) -> String {
-    match new {
-        None if failed => "no .snap.new written: the scenario failed; fix it first, then review its summary".into(),
-        Some(n) => format!(
+/// What the user can do about a missing or changed snapshot: review the
+/// `.snap.new` written (`new`), fix the failed scenario first, wait for
+/// the run that owns the review files (`owner`), or run locally (CI).
+fn review_hint(new: Option<&Path>, failed: bool, owner: Option<&str>) -> String {
+    match (new, owner) {
+        (None, _) if failed => "no .snap.new written: the scenario failed; fix it first, then review its summary".into(),
+        (Some(n), _) => format!(
             "the captured summary is in {}; review it with `cargo xtask golden review` (or `cargo insta review`)",
             n.display()
         ),
-        None => "no .snap.new written (CI=true or INSTA_UPDATE=no); run `cargo xtask hil` locally, then `cargo xtask golden review`".into(),
+        (None, Some(owner)) => format!(
+            "no .snap.new written: {owner} owns this board's review files; when it has finished, run `cargo xtask hil` again, then `cargo xtask golden review`"
+        ),
+        (None, None) => "no .snap.new written (CI=true or INSTA_UPDATE=no); run `cargo xtask hil` locally, then `cargo xtask golden review`".into(),
     }
-}
-
-fn missing_message(path: &Path, new: Option<&Path>, failed: bool) -> String {
-    format!(
-        "no golden snapshot {}: {}",
-        path.display(),
-        review_hint(new, failed)
-    )
-}
-
-fn changed_message(path: &Path, new: Option<&Path>, diff: &str, failed: bool) -> String {
-    format!(
-        "summary differs from {}: {}\n{diff}",
-        path.display(),
-        review_hint(new, failed)
-    )
 }
 
 /// Told about each scenario as the run goes (the CLI draws a progress bar).
@@ -627,4 +628,25 @@ pub fn run_all(
             r
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_review_hint_names_the_reason_no_snap_new_was_written() {
+        let new = Path::new("golden/sim/a.snap.new");
+        assert!(review_hint(Some(new), false, None).contains("golden/sim/a.snap.new; review it"));
+        assert!(review_hint(None, true, Some("run x")).contains("the scenario failed"));
+        let owned = review_hint(None, false, Some("run 20261201-131000.000-42 (pid 42)"));
+        assert!(
+            owned.starts_with(
+                "no .snap.new written: run 20261201-131000.000-42 (pid 42) owns this board's review files"
+            ),
+            "{owned}"
+        );
+        assert!(!owned.contains("CI=true"), "{owned}");
+        assert!(review_hint(None, false, None).contains("(CI=true or INSTA_UPDATE=no)"));
+    }
 }

@@ -174,6 +174,7 @@ fn the_report_renders_in_headless_chromium() {
         write_new: false,
         scenario_dir: dir,
         scenario_timeout: None,
+        review_owner: None,
     };
     let mut board = SimHarnessBoard::new().unwrap();
     let results = run_all(&mut board, &scenarios, &opts, &mut Quiet);

@@ -26,6 +26,7 @@ fn run_against(root: &Path, write_new: bool) -> (String, Vec<std::path::PathBuf>
         write_new: false,
         scenario_dir: dir,
         scenario_timeout: None,
+        review_owner: None,
     };
     let scenarios = [scenario];
     let results = run_all(

@@ -127,6 +127,7 @@ fn run(late_us: u64) -> (ScenarioResult, String) {
         write_new: false,
         scenario_dir: dir.path().join("shipped"),
         scenario_timeout: None,
+        review_owner: None,
     };
     let r = run_scenario(&mut board, &scenario, &opts);
     let summary = std::fs::read_to_string(r.capture_dir.as_ref().unwrap().join("summary.txt"))

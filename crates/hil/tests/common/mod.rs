@@ -30,5 +30,6 @@ pub fn run_options(root: &Path, scenario_dir: impl Into<PathBuf>, write_new: boo
         write_new,
         scenario_dir: scenario_dir.into(),
         scenario_timeout: None,
+        review_owner: None,
     }
 }

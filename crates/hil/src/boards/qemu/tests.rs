@@ -363,6 +363,7 @@ fn a_step_past_the_scenarios_timeout_is_cancelled_with_a_clear_message() {
         write_new: false,
         scenario_dir: dir.path().join("elsewhere"),
         scenario_timeout: None,
+        review_owner: None,
     };
     let mut board = QemuBoard::start(config(), elf(), out.clone()).unwrap();
     let results = crate::runner::run_all(
