@@ -47,6 +47,7 @@ mod board;
 pub mod card;
 mod clock;
 mod error;
+mod frame_cache;
 mod frame_size;
 pub mod sensor;
 mod source;

@@ -34,6 +34,7 @@ use omv_pattern::Content;
 
 use crate::clock::SimClock;
 use crate::error::SimError;
+use crate::frame_cache::FrameCache;
 use crate::source::Source;
 
 /// The sensor's settings.
@@ -116,6 +117,8 @@ pub struct SimSensor {
     /// The model's state, from the first snapshot after configuration.
     timer: Option<FrameTimer>,
     stats: SensorStats,
+    /// Frames that differ only in their stamp, drawn once.
+    frames: FrameCache,
 }
 
 impl SimSensor {
@@ -127,6 +130,7 @@ impl SimSensor {
             cfg,
             timer: None,
             stats: SensorStats::default(),
+            frames: FrameCache::default(),
         })
     }
 
@@ -201,7 +205,7 @@ impl SimSensor {
         let (seq, capture_us, skipped) = (frame.seq, frame.capture_us, frame.skipped);
         let c = &self.cfg;
         let spec = (c.width, c.height, c.pixformat, c.jpeg_quality);
-        let rendered = c.source.render(c.seed, seq, spec, out);
+        let rendered = self.frames.render(&c.source, c.seed, seq, spec, out);
         let len = match rendered {
             Ok(n) => n,
             Err(e) => {
