@@ -156,25 +156,25 @@ pub fn host_bytes_waiting() -> bool {
     !RX.is_empty()
 }
 
-/// The link's errors.
+/// [`UsbSerial`]'s errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkError {
+pub enum UsbSerialError {
     /// The host did not take our bytes within [`UsbSerial::write_timeout`]
     /// (no host attached, or it stopped reading).
     WriteTimeout,
 }
 
-impl core::fmt::Display for LinkError {
+impl core::fmt::Display for UsbSerialError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            LinkError::WriteTimeout => f.write_str("USB host is not reading"),
+            UsbSerialError::WriteTimeout => f.write_str("USB host is not reading"),
         }
     }
 }
 
-impl core::error::Error for LinkError {}
+impl core::error::Error for UsbSerialError {}
 
-impl embedded_io::Error for LinkError {
+impl embedded_io::Error for UsbSerialError {
     fn kind(&self) -> embedded_io::ErrorKind {
         embedded_io::ErrorKind::TimedOut
     }
@@ -196,13 +196,13 @@ impl Default for UsbSerial {
 }
 
 impl embedded_io::ErrorType for UsbSerial {
-    type Error = LinkError;
+    type Error = UsbSerialError;
 }
 
 impl embedded_io::Read for UsbSerial {
     /// Blocks until at least one byte arrived (the agent's command loop has
     /// nothing else to do; `ReadReady` lets it poll instead).
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, LinkError> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, UsbSerialError> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -218,13 +218,13 @@ impl embedded_io::Read for UsbSerial {
 }
 
 impl embedded_io::ReadReady for UsbSerial {
-    fn read_ready(&mut self) -> Result<bool, LinkError> {
+    fn read_ready(&mut self) -> Result<bool, UsbSerialError> {
         Ok(!RX.is_empty())
     }
 }
 
 impl embedded_io::Write for UsbSerial {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, LinkError> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, UsbSerialError> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -234,18 +234,18 @@ impl embedded_io::Write for UsbSerial {
                 return Ok(n);
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(LinkError::WriteTimeout);
+                return Err(UsbSerialError::WriteTimeout);
             }
             core::hint::spin_loop();
         }
     }
 
     /// Waits (bounded) until the USB task has taken every byte.
-    fn flush(&mut self) -> Result<(), LinkError> {
+    fn flush(&mut self) -> Result<(), UsbSerialError> {
         let deadline = Instant::now().checked_add(self.write_timeout);
         while !TX.is_empty() {
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(LinkError::WriteTimeout);
+                return Err(UsbSerialError::WriteTimeout);
             }
             core::hint::spin_loop();
         }

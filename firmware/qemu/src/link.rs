@@ -16,9 +16,11 @@ enum Tx {
     Stdout(StdoutTx),
 }
 
-/// The agent's link to the host.
+/// The agent's end of the link to the host: requests on UART0, responses
+/// on UART0 or QEMU's stdout. Its only error is [`StdoutClosed`] (the
+/// UART cannot fail).
 #[derive(Debug)]
-pub struct Link {
+pub struct UartLink {
     uart: Uart,
     tx: Tx,
 }
@@ -26,31 +28,7 @@ pub struct Link {
 /// The word on the semihosting command line that selects the fast path.
 pub const SEMIHOSTING_TX_ARG: &str = "link=semihosting";
 
-/// Writing to QEMU's stdout failed (the host side is gone).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LinkError;
-
-impl core::fmt::Display for LinkError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("QEMU's stdout is closed")
-    }
-}
-
-impl core::error::Error for LinkError {}
-
-impl embedded_io::Error for LinkError {
-    fn kind(&self) -> embedded_io::ErrorKind {
-        embedded_io::ErrorKind::BrokenPipe
-    }
-}
-
-impl From<StdoutClosed> for LinkError {
-    fn from(_: StdoutClosed) -> Self {
-        LinkError
-    }
-}
-
-impl Link {
+impl UartLink {
     /// Responses over the UART, or over semihosting stdout if the command
     /// line asks for it (and semihosting works).
     pub fn new(uart: Uart) -> Self {
@@ -61,10 +39,10 @@ impl Link {
             Some(out) => Tx::Stdout(out),
             None => Tx::Uart,
         };
-        Link { uart, tx }
+        UartLink { uart, tx }
     }
 
-    fn push_out(&mut self) -> Result<(), LinkError> {
+    fn push_out(&mut self) -> Result<(), StdoutClosed> {
         if let Tx::Stdout(out) = &mut self.tx {
             if out.pending() {
                 out.flush()?;
@@ -74,12 +52,12 @@ impl Link {
     }
 }
 
-impl embedded_io::ErrorType for Link {
-    type Error = LinkError;
+impl embedded_io::ErrorType for UartLink {
+    type Error = StdoutClosed;
 }
 
-impl embedded_io::Read for Link {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, LinkError> {
+impl embedded_io::Read for UartLink {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StdoutClosed> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -98,8 +76,8 @@ impl embedded_io::Read for Link {
     }
 }
 
-impl embedded_io::Write for Link {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, LinkError> {
+impl embedded_io::Write for UartLink {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, StdoutClosed> {
         match &mut self.tx {
             Tx::Uart => {
                 for &b in buf {
@@ -114,7 +92,7 @@ impl embedded_io::Write for Link {
     /// On the UART: wait until the last byte left. On semihosting: nothing
     /// yet; queued bytes go out in batches and before the next wait for a
     /// request.
-    fn flush(&mut self) -> Result<(), LinkError> {
+    fn flush(&mut self) -> Result<(), StdoutClosed> {
         match &mut self.tx {
             Tx::Uart => match embedded_io::Write::flush(&mut self.uart) {
                 Ok(()) => Ok(()),

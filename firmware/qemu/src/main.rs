@@ -70,7 +70,7 @@ fn main() -> ! {
     }
     watchdog::start();
     let mut clock = clock::TimerClock::start();
-    let mut link = link::Link::new(uart::Uart::init(clock::TIMER_HZ, 115_200));
+    let mut link = link::UartLink::new(uart::Uart::init(clock::TIMER_HZ, 115_200));
     let (Some((card_mem, _)), Some(mem)) = (ramdisk::psram(), buffers::take()) else {
         exit::exit(EXIT_SETUP)
     };
@@ -95,7 +95,7 @@ fn main() -> ! {
     match omv_agent::serve_with(&mut link, exec, &INFO, diag) {
         Ok(()) => exit::exit(0),
         // The host closed QEMU's stdout: nobody is listening any more.
-        Err(omv_agent::ServeError::Link(link::LinkError)) => exit::exit(EXIT_LINK),
+        Err(omv_agent::ServeError::Link(semihost::StdoutClosed)) => exit::exit(EXIT_LINK),
     }
 }
 

@@ -134,9 +134,24 @@ impl core::fmt::Debug for StdoutTx {
     }
 }
 
-/// QEMU refused to write (its stdout closed).
+/// QEMU refused to write (its stdout closed: the host side is gone). The
+/// error of [`crate::link::UartLink`] too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StdoutClosed;
+
+impl core::fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("QEMU's stdout is closed")
+    }
+}
+
+impl core::error::Error for StdoutClosed {}
+
+impl embedded_io::Error for StdoutClosed {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        embedded_io::ErrorKind::BrokenPipe
+    }
+}
 
 impl StdoutTx {
     /// Opens QEMU's stdout; `None` without semihosting, or if it was
