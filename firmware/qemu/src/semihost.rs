@@ -5,17 +5,12 @@
 //! Writes to the semihosting console cost ~0.8 ms per call under QEMU 7.2,
 //! whatever their size, so [`StdoutTx`] batches up to 16 KiB per call:
 //! 1 MiB reaches the host in ~20 ms instead of ~5 s over the UART.
+//!
+//! Operation numbers and `fopen` mode indices are cortex-m-semihosting's
+//! (`nr`); `:tt` opened with mode "w" is stdout, with "a" stderr.
 #![allow(unsafe_code)]
 
-const SYS_OPEN: usize = 0x01;
-const SYS_WRITE: usize = 0x05;
-const SYS_READ: usize = 0x06;
-const SYS_SEEK: usize = 0x0A;
-const SYS_GET_CMDLINE: usize = 0x15;
-/// `fopen` mode index of "w": `:tt` opened with it is stdout.
-const MODE_W: usize = 4;
-/// `fopen` mode index of "a": `:tt` opened with it is stderr.
-const MODE_A: usize = 8;
+use cortex_m_semihosting::nr::{self, open};
 
 /// Copies the semihosting command line into `buf`; `None` if the host has
 /// none or it does not fit.
@@ -23,7 +18,7 @@ pub fn cmdline(buf: &mut [u8]) -> Option<&str> {
     let mut args = [buf.as_mut_ptr() as usize, buf.len()];
     // SAFETY: SYS_GET_CMDLINE takes [buffer, length]; the host writes at
     // most `length` bytes into the buffer and the used length back.
-    let rc = unsafe { cortex_m_semihosting::syscall1(SYS_GET_CMDLINE, args.as_mut_ptr() as usize) };
+    let rc = unsafe { cortex_m_semihosting::syscall1(nr::GET_CMDLINE, args.as_mut_ptr() as usize) };
     if rc != 0 {
         return None;
     }
@@ -36,7 +31,7 @@ fn open_console(mode: usize) -> Option<usize> {
     let name = b":tt\0";
     let args = [name.as_ptr() as usize, mode, name.len() - 1];
     // SAFETY: SYS_OPEN takes [NUL-terminated path, mode, path length].
-    let handle = unsafe { cortex_m_semihosting::syscall(SYS_OPEN, &args) };
+    let handle = unsafe { cortex_m_semihosting::syscall(nr::OPEN, &args) };
     (handle != usize::MAX).then_some(handle)
 }
 
@@ -47,12 +42,9 @@ fn write_handle(handle: usize, data: &[u8]) -> bool {
     }
     let args = [handle, data.as_ptr() as usize, data.len()];
     // SAFETY: SYS_WRITE takes [handle, buffer, length] and only reads the buffer.
-    let not_written = unsafe { cortex_m_semihosting::syscall(SYS_WRITE, &args) };
+    let not_written = unsafe { cortex_m_semihosting::syscall(nr::WRITE, &args) };
     not_written == 0
 }
-
-/// `fopen` mode index of "r+b": read and write an existing file.
-const MODE_RPLUS_B: usize = 3;
 
 /// A host file opened through semihosting (paths relative to QEMU's
 /// working directory).
@@ -70,17 +62,17 @@ impl HostFile {
             return None;
         }
         name[..bytes.len()].copy_from_slice(bytes);
-        let args = [name.as_ptr() as usize, MODE_RPLUS_B, bytes.len()];
+        let args = [name.as_ptr() as usize, open::RW_BINARY, bytes.len()];
         // SAFETY: SYS_OPEN takes [NUL-terminated path, mode, path length];
         // `name` is NUL-terminated (zeroed past the path).
-        let handle = unsafe { cortex_m_semihosting::syscall(SYS_OPEN, &args) };
+        let handle = unsafe { cortex_m_semihosting::syscall(nr::OPEN, &args) };
         (handle != usize::MAX).then_some(HostFile { handle })
     }
 
     fn seek(&self, offset: u32) -> bool {
         let args = [self.handle, offset as usize];
         // SAFETY: SYS_SEEK takes [handle, absolute offset]; 0 on success.
-        unsafe { cortex_m_semihosting::syscall(SYS_SEEK, &args) == 0 }
+        unsafe { cortex_m_semihosting::syscall(nr::SEEK, &args) == 0 }
     }
 
     /// Writes `data` at `offset`; false unless all of it was written.
@@ -97,7 +89,7 @@ impl HostFile {
         let args = [self.handle, buf.as_mut_ptr() as usize, buf.len()];
         // SAFETY: SYS_READ takes [handle, buffer, length], writes at most
         // `length` bytes into the buffer and returns how many it did not.
-        let not_read = unsafe { cortex_m_semihosting::syscall(SYS_READ, &args) };
+        let not_read = unsafe { cortex_m_semihosting::syscall(nr::READ, &args) };
         if not_read > buf.len() {
             return false;
         }
@@ -109,7 +101,7 @@ impl HostFile {
 
 /// Writes a message to QEMU's stderr (for the panic handler).
 pub fn write_stderr(data: &[u8]) {
-    if let Some(h) = open_console(MODE_A) {
+    if let Some(h) = open_console(open::W_APPEND) {
         let _ = write_handle(h, data);
     }
 }
@@ -159,7 +151,7 @@ impl StdoutTx {
     pub fn open() -> Option<Self> {
         static BATCH: static_cell::ConstStaticCell<[u8; TX_BATCH]> =
             static_cell::ConstStaticCell::new([0; TX_BATCH]);
-        let handle = open_console(MODE_W)?;
+        let handle = open_console(open::W_TRUNC)?;
         Some(StdoutTx {
             handle,
             buf: BATCH.try_take()?,
