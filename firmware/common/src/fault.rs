@@ -5,12 +5,15 @@
 //! next boot takes the record ([`take_record`]) and the agent reports it
 //! in its hello.
 //!
-//! The boards' HardFault entries are assembly that move SP to a reserved
-//! fault stack before any Rust runs (after a stack overflow the exception
-//! entry could not stack its frame either) and then call their handler
-//! with the SP the frame was stacked on; the handler builds the report
-//! with [`hard_fault_report`], which reads the frame only if it lies in the
-//! board's RAM and CFSR says it was pushed.
+//! The HardFault entry (`HardFault`, here for both boards) is assembly
+//! that moves SP to the top of [`FAULT_STACK`] before any Rust runs: after
+//! a stack overflow SP points below the stack, and the exception entry
+//! could not stack its frame either. It then branches to the board's
+//! handler, `omv_on_hard_fault(sp, exc_return)`, with the SP the frame was
+//! (to be) stacked on; the board defines it (`#[no_mangle] extern "C"`,
+//! never returns) and builds the report with [`hard_fault_report`], which
+//! reads the frame only if it lies in the board's RAM and CFSR says it was
+//! pushed.
 #![allow(unsafe_code)]
 
 use core::mem::MaybeUninit;
@@ -22,6 +25,46 @@ use omv_proto::{FaultReport, ResetReport};
 
 #[link_section = ".uninit.omv_reset_record"]
 static mut RECORD: MaybeUninit<ResetRecord> = MaybeUninit::uninit();
+
+/// Bytes of the HardFault handler's own stack.
+pub const FAULT_STACK_BYTES: usize = 2048;
+
+/// The HardFault handler's stack: in `.uninit` (RAM, after the statics),
+/// used by nothing else.
+#[link_section = ".uninit.omv_fault_stack"]
+static mut FAULT_STACK: MaybeUninit<[u64; FAULT_STACK_BYTES / 8]> = MaybeUninit::uninit();
+
+extern "C" {
+    /// The board's HardFault handler, entered on [`FAULT_STACK`] with `sp`
+    /// = the SP the frame was (to be) stacked on and `exc_return` = the
+    /// exception's EXC_RETURN.
+    fn omv_on_hard_fault(sp: u32, exc_return: u32) -> !;
+}
+
+// r0 = the SP the frame was (to be) stacked on (MSP or PSP, from
+// EXC_RETURN bit 2), r1 = EXC_RETURN; then SP = top of FAULT_STACK, and a
+// tail branch (no return) to the board's handler.
+core::arch::global_asm!(
+    ".section .HardFault.omv, \"ax\"",
+    ".global HardFault",
+    ".type HardFault, %function",
+    ".thumb_func",
+    "HardFault:",
+    "    mrs r0, msp",
+    "    tst lr, #4",
+    "    it ne",
+    "    mrsne r0, psp",
+    "    mov r1, lr",
+    "    movw r2, :lower16:{stack}",
+    "    movt r2, :upper16:{stack}",
+    "    add r2, r2, #{size}",
+    "    mov sp, r2",
+    "    b {fault}",
+    ".size HardFault, . - HardFault",
+    stack = sym FAULT_STACK,
+    size = const FAULT_STACK_BYTES,
+    fault = sym omv_on_hard_fault,
+);
 
 /// Stacked PC, LR and xPSR at `sp`, if the whole 32-byte frame lies in one
 /// of the `ram` ranges and `sp` is word-aligned.

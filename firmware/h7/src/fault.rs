@@ -8,12 +8,12 @@
 //!
 //! The stack is the DTCM (0x2000_0000..0x2002_0000, `memory.x`); below it
 //! nothing is mapped, so an overflow faults, and the exception entry's own
-//! stacking faults too: the HardFault entry is assembly that moves SP to
-//! a small reserved stack (in the AXI SRAM) before any Rust runs.
+//! stacking faults too: the HardFault entry (`agent_common::fault`) moves
+//! SP to a small reserved stack (in the AXI SRAM, `.uninit`) before any
+//! Rust runs, then calls [`omv_on_hard_fault`].
 #![allow(unsafe_code)]
 
 use core::cell::RefCell;
-use core::mem::MaybeUninit;
 
 pub use agent_common::fault::record_and_reset;
 use agent_common::fault::{hard_fault_report, take_record};
@@ -27,8 +27,6 @@ use omv_proto::ResetReport;
 /// Where a stacked exception frame may be: the DTCM (the stack) or the
 /// AXI SRAM (RM0433 §2.3.2, memory map).
 const STACK_RAM: [core::ops::Range<u32>; 2] = [0x2000_0000..0x2002_0000, 0x2400_0000..0x2408_0000];
-/// Bytes of the fault handler's own stack.
-const FAULT_STACK_BYTES: usize = 2048;
 /// IWDG1 timeout: longer than the longest legitimate stretch without a
 /// feed (an SD card's 250 ms busy wait, a 750 ms FAT update; every clock
 /// read and wait feeds it).
@@ -40,37 +38,13 @@ const RSR_IWDG1RSTF: u32 = 1 << 26;
 /// RCC_RSR.RMVF: writing 1 clears the reset flags.
 const RSR_RMVF: u32 = 1 << 16;
 
-#[link_section = ".uninit.omv_fault_stack"]
-static mut FAULT_STACK: MaybeUninit<[u64; FAULT_STACK_BYTES / 8]> = MaybeUninit::uninit();
-
 static WATCHDOG: CriticalSectionMutex<RefCell<Option<IndependentWatchdog<'static, IWDG1>>>> =
     CriticalSectionMutex::new(RefCell::new(None));
 
-// r0 = the SP the frame was (to be) stacked on (MSP or PSP, from
-// EXC_RETURN bit 2), r1 = EXC_RETURN; then SP = top of FAULT_STACK.
-core::arch::global_asm!(
-    ".section .HardFault.omv, \"ax\"",
-    ".global HardFault",
-    ".type HardFault, %function",
-    ".thumb_func",
-    "HardFault:",
-    "    mrs r0, msp",
-    "    tst lr, #4",
-    "    it ne",
-    "    mrsne r0, psp",
-    "    mov r1, lr",
-    "    movw r2, :lower16:{stack}",
-    "    movt r2, :upper16:{stack}",
-    "    add r2, r2, #{size}",
-    "    mov sp, r2",
-    "    b {fault}",
-    ".size HardFault, . - HardFault",
-    stack = sym FAULT_STACK,
-    size = const FAULT_STACK_BYTES,
-    fault = sym on_hard_fault,
-);
-
-extern "C" fn on_hard_fault(sp: u32, _exc_return: u32) -> ! {
+/// The HardFault handler (`agent_common::fault`'s entry branches here on
+/// the fault stack): record the fault and reset.
+#[no_mangle]
+extern "C" fn omv_on_hard_fault(sp: u32, _exc_return: u32) -> ! {
     record_and_reset(&ResetRecord::fault(&hard_fault_report(sp, &STACK_RAM)))
 }
 

@@ -4,11 +4,12 @@
 //! agent-h7). The next boot takes the record ([`take_report`]) and the
 //! agent reports it in its hello.
 //!
-//! The HardFault entry is assembly: when the stack overflows (into the MPU
-//! guard below it, `guard.rs`), the exception entry cannot stack its frame
-//! either and the handler starts with SP outside RAM. So the entry first
-//! moves SP to the reserved fault stack (`memory.x`), then reads the frame
-//! only if it lies in RAM and CFSR says it was pushed.
+//! The HardFault entry (`agent_common::fault`) is assembly: when the stack
+//! overflows (into the MPU guard below it, `guard.rs`), the exception entry
+//! cannot stack its frame either and the handler starts with SP outside
+//! RAM. So the entry first moves SP to the reserved fault stack, then
+//! calls [`omv_on_hard_fault`], which reads the frame only if it lies in
+//! RAM and CFSR says it was pushed.
 #![allow(unsafe_code)]
 
 pub use agent_common::fault::record_and_reset;
@@ -20,29 +21,11 @@ use omv_agent::ResetRecord;
 /// The mps2-an500 SSRAM2/3 holding the stack and statics (hardware map).
 const RAM: core::ops::Range<u32> = 0x2000_0000..0x2040_0000;
 
-// HardFault: r0 = the SP the frame was (to be) stacked on (MSP or PSP,
-// from EXC_RETURN bit 2), r1 = EXC_RETURN; then SP = `_fault_stack_start`.
-// `_fault_stack_start` is the top of memory.x's `.fault_stack` (2 KiB in
-// RAM, used by nothing else).
-// NonMaskableInt (the watchdog's early warning): same r0/r1, own stack
-// kept, `b` so that returning from the handler is the exception return.
+// NonMaskableInt (the watchdog's early warning): r0 = the SP the frame was
+// stacked on (MSP or PSP, from EXC_RETURN bit 2), r1 = EXC_RETURN; own
+// stack kept, `b` so that returning from the handler is the exception
+// return.
 core::arch::global_asm!(
-    ".section .HardFault.omv, \"ax\"",
-    ".global HardFault",
-    ".type HardFault, %function",
-    ".thumb_func",
-    "HardFault:",
-    "    mrs r0, msp",
-    "    tst lr, #4",
-    "    it ne",
-    "    mrsne r0, psp",
-    "    mov r1, lr",
-    "    movw r2, :lower16:_fault_stack_start",
-    "    movt r2, :upper16:_fault_stack_start",
-    "    mov sp, r2",
-    "    b {fault}",
-    ".size HardFault, . - HardFault",
-    "",
     ".section .text.omv_nmi, \"ax\"",
     ".global NonMaskableInt",
     ".type NonMaskableInt, %function",
@@ -55,11 +38,13 @@ core::arch::global_asm!(
     "    mov r1, lr",
     "    b {nmi}",
     ".size NonMaskableInt, . - NonMaskableInt",
-    fault = sym on_hard_fault,
     nmi = sym on_nmi,
 );
 
-extern "C" fn on_hard_fault(sp: u32, _exc_return: u32) -> ! {
+/// The HardFault handler (`agent_common::fault`'s entry branches here on
+/// the fault stack): record the fault and reset.
+#[no_mangle]
+extern "C" fn omv_on_hard_fault(sp: u32, _exc_return: u32) -> ! {
     record_and_reset(&ResetRecord::fault(&hard_fault_report(sp, &[RAM])))
 }
 

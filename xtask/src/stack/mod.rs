@@ -43,7 +43,7 @@ pub const SWITCHES: &[(&str, &str)] = &[
     ),
     (
         "HardFault",
-        "the fault entry (fault.rs of each firmware) loads SP with the top of its reserved 2 KiB \
+        "the fault entry (agent-common's fault.rs, both firmwares) loads SP with the top of its reserved 2 KiB \
          fault stack before any Rust runs, since an overflowed stack cannot be used",
     ),
 ];
