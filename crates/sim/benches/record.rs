@@ -308,28 +308,18 @@ fn compare_writers() -> Result<(), Box<dyn std::error::Error>> {
         RUN_US / 1_000_000
     );
     for p in PROFILES {
-        let s = stream(p, 30)?;
-        let i = ideal(p, 30)?;
+        let (name, s, raw) = (p.name, stream(p, 30)?, ideal(p, 30)?);
+        let (fps, ratio, cmds, random) = (s.fps, s.fps / raw, s.cmds_per_mib, s.random_per_frame);
+        let single = single_block_us(p)?;
         println!(
-            "profile {}: kept {:.2} fps of 30; ideal {:.2} fps; ratio {:.3}; write commands/MiB {:.1}; random writes/frame {:.2}; single-block write {:.0} us",
-            p.name,
-            s.fps,
-            i,
-            s.fps / i,
-            s.cmds_per_mib,
-            s.random_per_frame,
-            single_block_us(p)?
+            "profile {name}: kept {fps:.2} fps of 30; ideal {raw:.2} fps; ratio {ratio:.3}; write commands/MiB {cmds:.1}; random writes/frame {random:.2}; single-block write {single:.0} us"
         );
     }
     for p in PROFILES {
-        let s = stream(p, 0)?;
-        let i = ideal(p, 0)?;
+        let (name, s, raw) = (p.name, stream(p, 0)?, ideal(p, 0)?);
+        let (fps, ratio) = (s.fps, s.fps / raw);
         println!(
-            "profile {} unpaced: stream {:.2} fps; ideal {:.2} fps; ratio {:.3}",
-            p.name,
-            s.fps,
-            i,
-            s.fps / i
+            "profile {name} unpaced: stream {fps:.2} fps; ideal {raw:.2} fps; ratio {ratio:.3}"
         );
     }
     let scratch = tempfile::tempdir()?;

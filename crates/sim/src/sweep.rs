@@ -46,6 +46,19 @@ pub struct SweepConfig {
     pub scratch: PathBuf,
 }
 
+/// The sweep's sensor: QQVGA grayscale (19 200-byte frames), unpaced, so
+/// frame `i` of a recording is sensor frame `i` and time moves only on the
+/// card.
+pub fn unpaced_qqvga_grayscale() -> SensorConfig {
+    SensorConfig {
+        width: 160,
+        height: 120,
+        pixformat: PixFormat::Grayscale,
+        fps: 0,
+        ..SensorConfig::default()
+    }
+}
+
 impl SweepConfig {
     /// `frames` QQVGA grayscale frames, a sync every `sync_every`, a cut
     /// every `cut_every` block writes, on a 16 MiB class 10 card.
@@ -55,13 +68,7 @@ impl SweepConfig {
             sync_every,
             cut_every,
             torn: false,
-            sensor: SensorConfig {
-                width: 160,
-                height: 120,
-                pixformat: PixFormat::Grayscale,
-                fps: 0,
-                ..SensorConfig::default()
-            },
+            sensor: unpaced_qqvga_grayscale(),
             card: CardProfile::CLASS10,
             card_bytes: 16 << 20,
             format: FormatOptions::default(),

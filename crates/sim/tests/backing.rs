@@ -4,12 +4,14 @@
 //! wrote when a fault stops it in the middle.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use embedded_sdmmc::{Block, BlockDevice, BlockIdx};
 use imageio_sim::card::TORN_BYTES;
 use imageio_sim::{
-    BlockFault, BoardConfig, CardProfile, Content, Faults, SensorConfig, SimBoard, SimCard,
-    SimClock, Source,
+    BlockFault, CardProfile, Content, Faults, SensorConfig, SimCard, SimClock, Source,
 };
+use omv_fatstore::format::FormatOptions;
 use omv_imageio::{PixFormat, ReadOptions};
 
 /// `n` distinct blocks: block `i` filled with `tag + i`, its first four
@@ -130,16 +132,19 @@ fn each_backing(capacity: u64, check: impl Fn(&str, SimCard)) {
     check("file", file.unwrap());
 }
 
+/// Write `blocks(8, tag)` at `start`, then arm the faults `set` sets.
+fn eight_blocks_then_arm(card: &SimCard, start: u32, tag: u8, set: impl Fn(&mut Faults)) {
+    card.write(&blocks(8, tag), BlockIdx(start)).unwrap();
+    let mut faults = Faults::default();
+    set(&mut faults);
+    card.arm(faults);
+}
+
 #[test]
 fn a_write_fault_inside_a_command_keeps_the_blocks_before_it() {
     each_backing(16 << 20, |name, card| {
-        card.write(&blocks(8, 200), BlockIdx(100)).unwrap();
-        card.arm(Faults {
-            write_error: Some(BlockFault {
-                block: 103,
-                persistent: false,
-            }),
-            ..Faults::default()
+        eight_blocks_then_arm(&card, 100, 200, |f| {
+            f.write_error = Some(BlockFault::once(103))
         });
         assert!(card.write(&blocks(8, 1), BlockIdx(100)).is_err(), "{name}");
         let mut want = blocks(8, 200);
@@ -151,11 +156,9 @@ fn a_write_fault_inside_a_command_keeps_the_blocks_before_it() {
 #[test]
 fn a_power_cut_inside_a_command_tears_the_block_it_reached() {
     each_backing(16 << 20, |name, card| {
-        card.write(&blocks(8, 200), BlockIdx(300)).unwrap();
-        card.arm(Faults {
-            power_cut_after_writes: Some(5),
-            torn_block: true,
-            ..Faults::default()
+        eight_blocks_then_arm(&card, 300, 200, |f| {
+            f.power_cut_after_writes = Some(5);
+            f.torn_block = true;
         });
         assert!(card.write(&blocks(8, 1), BlockIdx(300)).is_err(), "{name}");
         card.power_on();
@@ -172,13 +175,8 @@ fn a_power_cut_inside_a_command_tears_the_block_it_reached() {
 #[test]
 fn a_read_fault_inside_a_command_reads_the_blocks_before_it() {
     each_backing(16 << 20, |name, card| {
-        card.write(&blocks(8, 40), BlockIdx(500)).unwrap();
-        card.arm(Faults {
-            read_error: Some(BlockFault {
-                block: 504,
-                persistent: false,
-            }),
-            ..Faults::default()
+        eight_blocks_then_arm(&card, 500, 40, |f| {
+            f.read_error = Some(BlockFault::once(504))
         });
         let mut out = vec![Block::new(); 8];
         let before = card.stats().blocks_read;
@@ -199,17 +197,12 @@ fn a_read_fault_inside_a_command_reads_the_blocks_before_it() {
 /// Record `frames` QVGA moving-box frames, check the card held what
 /// `held` says, then read each back and compare it with the pattern.
 fn record_and_read_back(frames: u32, budget: Option<u64>, held: impl Fn(&SimCard, u64)) {
-    let mut b = SimBoard::new(BoardConfig {
-        sensor: SensorConfig {
-            source: Source::Pattern(Content::MovingBox),
-            seed: 5,
-            ..SensorConfig::default()
-        },
-        card: CardProfile::ideal(40_000_000),
-        card_bytes: 256 << 20,
-        ..BoardConfig::default()
-    })
-    .unwrap();
+    let sensor = SensorConfig {
+        source: Source::Pattern(Content::MovingBox),
+        seed: 5,
+        ..SensorConfig::default()
+    };
+    let mut b = common::ideal_board(sensor, 40_000_000, 256 << 20, FormatOptions::default());
     if let Some(bytes) = budget {
         b.card().set_memory_budget(bytes).unwrap();
     }

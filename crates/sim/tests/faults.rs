@@ -2,36 +2,26 @@
 //! card keeps, errors reach the stream crate typed, nothing panics.
 #![allow(clippy::unwrap_used)]
 
-use imageio_sim::{
-    BlockFault, BoardConfig, CardProfile, Faults, SensorConfig, SimBoard, SimFileStream,
-};
-use omv_fatstore::format::{FatKind, FormatOptions};
-use omv_imageio::{ErrorKind, Field, IoOp, PixFormat, ReadOptions};
+mod common;
+
+use imageio_sim::sweep::unpaced_qqvga_grayscale;
+use imageio_sim::{BlockFault, Faults, RecordReport, SimBoard, SimFileStream};
+use omv_fatstore::format::FormatOptions;
+use omv_imageio::{ErrorKind, Field, IoOp, ReadOptions};
 
 /// QQVGA GRAYSCALE: 19 200-byte payloads, 19 232-byte chunks.
 const CHUNK: u64 = 32 + 160 * 120;
 
-/// An unpaced sensor (time moves only on the card) and a 2 048 000 B/s
-/// card: 250 µs per block.
-fn board(card_bytes: u64) -> SimBoard {
-    SimBoard::new(BoardConfig {
-        sensor: SensorConfig {
-            width: 160,
-            height: 120,
-            pixformat: PixFormat::Grayscale,
-            fps: 0,
-            ..SensorConfig::default()
-        },
-        card: CardProfile::ideal(2_048_000),
-        card_bytes,
-        format: FormatOptions {
-            kind: FatKind::Fat16,
-            bytes_per_cluster: Some(32 * 1024),
-            ..FormatOptions::default()
-        },
-        ..BoardConfig::default()
-    })
-    .unwrap()
+/// `/sdcard/stream.bin` open for writing on a 256 MiB card, `n` frames
+/// recorded with a sync every `sync_every` (see [`record`]). The sensor is
+/// unpaced (time moves only on the card), the card takes 2 048 000 B/s:
+/// 250 µs per block.
+fn recording(n: u32, sync_every: u32) -> (SimBoard, SimFileStream) {
+    let sensor = unpaced_qqvga_grayscale();
+    let mut b = common::ideal_board(sensor, 2_048_000, 256 << 20, common::fat16_32k());
+    let mut s = b.open_file("/sdcard/stream.bin", "w").unwrap();
+    record(&mut b, &mut s, n, sync_every);
+    (b, s)
 }
 
 /// Record `n` frames, syncing after every frame whose number (1-based) is
@@ -71,17 +61,21 @@ fn survivors_with(b: &mut SimBoard, seq_of: impl Fn(u32) -> u32, tail: bool) -> 
     (n, len)
 }
 
+/// Arm `faults` on the card, then record up to `n` frames.
+fn record_armed(b: &mut SimBoard, s: &mut SimFileStream, faults: Faults, n: u32) -> RecordReport {
+    b.card().arm(faults);
+    let mut fb = vec![0u8; b.sensor().max_frame_len()];
+    b.record(s, n, &mut fb)
+}
+
 fn cut_during_frame_12(sync_every: u32) -> (u32, u32) {
-    let mut b = board(256 << 20);
-    let mut s = b.open_file("/sdcard/stream.bin", "w").unwrap();
-    record(&mut b, &mut s, 11, sync_every);
+    let (mut b, mut s) = recording(11, sync_every);
     // 10 more block writes: inside frame 12 (a chunk is 37.6 blocks).
-    b.card().arm(Faults {
+    let faults = Faults {
         power_cut_after_writes: Some(10),
         ..Faults::default()
-    });
-    let mut fb = vec![0u8; 160 * 120];
-    let rep = b.record(&mut s, 1, &mut fb);
+    };
+    let rep = record_armed(&mut b, &mut s, faults, 1);
     assert_eq!(rep.written, 0);
     let err = rep.error.unwrap();
     assert!(matches!(err.kind, ErrorKind::Io(IoOp::Write, _)), "{err:?}");
@@ -112,9 +106,7 @@ fn cut_with_a_sync_after_every_frame_keeps_11() {
 
 #[test]
 fn cut_without_any_sync_keeps_an_empty_file() {
-    let mut b = board(256 << 20);
-    let mut s = b.open_file("/sdcard/stream.bin", "w").unwrap();
-    record(&mut b, &mut s, 11, 0);
+    let (mut b, s) = recording(11, 0);
     b.power_cut();
     drop(s);
     b.remount().unwrap();
@@ -142,18 +134,15 @@ fn cut_without_any_sync_keeps_an_empty_file() {
 
 #[test]
 fn cut_at_a_time_inside_a_frame_with_a_torn_block() {
-    let mut b = board(256 << 20);
-    let mut s = b.open_file("/sdcard/stream.bin", "w").unwrap();
-    record(&mut b, &mut s, 10, 5);
+    let (mut b, mut s) = recording(10, 5);
     // Frame 11 takes ≈ 39 blocks × 250 µs ≈ 9.7 ms; cut 5 ms into it.
     let t = b.clock().now() + 5_000;
-    b.card().arm(Faults {
+    let faults = Faults {
         power_cut_at_us: Some(t),
         torn_block: true,
         ..Faults::default()
-    });
-    let mut fb = vec![0u8; 160 * 120];
-    let rep = b.record(&mut s, 1, &mut fb);
+    };
+    let rep = record_armed(&mut b, &mut s, faults, 1);
     assert!(rep.error.is_some());
     assert_eq!(b.clock().now(), t, "time stops at the cut");
     drop(s);
@@ -163,23 +152,18 @@ fn cut_at_a_time_inside_a_frame_with_a_torn_block() {
 
 #[test]
 fn a_write_error_is_typed_and_the_write_can_be_retried() {
-    let mut b = board(256 << 20);
-    let mut s = b.open_file("/sdcard/stream.bin", "w").unwrap();
-    record(&mut b, &mut s, 3, 0);
+    let (mut b, mut s) = recording(3, 0);
     let next = b.card().last_written_block().unwrap() + 3;
-    b.card().arm(Faults {
-        write_error: Some(BlockFault {
-            block: next,
-            persistent: false,
-        }),
+    let faults = Faults {
+        write_error: Some(BlockFault::once(next)),
         ..Faults::default()
-    });
-    let mut fb = vec![0u8; 160 * 120];
-    let rep = b.record(&mut s, 1, &mut fb);
+    };
+    let rep = record_armed(&mut b, &mut s, faults, 1);
     let err = rep.error.unwrap();
     assert!(matches!(err.kind, ErrorKind::Io(IoOp::Write, _)), "{err:?}");
     assert_eq!(s.count().unwrap(), 3, "a failed write adds no frame");
     // The fault was one-shot: the same stream writes the next frame.
+    let mut fb = vec![0u8; 160 * 120];
     assert_eq!(b.record(&mut s, 1, &mut fb).written, 1);
     assert_eq!(s.count().unwrap(), 4);
     s.close().unwrap();
@@ -191,9 +175,7 @@ fn a_write_error_is_typed_and_the_write_can_be_retried() {
 
 #[test]
 fn a_read_error_is_typed() {
-    let mut b = board(256 << 20);
-    let mut s = b.open_file("/sdcard/stream.bin", "w").unwrap();
-    record(&mut b, &mut s, 4, 0);
+    let (mut b, mut s) = recording(4, 0);
     s.close().unwrap();
     drop(s);
     b.remount().unwrap();
@@ -202,10 +184,7 @@ fn a_read_error_is_typed() {
     r.read(&mut fb, ReadOptions::FAST_ONCE).unwrap().unwrap();
     let next = b.card().last_read_block().unwrap() + 1;
     b.card().arm(Faults {
-        read_error: Some(BlockFault {
-            block: next,
-            persistent: true,
-        }),
+        read_error: Some(BlockFault::always(next)),
         ..Faults::default()
     });
     let err = r.read(&mut fb, ReadOptions::FAST_ONCE).unwrap_err();
@@ -223,14 +202,12 @@ fn a_read_error_is_typed() {
 
 #[test]
 fn a_write_limit_stops_recording_with_an_error() {
-    let mut b = board(256 << 20);
-    let mut s = b.open_file("/sdcard/stream.bin", "w").unwrap();
-    b.card().arm(Faults {
+    let (mut b, mut s) = recording(0, 0);
+    let faults = Faults {
         write_limit: Some(200),
         ..Faults::default()
-    });
-    let mut fb = vec![0u8; 160 * 120];
-    let rep = b.record(&mut s, 100, &mut fb);
+    };
+    let rep = record_armed(&mut b, &mut s, faults, 100);
     // 5 chunks are 188 blocks of data; the recording writer writes each
     // block once and the FAT only at a sync, so 200 blocks hold 5 frames
     // and the 6th fails.
@@ -244,19 +221,8 @@ fn a_write_limit_stops_recording_with_an_error() {
 #[test]
 fn a_full_card_is_out_of_memory() {
     // 8 MiB card: FAT16 with 1 KiB clusters (the largest leaving ≥ 4 200).
-    let mut b = SimBoard::new(BoardConfig {
-        sensor: SensorConfig {
-            width: 160,
-            height: 120,
-            pixformat: PixFormat::Grayscale,
-            fps: 0,
-            ..SensorConfig::default()
-        },
-        card: CardProfile::ideal(20_480_000),
-        card_bytes: 8 << 20,
-        ..BoardConfig::default()
-    })
-    .unwrap();
+    let sensor = unpaced_qqvga_grayscale();
+    let mut b = common::ideal_board(sensor, 20_480_000, 8 << 20, FormatOptions::default());
     let mut s = b.open_file("/sdcard/stream.bin", "w").unwrap();
     let mut fb = vec![0u8; 160 * 120];
     let rep = b.record(&mut s, 10_000, &mut fb);

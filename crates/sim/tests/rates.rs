@@ -2,10 +2,9 @@
 //! pinned to arithmetic done by hand, for 1, 2 and 3 frame buffers.
 #![allow(clippy::unwrap_used)]
 
-use imageio_sim::{
-    BoardConfig, CardProfile, FrameSink, RecordReport, SensorConfig, SimBoard, SimClock, SimSensor,
-};
-use omv_fatstore::format::{FatKind, FormatOptions};
+mod common;
+
+use imageio_sim::{FrameSink, RecordReport, SensorConfig, SimBoard, SimClock, SimSensor};
 use omv_imageio::{Error, Image};
 
 /// One QVGA RGB565 chunk in a V2.0 stream: 32-byte header + 153 600 bytes.
@@ -127,21 +126,11 @@ fn one_buffer_keeps_every_fourth_frame_76_in_10_s() {
 }
 
 fn board(buffers: u8) -> SimBoard {
-    SimBoard::new(BoardConfig {
-        sensor: SensorConfig {
-            buffers,
-            ..SensorConfig::default()
-        },
-        card: CardProfile::ideal(2_000_000),
-        card_bytes: 256 << 20,
-        format: FormatOptions {
-            kind: FatKind::Fat16,
-            bytes_per_cluster: Some(32 * 1024),
-            ..FormatOptions::default()
-        },
-        ..BoardConfig::default()
-    })
-    .unwrap()
+    let sensor = SensorConfig {
+        buffers,
+        ..SensorConfig::default()
+    };
+    common::ideal_board(sensor, 2_000_000, 256 << 20, common::fat16_32k())
 }
 
 fn record_fat(buffers: u8) -> (RecordReport, u64, Vec<u32>) {

@@ -196,43 +196,25 @@ fn a_slow_reader_skips_frames_and_they_are_counted() {
     );
 }
 
+/// One change to a sensor configuration.
+type Setting = fn(&mut SensorConfig);
+
 #[test]
 fn bad_settings_and_small_buffers_are_errors() {
-    let bad = [
-        SensorConfig {
-            buffers: 0,
-            ..SensorConfig::default()
-        },
-        SensorConfig {
-            buffers: 4,
-            ..SensorConfig::default()
-        },
-        SensorConfig {
-            fps: 2000,
-            ..SensorConfig::default()
-        },
-        SensorConfig {
-            jitter_us: 9_000,
-            ..SensorConfig::default()
-        },
-        SensorConfig {
-            width: 0,
-            ..SensorConfig::default()
-        },
-        SensorConfig {
-            pixformat: PixFormat::Png,
-            ..SensorConfig::default()
-        },
-        SensorConfig {
-            jpeg_quality: 0,
-            ..SensorConfig::default()
-        },
+    // Each setting out of range, the others at their defaults.
+    let bad: [(&str, Setting); 7] = [
+        ("no buffer", |c| c.buffers = 0),
+        ("4 buffers", |c| c.buffers = 4),
+        ("2000 fps", |c| c.fps = 2000),
+        ("9 ms jitter at 30 fps", |c| c.jitter_us = 9_000),
+        ("zero width", |c| c.width = 0),
+        ("PNG", |c| c.pixformat = PixFormat::Png),
+        ("JPEG quality 0", |c| c.jpeg_quality = 0),
     ];
-    for cfg in bad {
-        assert!(
-            SimSensor::new(SimClock::new(), cfg.clone()).is_err(),
-            "{cfg:?}"
-        );
+    for (what, set) in bad {
+        let mut cfg = SensorConfig::default();
+        set(&mut cfg);
+        assert!(SimSensor::new(SimClock::new(), cfg).is_err(), "{what}");
     }
     let (mut s, clock, mut fb) = sensor(SensorConfig::default());
     let mut small = vec![0u8; 100];

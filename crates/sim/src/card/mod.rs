@@ -60,6 +60,24 @@ pub struct BlockFault {
     pub persistent: bool,
 }
 
+impl BlockFault {
+    /// Block `block` fails the first time only.
+    pub const fn once(block: u32) -> Self {
+        BlockFault {
+            block,
+            persistent: false,
+        }
+    }
+
+    /// Block `block` fails every time.
+    pub const fn always(block: u32) -> Self {
+        BlockFault {
+            block,
+            persistent: true,
+        }
+    }
+}
+
 /// Faults to inject. Counters (`*_after_writes`, `write_limit`) count block
 /// writes from the moment the faults are [armed](SimCard::arm).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -170,11 +188,20 @@ impl SimCard {
         })
     }
 
-    fn blocks_for(capacity_bytes: u64) -> Result<u32, SimError> {
-        u32::try_from(capacity_bytes / 512)
+    /// A blank card of `capacity_bytes` on the backing `backing` makes
+    /// for its number of blocks.
+    fn blank(
+        profile: CardProfile,
+        capacity_bytes: u64,
+        clock: SimClock,
+        seed: u64,
+        backing: impl FnOnce(u32) -> std::io::Result<Backing>,
+    ) -> Result<Self, SimError> {
+        let blocks = u32::try_from(capacity_bytes / 512)
             .ok()
             .filter(|&b| b > 0)
-            .ok_or_else(|| SimError::Config("capacity must be 512 B to 2 TiB".into()))
+            .ok_or_else(|| SimError::Config("capacity must be 512 B to 2 TiB".into()))?;
+        Self::with_backing(profile, backing(blocks)?, blocks, clock, seed)
     }
 
     /// A blank (unformatted) card of `capacity_bytes` in memory: only the
@@ -186,9 +213,8 @@ impl SimCard {
         clock: SimClock,
         seed: u64,
     ) -> Result<Self, SimError> {
-        let blocks = Self::blocks_for(capacity_bytes)?;
-        let backing = Backing::memory(blocks, MEMORY_BUDGET_BYTES);
-        Self::with_backing(profile, backing, blocks, clock, seed)
+        let memory = |blocks| Ok(Backing::memory(blocks, MEMORY_BUDGET_BYTES));
+        Self::blank(profile, capacity_bytes, clock, seed, memory)
     }
 
     /// A blank card kept in a sparse file at `path` (created or truncated).
@@ -199,8 +225,8 @@ impl SimCard {
         clock: SimClock,
         seed: u64,
     ) -> Result<Self, SimError> {
-        let blocks = Self::blocks_for(capacity_bytes)?;
-        Self::with_backing(profile, Backing::file(path, blocks)?, blocks, clock, seed)
+        let file = |blocks| Backing::file(path, blocks);
+        Self::blank(profile, capacity_bytes, clock, seed, file)
     }
 
     /// A card over an existing image file (used in place, not copied).

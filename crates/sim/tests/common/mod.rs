@@ -1,0 +1,33 @@
+//! What the simulator's integration tests share.
+#![allow(dead_code)] // each test crate uses its part
+
+use imageio_sim::{BoardConfig, CardProfile, SensorConfig, SimBoard};
+use omv_fatstore::format::{FatKind, FormatOptions};
+
+/// A board with `sensor` on an ideal card of `bytes_per_s` (no latency,
+/// no stalls) and `card_bytes`, formatted with `format`.
+pub fn ideal_board(
+    sensor: SensorConfig,
+    bytes_per_s: u64,
+    card_bytes: u64,
+    format: FormatOptions,
+) -> SimBoard {
+    SimBoard::new(BoardConfig {
+        sensor,
+        card: CardProfile::ideal(bytes_per_s),
+        card_bytes,
+        format,
+        ..BoardConfig::default()
+    })
+    .unwrap()
+}
+
+/// FAT16 with 32 KiB clusters: a recording's FAT updates are few and
+/// predictable.
+pub fn fat16_32k() -> FormatOptions {
+    FormatOptions {
+        kind: FatKind::Fat16,
+        bytes_per_cluster: Some(32 * 1024),
+        ..FormatOptions::default()
+    }
+}
