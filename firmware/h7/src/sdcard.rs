@@ -13,6 +13,7 @@
 mod powerup;
 
 use core::cell::RefCell;
+use core::future::Future;
 
 use embassy_futures::block_on;
 use embassy_stm32::gpio::{Input, Pull};
@@ -155,18 +156,17 @@ impl SdCard {
             return Err(SdError::Busy);
         };
         let deadline = powerup::arm().map_err(|_| SdError::Busy)?;
-        let result = block_on(with_timeout(
+        let result = finish(
+            INIT,
             INIT_TIMEOUT,
             StorageDevice::new_sd_card(sdmmc, cmd, Hertz(SD_CARD_HZ)),
-        ));
+        );
         if !deadline.disarm() {
             return Err(SdError::PowerUpTimeout {
                 ms: powerup::POWER_UP_TIMEOUT.as_millis(),
             });
         }
-        let device = result
-            .map_err(|_| SdError::Timeout { block: INIT })?
-            .map_err(|error| SdError::Bus { block: INIT, error })?;
+        let device = result?;
         let bytes = embassy_stm32::sdmmc::sd::Addressable::size(&device.card());
         let blocks = u32::try_from(bytes / 512).unwrap_or(u32::MAX);
         Ok(SdCard {
@@ -190,6 +190,32 @@ impl SdCard {
         }
         Ok(block)
     }
+
+    /// The first block of a multi-block run of `n` blocks from `start`,
+    /// with the whole run checked against the card's end; `None` for a
+    /// single block (or none).
+    fn run_start(&self, start: BlockIdx, n: usize) -> Result<Option<u32>, SdError> {
+        if n <= 1 {
+            return Ok(None);
+        }
+        let first = self.index(start, 0)?;
+        self.index(start, n - 1)?;
+        Ok(Some(first))
+    }
+}
+
+/// Drives one HAL operation on the card to completion within `timeout`;
+/// `block` (the first block it transfers, [`INIT`] for initialisation)
+/// names it in the error.
+#[inline(always)]
+fn finish<T>(
+    block: u32,
+    timeout: Duration,
+    op: impl Future<Output = Result<T, sdmmc::Error>>,
+) -> Result<T, SdError> {
+    block_on(with_timeout(timeout, op))
+        .map_err(|_| SdError::Timeout { block })?
+        .map_err(|error| SdError::Bus { block, error })
 }
 
 /// AXI SRAM, the RAM SDMMC1's IDMA reaches (RM0433 §2.1, bus matrix: the
@@ -202,13 +228,18 @@ fn transfer_timeout(n: usize) -> Duration {
     BLOCK_TIMEOUT * u32::try_from(n).unwrap_or(u32::MAX).max(1)
 }
 
-/// `blocks` as the HAL's word-aligned blocks, if IDMA can transfer them in
-/// place: word-aligned and in AXI SRAM (frames and statics are; a block on
-/// the DTCM stack is not).
-fn dma_view(blocks: &[Block]) -> Option<&[DataBlock]> {
+/// IDMA can transfer `blocks` in place: word-aligned and in AXI SRAM
+/// (frames and statics are; a block on the DTCM stack is not).
+fn dma_reachable(blocks: &[Block]) -> bool {
     let addr = blocks.as_ptr() as usize;
-    let end = addr.checked_add(core::mem::size_of_val(blocks))?;
-    if addr % 4 != 0 || !AXI_SRAM.contains(&addr) || end > AXI_SRAM.end {
+    let end = addr.checked_add(core::mem::size_of_val(blocks));
+    addr % 4 == 0 && AXI_SRAM.contains(&addr) && end.is_some_and(|e| e <= AXI_SRAM.end)
+}
+
+/// `blocks` as the HAL's word-aligned blocks, if IDMA can transfer them in
+/// place ([`dma_reachable`]).
+fn dma_view(blocks: &[Block]) -> Option<&[DataBlock]> {
+    if !dma_reachable(blocks) {
         return None;
     }
     #[allow(unsafe_code)]
@@ -223,9 +254,7 @@ fn dma_view(blocks: &[Block]) -> Option<&[DataBlock]> {
 
 /// As [`dma_view`], mutable.
 fn dma_view_mut(blocks: &mut [Block]) -> Option<&mut [DataBlock]> {
-    let addr = blocks.as_ptr() as usize;
-    let end = addr.checked_add(core::mem::size_of_val(blocks))?;
-    if addr % 4 != 0 || !AXI_SRAM.contains(&addr) || end > AXI_SRAM.end {
+    if !dma_reachable(blocks) {
         return None;
     }
     let n = blocks.len();
@@ -245,26 +274,14 @@ impl BlockDevice for SdCard {
         let mut inner = self.inner.try_borrow_mut().map_err(|_| SdError::Busy)?;
         let Inner { device, bounce } = &mut *inner;
         let n = blocks.len();
-        if n > 1 {
-            let first = self.index(start_block_idx, 0)?;
-            self.index(start_block_idx, n - 1)?;
+        if let Some(first) = self.run_start(start_block_idx, n)? {
             if let Some(view) = dma_view_mut(blocks) {
-                return block_on(with_timeout(
-                    transfer_timeout(n),
-                    device.read_blocks(first, view),
-                ))
-                .map_err(|_| SdError::Timeout { block: first })?
-                .map_err(|error| SdError::Bus {
-                    block: first,
-                    error,
-                });
+                return finish(first, transfer_timeout(n), device.read_blocks(first, view));
             }
         }
         for (i, block) in blocks.iter_mut().enumerate() {
             let idx = self.index(start_block_idx, i)?;
-            block_on(with_timeout(BLOCK_TIMEOUT, device.read_block(idx, bounce)))
-                .map_err(|_| SdError::Timeout { block: idx })?
-                .map_err(|error| SdError::Bus { block: idx, error })?;
+            finish(idx, BLOCK_TIMEOUT, device.read_block(idx, bounce))?;
             block.contents.copy_from_slice(&bounce[..]);
         }
         Ok(())
@@ -277,27 +294,15 @@ impl BlockDevice for SdCard {
         let mut inner = self.inner.try_borrow_mut().map_err(|_| SdError::Busy)?;
         let Inner { device, bounce } = &mut *inner;
         let n = blocks.len();
-        if n > 1 {
-            let first = self.index(start_block_idx, 0)?;
-            self.index(start_block_idx, n - 1)?;
+        if let Some(first) = self.run_start(start_block_idx, n)? {
             if let Some(view) = dma_view(blocks) {
-                return block_on(with_timeout(
-                    transfer_timeout(n),
-                    device.write_blocks(first, view),
-                ))
-                .map_err(|_| SdError::Timeout { block: first })?
-                .map_err(|error| SdError::Bus {
-                    block: first,
-                    error,
-                });
+                return finish(first, transfer_timeout(n), device.write_blocks(first, view));
             }
         }
         for (i, block) in blocks.iter().enumerate() {
             let idx = self.index(start_block_idx, i)?;
             bounce.copy_from_slice(&block.contents);
-            block_on(with_timeout(BLOCK_TIMEOUT, device.write_block(idx, bounce)))
-                .map_err(|_| SdError::Timeout { block: idx })?
-                .map_err(|error| SdError::Bus { block: idx, error })?;
+            finish(idx, BLOCK_TIMEOUT, device.write_block(idx, bounce))?;
         }
         Ok(())
     }
