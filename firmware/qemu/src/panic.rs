@@ -2,17 +2,14 @@
 //! stderr, record message and location for the next boot's hello
 //! ([`crate::fault`]) and reset.
 
-use crate::regs::{self, UART0};
 use core::fmt::Write;
 
+/// UART0 written by polling ([`crate::uart::write_polling`]).
 struct PollingUart;
 
 impl Write for PollingUart {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        for &b in s.as_bytes() {
-            while regs::read(UART0, 0x04) & 1 != 0 {}
-            regs::write(UART0, 0x00, u32::from(b));
-        }
+        crate::uart::write_polling(s.as_bytes());
         Ok(())
     }
 }

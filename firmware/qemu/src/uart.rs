@@ -109,6 +109,15 @@ impl Uart {
     }
 }
 
+/// Writes `bytes` by polling the transmitter, for the panic handler
+/// (interrupts off, no [`Uart`] at hand): no TX interrupt, no sleep.
+pub fn write_polling(bytes: &[u8]) {
+    for &b in bytes {
+        while regs::read(UART0, STATE) & STATE_TX_FULL != 0 {}
+        regs::write(UART0, DATA, u32::from(b));
+    }
+}
+
 /// Bytes from the host are waiting (in the ring or the holding register).
 pub fn host_bytes_waiting() -> bool {
     critical_section::with(|cs| !RX.borrow_ref(cs).is_empty())
