@@ -10,6 +10,8 @@ pub const UART0: usize = 0x4000_4000;
 pub const TIMER0: usize = 0x4000_0000;
 /// CMSDK APB TIMER1 (one-shot wake-up for waits).
 pub const TIMER1: usize = 0x4000_1000;
+/// CMSDK APB watchdog (its early warning is the NMI).
+pub const WDOG: usize = 0x4000_8000;
 
 /// Reads the 32-bit register at `base + offset`.
 #[inline(always)]

@@ -14,10 +14,8 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::regs;
+use crate::regs::{self, WDOG};
 
-/// The watchdog's base address.
-const WDOG: usize = 0x4000_8000;
 const LOAD: usize = 0x00;
 const CONTROL: usize = 0x08;
 const INTCLR: usize = 0x0C;
