@@ -31,20 +31,12 @@ use std::io::{self, BufReader, BufWriter, Cursor, Seek as _};
 pub struct StdIoError(pub io::Error);
 
 impl embedded_io::Error for StdIoError {
+    /// embedded-io's own mapping of `std` kinds, except that a full disk
+    /// is `OutOfMemory` (a full card, as `SliceFile` and the FAT store say).
     fn kind(&self) -> embedded_io::ErrorKind {
-        use embedded_io::ErrorKind as E;
-        use io::ErrorKind as S;
         match self.0.kind() {
-            S::NotFound => E::NotFound,
-            S::PermissionDenied => E::PermissionDenied,
-            S::InvalidInput => E::InvalidInput,
-            S::InvalidData => E::InvalidData,
-            S::TimedOut => E::TimedOut,
-            S::Interrupted => E::Interrupted,
-            S::Unsupported => E::Unsupported,
-            S::OutOfMemory | S::StorageFull => E::OutOfMemory,
-            S::WriteZero => E::WriteZero,
-            _ => E::Other,
+            io::ErrorKind::StorageFull => embedded_io::ErrorKind::OutOfMemory,
+            kind => kind.into(),
         }
     }
 }
@@ -106,14 +98,6 @@ impl<T> ErrorType for StdIo<T> {
     type Error = StdIoError;
 }
 
-fn seek_from(pos: SeekFrom) -> io::SeekFrom {
-    match pos {
-        SeekFrom::Start(p) => io::SeekFrom::Start(p),
-        SeekFrom::End(p) => io::SeekFrom::End(p),
-        SeekFrom::Current(p) => io::SeekFrom::Current(p),
-    }
-}
-
 /// Cut `file` at its position.
 fn cut_here<T: StdFile + ?Sized>(file: &mut T) -> io::Result<()> {
     let pos = file.stream_position()?;
@@ -138,7 +122,7 @@ impl<T: StdFile> Write for StdIo<T> {
 
 impl<T: StdFile> Seek for StdIo<T> {
     fn seek(&mut self, pos: SeekFrom) -> Result<u64, StdIoError> {
-        self.0.seek(seek_from(pos)).map_err(StdIoError)
+        self.0.seek(pos.into()).map_err(StdIoError)
     }
 }
 
@@ -167,7 +151,7 @@ impl<T: StdFile> Write for StdIo<BufWriter<T>> {
 
 impl<T: StdFile> Seek for StdIo<BufWriter<T>> {
     fn seek(&mut self, pos: SeekFrom) -> Result<u64, StdIoError> {
-        io::Seek::seek(&mut self.0, seek_from(pos)).map_err(StdIoError)
+        io::Seek::seek(&mut self.0, pos.into()).map_err(StdIoError)
     }
 }
 
@@ -209,7 +193,7 @@ impl<T: StdFile> Write for StdIo<BufReader<T>> {
 
 impl<T: StdFile> Seek for StdIo<BufReader<T>> {
     fn seek(&mut self, pos: SeekFrom) -> Result<u64, StdIoError> {
-        io::Seek::seek(&mut self.0, seek_from(pos)).map_err(StdIoError)
+        io::Seek::seek(&mut self.0, pos.into()).map_err(StdIoError)
     }
 }
 

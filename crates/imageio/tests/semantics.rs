@@ -392,17 +392,19 @@ fn q15_memory_constructor_arguments_are_checked() {
 }
 
 /// A memory stream of three 2×2 GRAYSCALE slots (192 bytes of `buf`),
-/// frame period 1 µs.
-fn gray_2x2_slots(buf: &mut [u8]) -> MemoryStream<'_, ManualClock> {
-    MemoryStream::new(buf, 2, 2, PixFormat::Grayscale, 3, ManualClock::new(0), 1).unwrap()
+/// frame period 1 µs, with a 2×2 frame of 1s written to slot 0.
+fn gray_2x2_slots_one_written(buf: &mut [u8]) -> MemoryStream<'_, ManualClock> {
+    let mut m =
+        MemoryStream::new(buf, 2, 2, PixFormat::Grayscale, 3, ManualClock::new(0), 1).unwrap();
+    m.write(&Image::new(2, 2, PixFormat::Grayscale, &[1; 4]))
+        .unwrap();
+    m
 }
 
 #[test]
 fn memory_write_acceptance_q4_fixed() {
     let mut buf = vec![0u8; 192];
-    let mut m = gray_2x2_slots(&mut buf);
-    m.write(&Image::new(2, 2, PixFormat::Grayscale, &[1; 4]))
-        .unwrap();
+    let mut m = gray_2x2_slots_one_written(&mut buf);
     m.write(&Image::new(4, 4, PixFormat::Rgb565, &[2; 32]))
         .unwrap();
     // 48 bytes: OpenMV accepts and overflows (Q4); we refuse.
@@ -450,9 +452,7 @@ fn memory_write_acceptance_q4_fixed() {
 #[test]
 fn q9_unwritten_memory_slots_are_an_error_not_garbage() {
     let mut buf = vec![0xAAu8; 192];
-    let mut m = gray_2x2_slots(&mut buf);
-    m.write(&Image::new(2, 2, PixFormat::Grayscale, &[1; 4]))
-        .unwrap();
+    let mut m = gray_2x2_slots_one_written(&mut buf);
     let e = m.read(&mut [0u8; 32], FAST).unwrap_err();
     assert_eq!(e.kind, ErrorKind::EmptySlot(1));
     assert_eq!(

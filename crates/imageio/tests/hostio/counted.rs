@@ -32,6 +32,14 @@ impl Sub for Calls {
 }
 
 impl Calls {
+    /// `n` seek calls and nothing else.
+    pub fn seeks(n: u64) -> Calls {
+        Calls {
+            seek: n,
+            ..Calls::default()
+        }
+    }
+
     /// Every call.
     pub fn total(&self) -> u64 {
         self.read + self.write + self.seek + self.other
