@@ -7,6 +7,17 @@ use crate::convert::Rgb;
 use crate::error::PatternError;
 use crate::scene::{stamp, Content, Scene};
 
+/// Bytes of a packed RGB888 `width × height` picture, or why there is none.
+fn rgb888_len(width: u16, height: u16) -> Result<usize, PatternError> {
+    if width == 0 || height == 0 {
+        return Err(PatternError::ZeroSize);
+    }
+    usize::from(width)
+        .checked_mul(usize::from(height))
+        .and_then(|p| p.checked_mul(3))
+        .ok_or(PatternError::TooLarge)
+}
+
 /// Frame `seq` as packed RGB888 (3 bytes per pixel, rows top to bottom),
 /// sequence stamp included.
 pub fn render_rgb888(
@@ -16,13 +27,7 @@ pub fn render_rgb888(
     width: u16,
     height: u16,
 ) -> Result<Vec<u8>, PatternError> {
-    if width == 0 || height == 0 {
-        return Err(PatternError::ZeroSize);
-    }
-    let n = usize::from(width)
-        .checked_mul(usize::from(height))
-        .and_then(|p| p.checked_mul(3))
-        .ok_or(PatternError::TooLarge)?;
+    let n = rgb888_len(width, height)?;
     let scene = Scene::new(content, seed, seq, width, height);
     let mut out = Vec::with_capacity(n);
     for y in 0..height {
@@ -43,10 +48,7 @@ pub fn encode_rgb_jpeg(
     height: u16,
     quality: u8,
 ) -> Result<Vec<u8>, PatternError> {
-    if width == 0 || height == 0 {
-        return Err(PatternError::ZeroSize);
-    }
-    let needed = usize::from(width) * usize::from(height) * 3;
+    let needed = rgb888_len(width, height)?;
     if rgb.len() < needed {
         return Err(PatternError::BufferTooSmall {
             needed,
