@@ -18,11 +18,14 @@ fn every_pixformat_exports_a_png_of_the_frames_size() {
         spec(22, 9, PixFormat::Yvu422, 40),
         spec(48, 32, PixFormat::Jpeg, 40),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_stream(dir.path(), "all.bin", &specs);
-    let out = dir.path().join("png");
-    let r = omvstream(&["export", s(&path), "--png", s(&out)]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = Dir::new();
+    let out = dir.join("png");
+    let r = succeeds(&[
+        "export",
+        s(&dir.stream("all.bin", &specs)),
+        "--png",
+        s(&out),
+    ]);
     assert_eq!(r.stdout, "exported 8 frames to 9 files\n");
     for (i, sp) in specs.iter().enumerate() {
         if sp.pixformat == PixFormat::Jpeg {
@@ -55,6 +58,19 @@ fn every_pixformat_exports_a_png_of_the_frames_size() {
     assert_eq!(lines[8], "7,000007.jpg,40000,48,32,JPEG");
 }
 
+/// Export a stream of `specs` with `--apng`; the APNG's frame count and frames.
+fn export_apng(specs: &[Spec]) -> (u32, Vec<ApngFrame>) {
+    let dir = Dir::new();
+    let apng = dir.join("anim.png");
+    succeeds(&[
+        "export",
+        s(&dir.stream("in.bin", specs)),
+        "--apng",
+        s(&apng),
+    ]);
+    read_apng(&apng)
+}
+
 #[test]
 fn apng_has_every_frame_and_the_recorded_intervals() {
     let intervals = [10, 33, 34, 100, 67, 250, 1];
@@ -62,12 +78,7 @@ fn apng_has_every_frame_and_the_recorded_intervals() {
         .iter()
         .map(|&ms| spec(320, 240, PixFormat::Rgb565, ms))
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_stream(dir.path(), "qvga.bin", &specs);
-    let apng = dir.path().join("anim.png");
-    let r = omvstream(&["export", s(&path), "--apng", s(&apng)]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let (n, frames) = read_apng(&apng);
+    let (n, frames) = export_apng(&specs);
     assert_eq!(n, 7);
     for (i, ((size, delay), _)) in frames.iter().zip(&intervals).enumerate() {
         assert_eq!(*size, (320, 240));
@@ -83,17 +94,11 @@ fn apng_has_every_frame_and_the_recorded_intervals() {
 
 #[test]
 fn apng_of_mixed_sizes_and_jpeg_uses_the_largest_canvas() {
-    let specs = [
+    let (n, frames) = export_apng(&[
         spec(32, 16, PixFormat::Grayscale, 20),
         spec(48, 32, PixFormat::Jpeg, 40),
         spec(16, 40, PixFormat::Rgb565, 60),
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_stream(dir.path(), "mixed.bin", &specs);
-    let apng = dir.path().join("mixed.png");
-    let r = omvstream(&["export", s(&path), "--apng", s(&apng)]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let (n, frames) = read_apng(&apng);
+    ]);
     assert_eq!(n, 3);
     assert!(frames.iter().all(|(size, _)| *size == (48, 40)));
     let delays: Vec<f64> = frames.iter().map(|f| f.1).collect();
@@ -105,21 +110,11 @@ fn frames_takes_a_range() {
     let specs: Vec<Spec> = (0..6)
         .map(|i| spec(8, 8, PixFormat::Grayscale, 10 * (i + 1)))
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_stream(dir.path(), "six.bin", &specs);
-    let out = dir.path().join("png");
-    let apng = dir.path().join("a.png");
-    let r = omvstream(&[
-        "export",
-        s(&path),
-        "--png",
-        s(&out),
-        "--apng",
-        s(&apng),
-        "--frames",
-        "2..5",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = Dir::new();
+    let path = dir.stream("six.bin", &specs);
+    let (out, apng) = (dir.join("png"), dir.join("a.png"));
+    let png_args = ["export", s(&path), "--png", s(&out)];
+    succeeds(&[&png_args[..], &["--apng", s(&apng), "--frames", "2..5"]].concat());
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -136,45 +131,32 @@ fn frames_takes_a_range() {
         frames.iter().map(|f| f.1).collect::<Vec<_>>(),
         [40.0, 50.0, 60.0]
     );
-    let bad = omvstream(&["export", s(&path), "--png", s(&out), "--frames", "4..9"]);
+    let bad = omvstream(&[&png_args[..], &["--frames", "4..9"]].concat());
     fails_with(
         &bad,
         "--frames: expected a non-empty range within 0..6, found 4..9",
     );
-    let usage = omvstream(&["export", s(&path), "--png", s(&out), "--frames", "x..2"]);
+    let usage = omvstream(&[&png_args[..], &["--frames", "x..2"]].concat());
     assert_eq!(usage.code, 2, "{}", usage.stderr);
 }
 
 #[test]
 fn bad_input_is_an_error_with_exit_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let empty = dir.path().join("empty.bin");
-    std::fs::write(&empty, b"").unwrap();
-    let out = dir.path().join("png");
+    let dir = Dir::new();
+    let out = dir.join("png");
+    let empty = dir.file("empty.bin", b"");
     let r = omvstream(&["export", s(&empty), "--png", s(&out)]);
     fails_with(&r, "at byte 0: data ends inside the file header");
     // A JPEG frame whose header claims 30000x30000: refused, not allocated.
     let mut huge = stream(&[spec(48, 32, PixFormat::Jpeg, 10)]);
     huge[16 + 4..16 + 12].copy_from_slice(&[0x30, 0x75, 0, 0, 0x30, 0x75, 0, 0]);
-    let huge_path = dir.path().join("huge.bin");
-    std::fs::write(&huge_path, huge).unwrap();
-    let r = omvstream(&[
-        "export",
-        s(&huge_path),
-        "--apng",
-        s(&dir.path().join("h.png")),
-    ]);
+    let huge_path = dir.file("huge.bin", huge);
+    let r = omvstream(&["export", s(&huge_path), "--apng", s(&dir.join("h.png"))]);
     fails_with(&r, "expected at most 67108864 pixels, found 30000x30000");
     // A stream without frames has nothing to export.
-    let none = write_stream(dir.path(), "none.bin", &[]);
-    let r = omvstream(&[
-        "export",
-        s(&none),
-        "--png",
-        s(&out),
-        "--apng",
-        s(&dir.path().join("n.png")),
-    ]);
+    let none = dir.stream("none.bin", &[]);
+    let n_png = dir.join("n.png");
+    let r = omvstream(&["export", s(&none), "--png", s(&out), "--apng", s(&n_png)]);
     fails_with(
         &r,
         "FILE: expected a stream with at least one complete frame, found no frames",
@@ -182,8 +164,7 @@ fn bad_input_is_an_error_with_exit_1() {
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     // A truncated stream: the complete frames are exported, the damage reported.
     let bytes = stream(&[spec(16, 8, PixFormat::Grayscale, 10); 3]);
-    let cut = dir.path().join("cut.bin");
-    std::fs::write(&cut, &bytes[..bytes.len() - 20]).unwrap();
+    let cut = dir.file("cut.bin", &bytes[..bytes.len() - 20]);
     let r = omvstream(&["export", s(&cut), "--png", s(&out)]);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "exported 2 frames to 3 files\n");
@@ -195,8 +176,7 @@ fn bad_input_is_an_error_with_exit_1() {
     // A JPEG frame whose payload is not a JPEG: named by index and offset.
     let mut bad = stream(&[spec(48, 32, PixFormat::Jpeg, 10)]);
     bad[16 + 32..16 + 34].copy_from_slice(b"XX");
-    let badjpg = dir.path().join("badjpg.bin");
-    std::fs::write(&badjpg, bad).unwrap();
-    let r = omvstream(&["export", s(&badjpg), "--apng", s(&dir.path().join("x.png"))]);
+    let badjpg = dir.file("badjpg.bin", bad);
+    let r = omvstream(&["export", s(&badjpg), "--apng", s(&dir.join("x.png"))]);
     fails_with(&r, "frame 0 at byte 16 (JPEG 48x32): JPEG: ");
 }

@@ -7,9 +7,8 @@ use omv_imageio::PixFormat;
 
 #[test]
 fn a_qvga_rgb565_stream_is_complete_with_one_row_per_frame() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("qvga.bin");
-    std::fs::write(&path, stream(&[spec(320, 240, PixFormat::Rgb565, 33); 3])).unwrap();
+    let dir = Dir::new();
+    let path = dir.stream("qvga.bin", &[spec(320, 240, PixFormat::Rgb565, 33); 3]);
     let (code, v) = inspect_json(&path);
     assert_eq!(code, 0);
     assert_eq!(v["version"], 20);
@@ -35,9 +34,8 @@ fn a_qvga_rgb565_stream_is_complete_with_one_row_per_frame() {
 
 #[test]
 fn an_empty_file_prints_the_documented_json_and_exits_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("empty.bin");
-    std::fs::write(&path, b"").unwrap();
+    let dir = Dir::new();
+    let path = dir.file("empty.bin", b"");
     let r = omvstream(&["inspect", "--json", s(&path)]);
     assert_eq!(r.code, 1);
     assert_eq!(
@@ -56,12 +54,10 @@ fn an_empty_file_prints_the_documented_json_and_exits_1() {
 
 #[test]
 fn a_corrupt_header_is_json_with_the_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bad.bin");
     let mut bytes = stream(&[spec(8, 8, PixFormat::Grayscale, 10)]);
     bytes[..4].copy_from_slice(b"JUNK");
-    std::fs::write(&path, bytes).unwrap();
-    let (code, v) = inspect_json(&path);
+    let dir = Dir::new();
+    let (code, v) = inspect_json(&dir.file("bad.bin", bytes));
     assert_eq!(code, 1);
     assert_eq!(v["complete"], false);
     assert_eq!(v["version"], serde_json::Value::Null);
@@ -73,13 +69,11 @@ fn a_corrupt_header_is_json_with_the_reason() {
 
 #[test]
 fn a_truncated_stream_keeps_its_complete_frames_and_exits_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cut.bin");
     let bytes = stream(&[spec(16, 8, PixFormat::Grayscale, 10); 3]);
     // Each chunk: 32 + 128 bytes. Cut 5 bytes into the third payload.
     let cut = 16 + 2 * 160 + 32 + 5;
-    std::fs::write(&path, &bytes[..cut]).unwrap();
-    let (code, v) = inspect_json(&path);
+    let dir = Dir::new();
+    let (code, v) = inspect_json(&dir.file("cut.bin", &bytes[..cut]));
     assert_eq!(code, 1);
     assert_eq!(v["complete"], false);
     assert_eq!(v["frames"].as_array().unwrap().len(), 2);

@@ -4,7 +4,7 @@
 
 use omv_imageio::{FileOptions, FileStream, Image, ManualClock, PixFormat, SliceFile};
 use omv_pattern::{encode_jpeg, payload_len, render, Content};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// One frame to write: size, format, the interval before it in ms.
@@ -70,11 +70,36 @@ pub fn stream(frames: &[Spec]) -> Vec<u8> {
     s.into_inner().as_bytes().to_vec()
 }
 
-/// Write `stream(frames)` to `dir/name`; returns the path.
-pub fn write_stream(dir: &Path, name: &str, frames: &[Spec]) -> std::path::PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, stream(frames)).unwrap();
-    path
+/// A test's own temporary folder (removed when dropped).
+pub struct Dir(tempfile::TempDir);
+
+impl Dir {
+    /// A new empty folder.
+    pub fn new() -> Dir {
+        Dir(tempfile::tempdir().unwrap())
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// The path of `name` in the folder (nothing is written).
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+
+    /// Write `bytes` to `name` in the folder; returns its path.
+    pub fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// Write `stream(frames)` to `name` in the folder; returns its path.
+    pub fn stream(&self, name: &str, frames: &[Spec]) -> PathBuf {
+        self.file(name, stream(frames))
+    }
 }
 
 /// What a run of the binary gave.
@@ -97,6 +122,13 @@ pub fn omvstream(args: &[&str]) -> Run {
     }
 }
 
+/// Run `omvstream args...` and assert that it exited 0.
+pub fn succeeds(args: &[&str]) -> Run {
+    let r = omvstream(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r
+}
+
 /// Assert that a run exited 1 and said `reason` on standard error.
 pub fn fails_with(r: &Run, reason: &str) {
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -112,6 +144,15 @@ pub fn s(p: &Path) -> &str {
 pub fn inspect_json(path: &Path) -> (i32, serde_json::Value) {
     let r = omvstream(&["inspect", "--json", s(path)]);
     (r.code, serde_json::from_str(&r.stdout).unwrap())
+}
+
+/// `field(frame)` for every frame `inspect --json` lists for `path`, and its exit code.
+pub fn frame_column<T>(path: &Path, field: impl Fn(&serde_json::Value) -> T) -> (i32, Vec<T>) {
+    let (code, v) = inspect_json(path);
+    (
+        code,
+        v["frames"].as_array().unwrap().iter().map(field).collect(),
+    )
 }
 
 /// A PNG file's size, colour type and first frame's pixels.
