@@ -15,7 +15,7 @@ pub const GROUPS: &[&str] = &["fmt", "clippy", "test", "firmware", "hil-sim", "h
 
 /// One check: a name, its group and the command line that runs it.
 #[derive(Debug)]
-struct Step {
+struct Check {
     name: &'static str,
     group: &'static str,
     program: &'static str,
@@ -23,8 +23,8 @@ struct Step {
 }
 
 /// A check run by `cargo`.
-const fn cargo(group: &'static str, name: &'static str, args: &'static [&'static str]) -> Step {
-    Step {
+const fn cargo(group: &'static str, name: &'static str, args: &'static [&'static str]) -> Check {
+    Check {
         name,
         group,
         program: "cargo",
@@ -60,7 +60,7 @@ macro_rules! hil {
 }
 
 #[rustfmt::skip]
-const STEPS: &[Step] = &[
+const CHECKS: &[Check] = &[
     cargo("fmt", "format", &["fmt", "--all", "--", "--check"]),
     cargo("clippy", "clippy (host workspace)",
         &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
@@ -113,10 +113,10 @@ const STEPS: &[Step] = &[
 
 /// The checks of `group` (all of them for `None`), in order; an unknown
 /// group is an error naming the known ones.
-fn select(group: Option<&str>) -> Result<Vec<&'static Step>, String> {
+fn select(group: Option<&str>) -> Result<Vec<&'static Check>, String> {
     match group {
-        None => Ok(STEPS.iter().collect()),
-        Some(g) if GROUPS.contains(&g) => Ok(STEPS.iter().filter(|s| s.group == g).collect()),
+        None => Ok(CHECKS.iter().collect()),
+        Some(g) if GROUPS.contains(&g) => Ok(CHECKS.iter().filter(|s| s.group == g).collect()),
         Some(g) => Err(format!(
             "no check group `{g}`; the groups are {}",
             GROUPS.join(", ")
@@ -172,7 +172,7 @@ pub fn run(only_list: bool, keep_going: bool, group: Option<&str>) -> i32 {
 
 /// Run `steps` in order; the failures, one line each. Stops at the first
 /// failure unless `keep_going`.
-fn run_steps(steps: &[&Step], keep_going: bool) -> Vec<String> {
+fn run_steps(steps: &[&Check], keep_going: bool) -> Vec<String> {
     let mut failed: Vec<String> = Vec::new();
     for (i, s) in steps.iter().enumerate() {
         println!(
@@ -216,20 +216,20 @@ fn run_steps(steps: &[&Step], keep_going: bool) -> Vec<String> {
 mod tests {
     use super::*;
 
-    const MIXED: &[Step] = &[
-        Step {
+    const MIXED: &[Check] = &[
+        Check {
             name: "first fails",
             group: "test",
             program: "false",
             args: &[],
         },
-        Step {
+        Check {
             name: "second passes",
             group: "test",
             program: "true",
             args: &[],
         },
-        Step {
+        Check {
             name: "third cannot start",
             group: "test",
             program: "/nonexistent/xtask-check",
@@ -237,21 +237,21 @@ mod tests {
         },
     ];
 
-    fn mixed() -> Vec<&'static Step> {
+    fn mixed() -> Vec<&'static Check> {
         MIXED.iter().collect()
     }
 
     #[test]
     fn every_check_is_in_a_known_group_and_every_group_has_checks() {
-        for s in STEPS {
+        for s in CHECKS {
             assert!(GROUPS.contains(&s.group), "{}: group {}", s.name, s.group);
         }
         for g in GROUPS {
             assert!(!select(Some(g)).unwrap().is_empty(), "group {g} is empty");
         }
         let total: usize = GROUPS.iter().map(|g| select(Some(g)).unwrap().len()).sum();
-        assert_eq!(total, STEPS.len());
-        assert_eq!(select(None).unwrap().len(), STEPS.len());
+        assert_eq!(total, CHECKS.len());
+        assert_eq!(select(None).unwrap().len(), CHECKS.len());
     }
 
     #[test]

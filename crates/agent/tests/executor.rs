@@ -10,7 +10,7 @@ use common::*;
 use omv_imageio::{FileOptions, FileStream, ManualClock, ReadOptions, SliceFile};
 use omv_proto::{
     crc32, ErrorName, EventKind, Fault, Op, PixFormat, Query, ReadArgs, ReplaySummary,
-    SensorSettings, StreamKind, Value,
+    SensorSettings, StreamType, Value,
 };
 use rstest::rstest;
 
@@ -83,7 +83,7 @@ fn seed_example_record_to_storage() {
     assert_eq!(ok(&mut ex, Op::Query(Query::BufferSize)), Value::None);
     assert_eq!(
         ok(&mut ex, Op::Query(Query::Type)),
-        Value::Stream(StreamKind::File)
+        Value::Stream(StreamType::File)
     );
     ok(&mut ex, Op::Close);
     assert_eq!(ok(&mut ex, Op::Query(Query::IsClosed)), Value::Bool(true));
@@ -271,7 +271,7 @@ fn seed_example_memory_stream_and_its_limits() {
     assert_eq!(num(ok(&mut ex, Op::Query(Query::Count))), 10);
     assert_eq!(
         ok(&mut ex, Op::Query(Query::Type)),
-        Value::Stream(StreamKind::Memory)
+        Value::Stream(StreamType::Memory)
     );
     ok(&mut ex, Op::Close);
     // The region is reusable: open again, read an unwritten slot.

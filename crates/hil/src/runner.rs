@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use omv_proto::{Op, Outcome, RecordSummary, Value as PValue};
+use omv_proto::{Op, Outcome, RecordSummary, Value};
 
 use crate::board::{Board, BoardError, Setup};
 use crate::capture::{Capture, CapturedFile, StepRecord};
 use crate::golden::{self, GoldenCheck};
-use crate::scenario::{Expect, Scenario, Value};
+use crate::scenario::{Expect, Expected, Scenario};
 use crate::summary;
 use crate::timing::TimingReport;
 
@@ -184,17 +184,17 @@ pub fn check_expectation(expect: &Expect, outcome: &Outcome) -> Option<String> {
 }
 
 /// The value a scenario's `expect` is compared with.
-fn observed(v: &PValue) -> Option<Value> {
+fn observed(v: &Value) -> Option<Expected> {
     Some(match v {
-        PValue::Unit => return None,
-        PValue::None => Value::None,
-        PValue::Bool(b) => Value::Bool(*b),
-        PValue::Number(n) => Value::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
-        PValue::Stream(k) => Value::Text(k.name().to_owned()),
-        PValue::Frame(f) => Value::Int(i64::from(f.index)),
-        PValue::Record(r) => Value::Int(i64::from(r.frames)),
-        PValue::Replay(r) => Value::Int(i64::from(r.frames)),
-        PValue::Diff(d) => Value::Int(i64::from(d.changed)),
+        Value::Unit => return None,
+        Value::None => Expected::None,
+        Value::Bool(b) => Expected::Bool(*b),
+        Value::Number(n) => Expected::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
+        Value::Stream(k) => Expected::Text(k.name().to_owned()),
+        Value::Frame(f) => Expected::Int(i64::from(f.index)),
+        Value::Record(r) => Expected::Int(i64::from(r.frames)),
+        Value::Replay(r) => Expected::Int(i64::from(r.frames)),
+        Value::Diff(d) => Expected::Int(i64::from(d.changed)),
     })
 }
 
@@ -305,7 +305,7 @@ fn repeat_for(board: &mut dyn Board, number: u32, op: &Op, us: u64) -> Result<Ou
     loop {
         let outcome = board.run(number, op)?;
         let r = match outcome {
-            Outcome::Ok(PValue::Record(r)) => r,
+            Outcome::Ok(Value::Record(r)) => r,
             other => return Ok(other),
         };
         let t = total.get_or_insert(RecordSummary {
@@ -319,7 +319,7 @@ fn repeat_for(board: &mut dyn Board, number: u32, op: &Op, us: u64) -> Result<Ou
         t.dropped = t.dropped.saturating_add(r.dropped);
         t.t_end_us = r.t_end_us;
         if r.frames == 0 || t.t_end_us.saturating_sub(t.t_start_us) >= us {
-            return Ok(Outcome::Ok(PValue::Record(*t)));
+            return Ok(Outcome::Ok(Value::Record(*t)));
         }
     }
 }

@@ -10,12 +10,27 @@ use crate::storage::Storage;
 use crate::time::Wait;
 
 /// `ImageIO.FILE_STREAM` / `ImageIO.MEMORY_STREAM`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// With the `serde` feature it is `Serialize`/`Deserialize` (omv-proto sends
+/// it as a step's value): postcard writes the variant index, which is the
+/// OpenMV value, so the declaration order is part of the wire format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum StreamType {
     /// Backed by a file (value 0 in OpenMV).
     File = 0,
     /// Backed by a fixed buffer (value 1 in OpenMV).
     Memory = 1,
+}
+
+impl StreamType {
+    /// OpenMV's constant name: `FILE_STREAM` or `MEMORY_STREAM`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            StreamType::File => "FILE_STREAM",
+            StreamType::Memory => "MEMORY_STREAM",
+        }
+    }
 }
 
 /// `image.ImageIO`: a file stream or a memory stream.

@@ -42,6 +42,6 @@ pub use report::{
     MAX_LOG_LINES_PER_PAGE, MAX_PANIC_FILE,
 };
 pub use types::{
-    bounded, format_bounded, Content, Message, ModeStr, Name, Path, PixFormat, StreamKind,
+    bounded, format_bounded, Content, Message, ModeStr, Name, Path, PixFormat, StreamType,
     MAX_MESSAGE, MAX_MODE, MAX_NAME, MAX_PATH,
 };

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::{format_bounded, Message, PixFormat, StreamKind};
+use crate::types::{format_bounded, Message, PixFormat, StreamType};
 
 /// The result of one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +40,7 @@ pub enum Value {
     /// A number (`count()`, `offset()`, `size()`, `version()`, `buffer_size()`).
     Number(u64),
     /// A stream type (`type()`).
-    Stream(StreamKind),
+    Stream(StreamType),
     /// One frame (write, read, snapshot).
     Frame(FrameSummary),
     /// A `record` step.

@@ -1,7 +1,5 @@
-//! Small value types shared by steps, results and events: pixel formats and
-//! sensor content (the owning crates' types), stream kinds, bounded strings.
-
-use serde::{Deserialize, Serialize};
+//! Small value types shared by steps, results and events: pixel formats,
+//! stream types and sensor content (the owning crates' types), bounded strings.
 
 /// Longest path a step may name (bytes, UTF-8), e.g. `/sdcard/stream.bin`.
 pub const MAX_PATH: usize = 64;
@@ -67,30 +65,7 @@ pub use omv_imageio::PixFormat;
 /// recordings are byte-identical on every board.
 pub use omv_pattern::Content;
 
-/// The two kinds of stream (`ImageIO.type()`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum StreamKind {
-    /// `FILE_STREAM` (0).
-    File,
-    /// `MEMORY_STREAM` (1).
-    Memory,
-}
-
-impl StreamKind {
-    /// OpenMV's constant name: `FILE_STREAM` or `MEMORY_STREAM`.
-    pub fn name(self) -> &'static str {
-        match self {
-            StreamKind::File => "FILE_STREAM",
-            StreamKind::Memory => "MEMORY_STREAM",
-        }
-    }
-}
-
-impl From<omv_imageio::StreamType> for StreamKind {
-    fn from(t: omv_imageio::StreamType) -> Self {
-        match t {
-            omv_imageio::StreamType::File => StreamKind::File,
-            omv_imageio::StreamType::Memory => StreamKind::Memory,
-        }
-    }
-}
+/// The two kinds of stream (`ImageIO.type()`): omv-imageio's own type, sent
+/// with its `serde` feature (variant index 0 = `File`, 1 = `Memory`;
+/// `tests/roundtrip.rs` pins those bytes).
+pub use omv_imageio::StreamType;

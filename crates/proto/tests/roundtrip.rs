@@ -94,8 +94,8 @@ fn all_outcomes() -> Vec<Outcome> {
         Outcome::Ok(Value::None),
         Outcome::Ok(Value::Bool(true)),
         Outcome::Ok(Value::Number(u64::MAX)),
-        Outcome::Ok(Value::Stream(StreamKind::File)),
-        Outcome::Ok(Value::Stream(StreamKind::Memory)),
+        Outcome::Ok(Value::Stream(StreamType::File)),
+        Outcome::Ok(Value::Stream(StreamType::Memory)),
         Outcome::Ok(Value::Frame(frame_summary())),
         Outcome::Ok(Value::Record(RecordSummary {
             frames: 900,
@@ -442,7 +442,7 @@ fn names_parse_back() {
     for p in PixFormat::ALL {
         assert_eq!(PixFormat::from_name(p.name()), Some(p));
     }
-    assert_eq!(StreamKind::Memory.name(), "MEMORY_STREAM");
+    assert_eq!(StreamType::Memory.name(), "MEMORY_STREAM");
 }
 
 /// The wire bytes of the pixel formats and sensor contents, as protocol
@@ -483,6 +483,25 @@ fn pixformat_and_content_encode_as_their_variant_index() {
     }
     assert!(postcard::from_bytes::<P>(&[12]).is_err());
     assert!(postcard::from_bytes::<Content>(&[4]).is_err());
+}
+
+/// The wire bytes of the stream type, as protocol version 2 has always sent
+/// them (omv-proto's own `StreamKind`, before it used omv-imageio's
+/// `StreamType`): the variant index, 0 = file, 1 = memory, alone and inside
+/// a step's value (`Outcome::Ok` = 0, `Value::Stream` = 4).
+#[test]
+fn stream_type_encodes_as_its_variant_index() {
+    let mut buf = [0u8; 8];
+    for (t, byte) in [(StreamType::File, 0u8), (StreamType::Memory, 1)] {
+        assert_eq!(postcard::to_slice(&t, &mut buf).unwrap(), [byte], "{t:?}");
+        assert_eq!(postcard::from_bytes::<StreamType>(&[byte]).unwrap(), t);
+        let outcome = Outcome::Ok(Value::Stream(t));
+        assert_eq!(
+            postcard::to_slice(&outcome, &mut buf).unwrap(),
+            [0, 4, byte]
+        );
+    }
+    assert!(postcard::from_bytes::<StreamType>(&[2]).is_err());
 }
 
 #[test]

@@ -6,9 +6,10 @@ use std::path::Path;
 
 use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SectionKind};
 
-/// The parts of a firmware ELF the check uses.
+/// The parts of a firmware ELF the stack check uses (not
+/// `hil_flash::ElfImage`, the loadable segments a flasher writes).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ElfImage {
+pub struct StackElf {
     /// `.vector_table` as words: initial SP, Reset, then the handlers.
     pub vectors: Vec<u32>,
     /// Every aligned word of the allocated, non-executable sections with
@@ -25,11 +26,11 @@ fn words(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
 }
 
 /// Read `path`.
-pub fn read(path: &Path) -> Result<ElfImage, String> {
+pub fn read(path: &Path) -> Result<StackElf, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let file = object::File::parse(&*bytes)
         .map_err(|e| format!("{} is not an ELF file: {e}", path.display()))?;
-    let mut img = ElfImage::default();
+    let mut img = StackElf::default();
     for s in file.sections() {
         let name = s.name().unwrap_or("");
         let data = || {
@@ -61,7 +62,7 @@ pub fn read(path: &Path) -> Result<ElfImage, String> {
     Ok(img)
 }
 
-impl ElfImage {
+impl StackElf {
     /// The address of the symbol named exactly `name`.
     pub fn address(&self, name: &str) -> Option<u64> {
         self.symbols.iter().find(|s| s.0 == name).map(|s| s.1)

@@ -100,7 +100,7 @@ impl Depth {
 }
 
 /// Analyse an image given objdump's text and the ELF's facts.
-pub fn analyse(objdump: &str, img: &elf::ElfImage, k: u32) -> Result<Depth, String> {
+pub fn analyse(objdump: &str, img: &elf::StackElf, k: u32) -> Result<Depth, String> {
     let funcs = disasm::parse(objdump).map_err(|e| e.to_string())?;
     let mut reviewed = Vec::new();
     let frames = funcs

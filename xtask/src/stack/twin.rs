@@ -6,7 +6,7 @@
 //! `firmware/common`); their symbol sizes must be equal in the two ELFs. The stack is
 //! `_stack_start - _stack_end` (both set in each `memory.x`).
 
-use super::elf::ElfImage;
+use super::elf::StackElf;
 
 /// The statics compared, in `buffers`.
 pub const BUFFERS: [&str; 4] = ["FRAME", "AUX", "REGION", "TRACE"];
@@ -29,13 +29,13 @@ impl Row {
     }
 }
 
-fn stack(img: &ElfImage) -> Option<u64> {
+fn stack(img: &StackElf) -> Option<u64> {
     img.address("_stack_start")?
         .checked_sub(img.address("_stack_end")?)
 }
 
 /// Compare `mine` with `theirs`.
-pub fn compare(mine: &ElfImage, theirs: &ElfImage) -> Vec<Row> {
+pub fn compare(mine: &StackElf, theirs: &StackElf) -> Vec<Row> {
     let mut rows = vec![Row {
         what: "stack bytes (_stack_start - _stack_end)".into(),
         mine: stack(mine),
@@ -55,8 +55,8 @@ pub fn compare(mine: &ElfImage, theirs: &ElfImage) -> Vec<Row> {
 mod tests {
     use super::*;
 
-    fn image(stack: (u64, u64), frame: u64) -> ElfImage {
-        ElfImage {
+    fn image(stack: (u64, u64), frame: u64) -> StackElf {
+        StackElf {
             symbols: vec![
                 ("_stack_start".into(), stack.0, 0),
                 ("_stack_end".into(), stack.1, 0),
@@ -81,7 +81,7 @@ mod tests {
                     49_160,
                 ),
             ],
-            ..ElfImage::default()
+            ..StackElf::default()
         }
     }
 

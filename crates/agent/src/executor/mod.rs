@@ -11,7 +11,7 @@ use omv_imageio::{
 use omv_proto::{
     crc32, format_bounded, Capabilities, DiffSummary, ErrorName, Event, EventKind, Fault,
     FrameSummary, Op, OpError, Outcome, Query, ReadArgs, RecordSummary, ReplaySummary,
-    SensorSettings, StreamKind, Value,
+    SensorSettings, Value,
 };
 
 use crate::card::{CardFile, FatCard};
@@ -418,7 +418,7 @@ where
                 Some(n) => Value::Number(n),
                 None => Value::None,
             },
-            Query::Type => Value::Stream(StreamKind::from(s.stream_type())),
+            Query::Type => Value::Stream(s.stream_type()),
             Query::IsClosed => Value::Bool(s.is_closed()),
         })
     }

@@ -5,7 +5,7 @@
 
 use omv_proto::Op;
 
-use super::{Card, Expect, SensorTable, Value};
+use super::{Card, Expect, Expected, SensorTable};
 
 /// What kind of value an op gives, for its `expect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +33,13 @@ fn gives(op: &str) -> Gives {
 }
 
 /// `Err(why)` if op `op` can never give `v`.
-pub(super) fn expect_fits(op: &str, v: &Value) -> Result<(), String> {
+pub(super) fn expect_fits(op: &str, v: &Expected) -> Result<(), String> {
     let kind = gives(op);
     let ok = match (kind, v) {
-        (Gives::Int | Gives::IntOrNone, Value::Int(i)) => *i >= 0,
-        (Gives::IntOrNone, Value::None) => true,
-        (Gives::Bool, Value::Bool(_)) => true,
-        (Gives::StreamType, Value::Text(t)) => t == "FILE_STREAM" || t == "MEMORY_STREAM",
+        (Gives::Int | Gives::IntOrNone, Expected::Int(i)) => *i >= 0,
+        (Gives::IntOrNone, Expected::None) => true,
+        (Gives::Bool, Expected::Bool(_)) => true,
+        (Gives::StreamType, Expected::Text(t)) => t == "FILE_STREAM" || t == "MEMORY_STREAM",
         _ => false,
     };
     if ok {
@@ -144,16 +144,16 @@ mod tests {
 
     #[test]
     fn expectations_follow_the_value_each_op_gives() {
-        assert!(expect_fits("count", &Value::Int(3)).is_ok());
-        assert!(expect_fits("count", &Value::Int(-1)).is_err());
-        assert!(expect_fits("count", &Value::Bool(true)).is_err());
-        assert!(expect_fits("read", &Value::None).is_ok());
-        assert!(expect_fits("write", &Value::None).is_err());
-        assert!(expect_fits("is_closed", &Value::Bool(false)).is_ok());
-        assert!(expect_fits("is_closed", &Value::Int(0)).is_err());
-        assert!(expect_fits("type", &Value::Text("FILE_STREAM".into())).is_ok());
-        assert!(expect_fits("type", &Value::Text("file".into())).is_err());
-        let e = expect_fits("seek", &Value::Int(0)).unwrap_err();
+        assert!(expect_fits("count", &Expected::Int(3)).is_ok());
+        assert!(expect_fits("count", &Expected::Int(-1)).is_err());
+        assert!(expect_fits("count", &Expected::Bool(true)).is_err());
+        assert!(expect_fits("read", &Expected::None).is_ok());
+        assert!(expect_fits("write", &Expected::None).is_err());
+        assert!(expect_fits("is_closed", &Expected::Bool(false)).is_ok());
+        assert!(expect_fits("is_closed", &Expected::Int(0)).is_err());
+        assert!(expect_fits("type", &Expected::Text("FILE_STREAM".into())).is_ok());
+        assert!(expect_fits("type", &Expected::Text("file".into())).is_err());
+        let e = expect_fits("seek", &Expected::Int(0)).unwrap_err();
         assert!(e.contains("gives no value"), "{e}");
     }
 }

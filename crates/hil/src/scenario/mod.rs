@@ -204,31 +204,32 @@ pub enum Expect {
     /// Succeed (any value).
     Ok,
     /// Succeed with this value.
-    Value(Value),
+    Value(Expected),
     /// Fail with this error (e.g. `EndOfStream`, `InvalidFrameSize`).
     Error(ErrorName),
 }
 
-/// A value a step can produce or a scenario can expect.
+/// A value as a scenario writes it in `expect = …`; the runner reduces what
+/// a step returned ([`omv_proto::Value`]) to this form to compare the two.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub enum Expected {
     /// `None` (e.g. `read` at the end, `version()` of a memory stream).
     None,
     /// A number.
     Int(i64),
     /// A flag.
     Bool(bool),
-    /// A name (`type()` gives `"file"` or `"memory"`).
+    /// A name (`type()` gives `"FILE_STREAM"` or `"MEMORY_STREAM"`).
     Text(String),
 }
 
-impl std::fmt::Display for Value {
+impl std::fmt::Display for Expected {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Value::None => f.write_str("none"),
-            Value::Int(i) => write!(f, "{i}"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Text(t) => write!(f, "{t:?}"),
+            Expected::None => f.write_str("none"),
+            Expected::Int(i) => write!(f, "{i}"),
+            Expected::Bool(b) => write!(f, "{b}"),
+            Expected::Text(t) => write!(f, "{t:?}"),
         }
     }
 }

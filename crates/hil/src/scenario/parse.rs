@@ -15,7 +15,7 @@ use toml::Spanned;
 use super::check::{self, Fit};
 use super::names::{self, Capability};
 use super::time::{BoardTime, TimeMark};
-use super::{Card, Expect, Scenario, ScenarioError, SensorTable, Step, Upload, Value};
+use super::{Card, Expect, Expected, Scenario, ScenarioError, SensorTable, Step, Upload};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -869,12 +869,12 @@ fn expect(
     }
 }
 
-fn value(cx: &Ctx<'_>, field: &str, v: &Spanned<toml::Value>) -> Result<Value, ScenarioError> {
+fn value(cx: &Ctx<'_>, field: &str, v: &Spanned<toml::Value>) -> Result<Expected, ScenarioError> {
     match v.get_ref() {
-        toml::Value::Integer(i) => Ok(Value::Int(*i)),
-        toml::Value::Boolean(b) => Ok(Value::Bool(*b)),
-        toml::Value::String(s) if s == "none" => Ok(Value::None),
-        toml::Value::String(s) => Ok(Value::Text(s.clone())),
+        toml::Value::Integer(i) => Ok(Expected::Int(*i)),
+        toml::Value::Boolean(b) => Ok(Expected::Bool(*b)),
+        toml::Value::String(s) if s == "none" => Ok(Expected::None),
+        toml::Value::String(s) => Ok(Expected::Text(s.clone())),
         other => Err(cx.err(
             v.span(),
             field,
