@@ -151,16 +151,14 @@ impl Drop for ProgressBars {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use clap::Parser;
+    use clap::{Args, FromArgMatches};
 
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        probe: ProbeArgs,
-    }
-
+    /// `args` parsed as the flattened options of a command named `hil`.
     fn parse(args: &[&str]) -> Result<ProbeArgs, clap::Error> {
-        Cli::try_parse_from(std::iter::once("hil").chain(args.iter().copied())).map(|c| c.probe)
+        let command = ProbeArgs::augment_args(clap::Command::new("hil"));
+        let matches =
+            command.try_get_matches_from(std::iter::once("hil").chain(args.iter().copied()))?;
+        ProbeArgs::from_arg_matches(&matches)
     }
 
     #[test]
@@ -210,38 +208,26 @@ mod tests {
     }
 
     fn feed(o: &mut dyn FlashObserver) {
+        use FlashEvent::{Failed, Finished, Started};
         use Operation::*;
+        let planned = |op, total| FlashEvent::Planned {
+            op,
+            total: Some(total),
+        };
+        let progress = |op, bytes| FlashEvent::Progress { op, bytes };
         for ev in [
-            FlashEvent::Planned {
-                op: Erase,
-                total: Some(131_072),
-            },
-            FlashEvent::Planned {
-                op: Program,
-                total: Some(40_000),
-            },
-            FlashEvent::Started(Erase),
-            FlashEvent::Progress {
-                op: Erase,
-                bytes: 131_072,
-            },
-            FlashEvent::Finished(Erase),
-            FlashEvent::Started(Program),
-            FlashEvent::Progress {
-                op: Program,
-                bytes: 32_768,
-            },
-            FlashEvent::Progress {
-                op: Program,
-                bytes: 7_232,
-            },
-            FlashEvent::Finished(Program),
-            FlashEvent::Started(Verify),
-            FlashEvent::Progress {
-                op: Verify,
-                bytes: 20_000,
-            },
-            FlashEvent::Failed(Verify),
+            planned(Erase, 131_072),
+            planned(Program, 40_000),
+            Started(Erase),
+            progress(Erase, 131_072),
+            Finished(Erase),
+            Started(Program),
+            progress(Program, 32_768),
+            progress(Program, 7_232),
+            Finished(Program),
+            Started(Verify),
+            progress(Verify, 20_000),
+            Failed(Verify),
         ] {
             o.event(ev);
         }

@@ -24,6 +24,9 @@ pub struct FlashBoard {
     pub dfu: Option<crate::dfu::DfuSection>,
 }
 
+// In the sections below an absent `Option` key is `None` without
+// `#[serde(default)]`; only the other optional keys need it.
+
 /// `[flash]`: the chip and the probe.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,28 +34,22 @@ pub struct FlashSection {
     /// probe-rs target name, e.g. `STM32H743VITx`.
     pub chip: String,
     /// Default probe (`VID:PID[:SERIAL]`); absent = the only probe attached.
-    #[serde(default)]
     pub probe: Option<DebugProbeSelector>,
     /// SWD clock in kHz; absent = the probe's default.
-    #[serde(default)]
     pub speed_khz: Option<u32>,
     /// Hold NRST while attaching (needed when the firmware disables SWD or
     /// sleeps deeply).
     #[serde(default)]
     pub connect_under_reset: bool,
     /// A read-only register that identifies the chip, checked after attach.
-    #[serde(default)]
     pub idcode: Option<IdCheck>,
     /// Where the readout protection level is, checked before erasing.
-    #[serde(default)]
     pub readout_protection: Option<RdpCheck>,
     /// Flash that is never erased unless `--erase-bootloader` is given
     /// (the OpenMV bootloader).
-    #[serde(default)]
     pub keep: Option<crate::sectors::KeepArea>,
     /// Where the bootloader reads the firmware's vector table; the board's
     /// own agent build is checked against it (`vectors::check`).
-    #[serde(default)]
     pub vector_table: Option<u64>,
 }
 
@@ -82,7 +79,6 @@ pub struct RdpCheck {
     pub unlocked: u32,
     /// The level value that means "protected for ever" (no debug access),
     /// if the chip has one.
-    #[serde(default)]
     pub permanent: Option<u32>,
 }
 
@@ -96,7 +92,6 @@ pub struct UsbSection {
     pub pid: u16,
     /// Expected serial number, if fixed (the H7 agent uses the chip's UID,
     /// so usually absent).
-    #[serde(default)]
     pub serial: Option<String>,
     /// How long to wait for the port after reset.
     pub reenumeration_timeout_ms: u64,
@@ -237,8 +232,14 @@ vanish_ms = 1000
     #[test]
     fn optional_fields_default() {
         let b = test_board(MINIMAL).unwrap();
-        assert_eq!(b.flash.probe, None);
-        assert!(!b.flash.connect_under_reset);
+        let f = &b.flash;
+        assert_eq!((&f.probe, f.speed_khz, f.vector_table), (&None, None, None));
+        assert_eq!(
+            (f.idcode, f.readout_protection, &f.keep),
+            (None, None, &None)
+        );
+        assert!(!f.connect_under_reset);
+        assert_eq!(b.usb.serial, None);
         assert_eq!(b.dfu, None);
         assert_eq!(b.usb.selector(), crate::selector::usb(0x1209, 0x0001));
     }

@@ -9,7 +9,7 @@ use crate::dfu_plan::{DfuPlan, DFU_UTIL};
 use crate::error::Error;
 use crate::flasher::flash;
 use crate::plan::Plan;
-use crate::port::{find_port, wait_for_port, PortLister};
+use crate::port::PortLister;
 use crate::probe::SystemProbes;
 use crate::progress::FlashObserver;
 
@@ -36,9 +36,9 @@ pub fn bring_up(
     clock: &mut dyn Wait,
     observer: &mut dyn FlashObserver,
 ) -> Result<Ready, Error> {
-    let present_before = find_port(ports, &plan.port)?.is_some();
+    let present_before = plan.placement.port_present(ports)?;
     let flashed = flash(&plan.request, probes, observer)?;
-    let port = wait_for_port(ports, clock, &plan.port, plan.wait, present_before)?;
+    let port = plan.placement.wait_for_port(ports, clock, present_before)?;
     Ok(Ready {
         bytes: flashed.bytes,
         via: format!("probe {}", flashed.probe),
@@ -56,7 +56,7 @@ pub fn bring_up_dfu(
     clock: &mut dyn Wait,
     observer: &mut dyn FlashObserver,
 ) -> Result<Ready, Error> {
-    let present_before = find_port(ports, &plan.port)?.is_some();
+    let present_before = plan.placement.port_present(ports)?;
     std::fs::write(&plan.binary_path, &plan.binary).map_err(|e| dfu::DfuError::Io {
         path: plan.binary_path.clone(),
         reason: e.to_string(),
@@ -68,7 +68,7 @@ pub fn bring_up_dfu(
         plan.arguments().join(" ")
     )));
     dfu::run(program, &plan.arguments(), &plan.dfu, usb)?;
-    let port = wait_for_port(ports, clock, &plan.port, plan.wait, present_before)?;
+    let port = plan.placement.wait_for_port(ports, clock, present_before)?;
     Ok(Ready {
         bytes: plan.binary.len() as u64,
         via: format!("{DFU_UTIL} (USB {})", plan.dfu.device()),

@@ -9,9 +9,8 @@ use crate::board::FlashBoard;
 use crate::dfu::{self, DfuError, DfuSection};
 use crate::elf::ElfImage;
 use crate::error::Error;
-use crate::plan::{place, write_erases, write_port, FlashArgs};
-use crate::port::{PortChoice, WaitPolicy};
-use crate::sectors::Sector;
+use crate::placement::{place, Placement};
+use crate::plan::FlashArgs;
 
 /// The program run.
 pub const DFU_UTIL: &str = "dfu-util";
@@ -19,22 +18,15 @@ pub const DFU_UTIL: &str = "dfu-util";
 /// A checked DFU plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DfuPlan {
-    /// Board name.
-    pub board: String,
-    /// The image, parsed.
-    pub image: ElfImage,
+    /// The board, the image, the sectors the bootloader erases on the way
+    /// and the agent's port after the bootloader has started it.
+    pub placement: Placement,
     /// The flat binary sent (from the partition start).
     pub binary: Vec<u8>,
     /// Where the binary is written before dfu-util runs.
     pub binary_path: PathBuf,
     /// The bootloader and its partition.
     pub dfu: DfuSection,
-    /// Sectors the bootloader erases on the way, in address order.
-    pub erase: Vec<Sector>,
-    /// The agent's port after the bootloader has started it.
-    pub port: PortChoice,
-    /// How long to wait for it.
-    pub wait: WaitPolicy,
 }
 
 /// Work out and check the DFU plan: the ELF parses, lies inside the
@@ -48,18 +40,12 @@ pub fn dfu_plan(board: &FlashBoard, args: &FlashArgs) -> Result<DfuPlan, Error> 
         path: args.elf.clone(),
         source,
     })?;
-    let image = ElfImage::parse(&bytes, &args.elf)?;
-    let placed = place(board, args, &image)?;
-    let binary = dfu::binary(&bytes, &image, &dfu)?;
+    let (placement, _) = place(board, args, ElfImage::parse(&bytes, &args.elf)?)?;
     Ok(DfuPlan {
-        board: board.name.clone(),
+        binary: dfu::binary(&bytes, &placement.image, &dfu)?,
         binary_path: dfu::binary_path(&args.elf),
-        image,
-        binary,
         dfu,
-        erase: placed.erase,
-        port: placed.port,
-        wait: placed.wait,
+        placement,
     })
 }
 
@@ -77,13 +63,13 @@ impl DfuPlan {
 
 impl fmt::Display for DfuPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let img = &self.image;
+        let img = &self.placement.image;
         let d = &self.dfu;
         let r = self.range();
         writeln!(
             f,
             "board {} (USB DFU through the OpenMV bootloader, no probe)",
-            self.board
+            self.placement.board
         )?;
         writeln!(f, "  firmware  {}", img.path.display())?;
         writeln!(
@@ -109,14 +95,15 @@ impl fmt::Display for DfuPlan {
             d.end,
             d.device()
         )?;
-        write_erases(f, &self.erase)?;
+        self.placement.write_erases(f)?;
         writeln!(f, "  command   {DFU_UTIL} {}", self.arguments().join(" "))?;
         writeln!(
             f,
             "            first waits up to {} s for a camera in bootloader mode (polling USB), then {} s for the download",
             d.wait_for_device_s, d.transfer_timeout_s
         )?;
-        write_port(f, &self.port, self.wait, "the bootloader starts the agent")?;
+        self.placement
+            .write_port(f, "the bootloader starts the agent")?;
         write!(f, "dry run: no device or port was touched, no file written")
     }
 }
@@ -129,18 +116,24 @@ mod tests {
     use crate::testing::{agent_args, assert_contains_all};
     use std::path::Path;
 
-    fn args(dir: &Path, segments: &[(u32, &[u8])]) -> FlashArgs {
-        agent_args(dir, "agent-h7", 0x0804_0299, segments)
+    /// The DFU plan on `board` for an agent ELF of `segments` in `dir`.
+    fn planned(
+        board: &FlashBoard,
+        dir: &Path,
+        segments: &[(u32, &[u8])],
+    ) -> Result<DfuPlan, Error> {
+        dfu_plan(board, &agent_args(dir, "agent-h7", 0x0804_0299, segments))
     }
 
     #[test]
     fn the_dfu_plan_names_dfu_util_the_device_the_address_and_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let a = args(
+        let p = planned(
+            &board(),
             dir.path(),
             &[(0x0804_0000, &[5; 0x298]), (0x0806_0000, &[6; 4])],
-        );
-        let p = dfu_plan(&board(), &a).unwrap();
+        )
+        .unwrap();
         assert_eq!(p.range(), 0x0804_0000..0x0806_0004);
         assert_eq!(p.binary.len(), 0x2_0004);
         assert_eq!(p.binary[0x298], 0xFF);
@@ -162,8 +155,7 @@ mod tests {
     #[test]
     fn the_dfu_plan_refuses_an_image_over_the_bootloader() {
         let dir = tempfile::tempdir().unwrap();
-        let a = args(dir.path(), &[(0x0800_0000, &[0; 64])]);
-        let err = dfu_plan(&board(), &a).unwrap_err();
+        let err = planned(&board(), dir.path(), &[(0x0800_0000, &[0; 64])]).unwrap_err();
         assert!(
             matches!(err, Error::Dfu(DfuError::BelowPartition { .. })),
             "{err:?}"
@@ -175,7 +167,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut b = board();
         b.dfu = None;
-        let err = dfu_plan(&b, &args(dir.path(), &[(0x0804_0000, &[0; 8])])).unwrap_err();
+        let err = planned(&b, dir.path(), &[(0x0804_0000, &[0; 8])]).unwrap_err();
         assert!(err.to_string().contains("no [dfu] section"), "{err}");
     }
 }

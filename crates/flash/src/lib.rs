@@ -12,7 +12,8 @@
 //!    the board's `flash.keep` area (the OpenMV bootloader) unless
 //!    `--erase-bootloader` is given. [`dfu_plan()`] is the probe-less path:
 //!    the image as a flat binary for `dfu-util` through the OpenMV
-//!    bootloader ([`dfu`]);
+//!    bootloader ([`dfu`]). Both plans are a [`Placement`] (chip, erased
+//!    sectors, the agent's port) plus what their path needs;
 //! 3. [`bring_up`] flashes it ([`flash`]: choose the probe, attach, check the
 //!    chip's id register and readout protection, erase/program/verify,
 //!    each step told to a [`FlashObserver`], reset and run) and waits, bounded, for the agent's
@@ -33,6 +34,7 @@ pub mod dfu_plan;
 pub mod elf;
 pub mod error;
 pub mod flasher;
+pub mod placement;
 pub mod plan;
 pub mod port;
 pub mod probe;
@@ -52,6 +54,7 @@ pub use dfu_plan::{dfu_plan, DfuPlan};
 pub use elf::{ElfError, ElfImage, LoadSegment};
 pub use error::Error;
 pub use flasher::{flash, FlashReport, FlashRequest, SessionError};
+pub use placement::Placement;
 pub use plan::{plan, FlashArgs, Plan};
 pub use port::{
     find_port, wait_for_port, PortChoice, PortEntry, PortError, PortLister, SystemPorts, WaitPolicy,

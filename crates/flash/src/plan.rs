@@ -6,15 +6,13 @@ use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
 
-use probe_rs::config::Target;
-
 use crate::board::FlashBoard;
 use crate::elf::ElfImage;
 use crate::error::Error;
 use crate::flasher::FlashRequest;
-use crate::port::{PortChoice, WaitPolicy};
+use crate::placement::{place, Placement};
 use crate::rtt::RttRequest;
-use crate::sectors::{self, Sector};
+use crate::sectors;
 use crate::selector::DebugProbeSelector;
 use crate::target;
 
@@ -34,56 +32,13 @@ pub struct FlashArgs {
 /// A checked plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
-    /// Board name.
-    pub board: String,
-    /// The image, parsed.
-    pub image: ElfImage,
+    /// The board, the image, what it erases and the port afterwards.
+    pub placement: Placement,
     /// The chip's flash.
     pub flash_ranges: Vec<Range<u64>>,
     /// What [`crate::flash`] is asked to do: the board's `[flash]` with
     /// probe-rs' name for the chip and `--probe` applied.
     pub request: FlashRequest,
-    /// The agent's port.
-    pub port: PortChoice,
-    /// How long to wait for it.
-    pub wait: WaitPolicy,
-    /// The sectors programming erases, in address order.
-    pub erase: Vec<Sector>,
-}
-
-/// What the probe plan and the DFU plan ([`crate::dfu_plan()`]) work out
-/// alike: the chip, known to probe-rs and with the image inside its flash;
-/// the sectors programming the image erases; and the agent's port after
-/// the reset.
-pub(crate) struct Placement {
-    /// The chip.
-    pub(crate) target: Target,
-    /// The sectors the image touches, in address order.
-    pub(crate) erase: Vec<Sector>,
-    /// The agent's port.
-    pub(crate) port: PortChoice,
-    /// How long to wait for it.
-    pub(crate) wait: WaitPolicy,
-}
-
-/// Work out the [`Placement`] of `image` on `board`.
-pub(crate) fn place(
-    board: &FlashBoard,
-    args: &FlashArgs,
-    image: &ElfImage,
-) -> Result<Placement, Error> {
-    let target = target::lookup(&board.flash.chip)?;
-    target::check_fits(&target, image)?;
-    let erase = sectors::touched(&sectors::chip_sectors(&target), image);
-    Ok(Placement {
-        target,
-        erase,
-        port: match &args.port {
-            Some(p) => PortChoice::Path(p.clone()),
-            None => PortChoice::Usb(board.usb.selector()),
-        },
-        wait: WaitPolicy::from_board(&board.usb),
-    })
 }
 
 /// Work out and check the plan: the ELF parses and fits the chip's flash,
@@ -91,31 +46,26 @@ pub(crate) fn place(
 /// board's `flash.keep` area alone (unless `--erase-bootloader`). No probe
 /// or port is touched.
 pub fn plan(board: &FlashBoard, args: &FlashArgs) -> Result<Plan, Error> {
-    let image = ElfImage::load(&args.elf)?;
-    let placed = place(board, args, &image)?;
+    let (placement, target) = place(board, args, ElfImage::load(&args.elf)?)?;
     sectors::check_keep(
-        &placed.erase,
+        &placement.erase,
         board.flash.keep.as_ref(),
-        &image,
+        &placement.image,
         args.erase_bootloader,
     )?;
     let mut flash = board.flash.clone();
-    flash.chip.clone_from(&placed.target.name);
+    flash.chip.clone_from(&target.name);
     if let Some(probe) = &args.probe {
         flash.probe = Some(probe.clone());
     }
     Ok(Plan {
-        board: board.name.clone(),
-        flash_ranges: target::flash_ranges(&placed.target),
+        flash_ranges: target::flash_ranges(&target),
         request: FlashRequest {
-            elf: image.path.clone(),
+            elf: placement.image.path.clone(),
             flash,
             erase_bootloader: args.erase_bootloader,
         },
-        image,
-        port: placed.port,
-        wait: placed.wait,
-        erase: placed.erase,
+        placement,
     })
 }
 
@@ -124,7 +74,7 @@ impl Plan {
     pub fn rtt_request(&self) -> RttRequest {
         let flash = &self.request.flash;
         RttRequest {
-            elf: self.image.path.clone(),
+            elf: self.request.elf.clone(),
             chip: flash.chip.clone(),
             probe: flash.probe.clone(),
             speed_khz: flash.speed_khz,
@@ -132,34 +82,11 @@ impl Plan {
     }
 }
 
-/// A plan's `erases` lines: how many sectors, then each.
-pub(crate) fn write_erases(f: &mut fmt::Formatter<'_>, erase: &[Sector]) -> fmt::Result {
-    writeln!(f, "  erases    {} sector(s), nothing else:", erase.len())?;
-    for s in erase {
-        writeln!(f, "            {s}")?;
-    }
-    Ok(())
-}
-
-/// A plan's `port` line; the wait starts `after` something happens.
-pub(crate) fn write_port(
-    f: &mut fmt::Formatter<'_>,
-    port: &PortChoice,
-    wait: WaitPolicy,
-    after: &str,
-) -> fmt::Result {
-    writeln!(
-        f,
-        "  port      {port}, waited for up to {} ms after {after}",
-        wait.timeout_us / 1000
-    )
-}
-
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let img = &self.image;
+        let img = &self.placement.image;
         let req = &self.request.flash;
-        writeln!(f, "board {}", self.board)?;
+        writeln!(f, "board {}", self.placement.board)?;
         writeln!(f, "  firmware  {}", img.path.display())?;
         writeln!(
             f,
@@ -214,7 +141,7 @@ impl fmt::Display for Plan {
             f,
             "  steps     attach ({attach}, SWD {speed}), erase, program, verify, reset and run"
         )?;
-        write_erases(f, &self.erase)?;
+        self.placement.write_erases(f)?;
         if let Some(k) = &req.keep {
             let how = if self.request.erase_bootloader {
                 "MAY be erased (--erase-bootloader)"
@@ -227,7 +154,7 @@ impl fmt::Display for Plan {
                 k.start, k.end, k.name
             )?;
         }
-        write_port(f, &self.port, self.wait, "reset")?;
+        self.placement.write_port(f, "reset")?;
         write!(f, "dry run: no probe or port was touched")
     }
 }
@@ -257,10 +184,10 @@ mod tests {
         let path = args.elf.clone();
         let p = plan(&board(), &args).unwrap();
         assert_eq!(p.request.flash.chip, "STM32H743VITx");
-        assert_eq!(p.image.load_bytes(), 0x298 + 100);
+        assert_eq!(p.placement.image.load_bytes(), 0x298 + 100);
         assert_eq!(
-            p.port,
-            PortChoice::Usb(crate::selector::usb(0x1209, 0x0001))
+            p.placement.port,
+            crate::port::PortChoice::Usb(crate::selector::usb(0x1209, 0x0001))
         );
         assert_eq!(p.request.elf, path);
         assert_eq!(
@@ -354,7 +281,7 @@ mod tests {
         );
         args.erase_bootloader = true;
         let p = plan(&board(), &args).unwrap();
-        let names: Vec<u64> = p.erase.iter().map(|s| s.index).collect();
+        let names: Vec<u64> = p.placement.erase.iter().map(|s| s.index).collect();
         assert_eq!(names, [0, 2]);
         assert!(p.request.erase_bootloader);
         assert_contains_all(

@@ -8,7 +8,7 @@
 //! attaches without halting or resetting the running agent, finds the
 //! control block at the ELF's `_SEGGER_RTT` symbol and polls up channel 0
 //! until told to stop or its deadline passes. Every wait has a deadline;
-//! without a probe it returns [`ProbeError::NoProbe`] at once.
+//! without a probe it returns [`ProbeError::NoProbe`](crate::ProbeError::NoProbe) at once.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -222,13 +222,15 @@ mod tests {
         check(&elf(hard_fault, symbols), Path::new("a"), u64::from(BASE))
     }
 
-    #[test]
-    fn the_projects_own_hard_fault_passes() {
-        let r = checked(
-            0x0805_0000,
-            &[("HardFault", 0x0805_0000), ("Reset", 0x0804_0298)],
-        )
-        .unwrap();
+    #[rstest::rstest]
+    #[case::the_projects_own(0x0805_0000, &[("HardFault", 0x0805_0000), ("Reset", 0x0804_0298)])]
+    #[case::behind_a_trampoline(
+        0x0804_1000,
+        &[("HardFaultTrampoline", 0x0804_1000), ("HardFault", 0x0805_0000)]
+    )]
+    fn the_projects_own_hard_fault_passes(#[case] vector: u32, #[case] symbols: &[(&str, u32)]) {
+        // A trampoline is followed to the handler it calls.
+        let r = checked(vector, symbols).unwrap();
         assert_eq!(
             (r.initial_sp, r.reset, r.hard_fault),
             (0x2002_0000, 0x0804_0298, 0x0805_0000)
@@ -237,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn cortex_m_rts_default_hard_fault_is_refused() {
+    fn cortex_m_rts_default_hard_fault_is_refused_naming_it() {
         // What cortex-m-rt links when no #[exception] HardFault is defined:
         // HardFault is an alias of HardFault_.
         let err = checked(
@@ -254,31 +256,25 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("HardFault, HardFault_"), "{err}");
-        assert!(checked(0x0805_0000, &[("DefaultHandler_", 0x0805_0000)]).is_err());
-        // An address no symbol names is not a handler we can vouch for.
-        assert!(checked(0x0805_0000, &[("Reset", 0x0804_0298)]).is_err());
     }
 
-    #[test]
-    fn a_trampoline_is_followed_to_the_handler_it_calls() {
-        let r = checked(
-            0x0804_1000,
-            &[
-                ("HardFaultTrampoline", 0x0804_1000),
-                ("HardFault", 0x0805_0000),
-            ],
-        )
-        .unwrap();
-        assert_eq!(r.hard_fault, 0x0805_0000);
-        assert!(checked(
-            0x0804_1000,
-            &[
-                ("HardFaultTrampoline", 0x0804_1000),
-                ("HardFault", 0x0805_0000),
-                ("HardFault_", 0x0805_0000)
-            ]
-        )
-        .is_err());
+    #[rstest::rstest]
+    #[case::cortex_m_rts_default_handler(0x0805_0000, &[("DefaultHandler_", 0x0805_0000)])]
+    // An address no symbol names is not a handler we can vouch for.
+    #[case::an_address_no_symbol_names(0x0805_0000, &[("Reset", 0x0804_0298)])]
+    #[case::a_trampoline_to_the_default(
+        0x0804_1000,
+        &[("HardFaultTrampoline", 0x0804_1000), ("HardFault", 0x0805_0000), ("HardFault_", 0x0805_0000)]
+    )]
+    fn a_hard_fault_without_a_handler_of_the_projects_own_is_refused(
+        #[case] vector: u32,
+        #[case] symbols: &[(&str, u32)],
+    ) {
+        let err = checked(vector, symbols).unwrap_err();
+        assert!(
+            matches!(err, VectorError::DefaultHardFault { .. }),
+            "{err:?}"
+        );
     }
 
     #[test]
