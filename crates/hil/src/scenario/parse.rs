@@ -138,6 +138,17 @@ impl Ctx<'_> {
     ) -> ScenarioError {
         ScenarioError::at(self.path, self.text, Some(span), Some(field.into()), msg)
     }
+
+    /// An optional field read by `check` (given this context and `field`
+    /// for its errors): `None` when the field is absent.
+    fn optional<T, U>(
+        &self,
+        field: &str,
+        v: &Option<Spanned<T>>,
+        check: impl Fn(&Self, &str, &Spanned<T>) -> Result<U, ScenarioError>,
+    ) -> Result<Option<U>, ScenarioError> {
+        v.as_ref().map(|v| check(self, field, v)).transpose()
+    }
 }
 
 pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
@@ -418,10 +429,7 @@ fn rate(cx: &Ctx<'_>, field: &str, v: &Spanned<u32>) -> Result<u16, ScenarioErro
 
 fn sensor(cx: &Ctx<'_>, raw: RawSensor) -> Result<SensorTable, ScenarioError> {
     let d = SensorTable::default();
-    let fps = raw
-        .fps
-        .as_ref()
-        .map_or(Ok(d.fps), |v| rate(cx, "sensor.fps", v))?;
+    let fps = cx.optional("sensor.fps", &raw.fps, rate)?.unwrap_or(d.fps);
     let num = |v: &Option<Spanned<u64>>, d: u64| v.as_ref().map_or(d, |v| *v.get_ref());
     let model = SensorModel {
         startup_us: num(&raw.startup_us, d.model.startup_us),
@@ -477,23 +485,19 @@ fn sensor(cx: &Ctx<'_>, raw: RawSensor) -> Result<SensorTable, ScenarioError> {
         }
     };
     Ok(SensorTable {
-        width: raw
-            .width
-            .as_ref()
-            .map_or(Ok(d.width), |v| dimension(cx, "sensor.width", v))?,
-        height: raw
-            .height
-            .as_ref()
-            .map_or(Ok(d.height), |v| dimension(cx, "sensor.height", v))?,
-        pixformat: raw
-            .pixformat
-            .as_ref()
-            .map_or(Ok(d.pixformat), |v| pixformat(cx, "sensor.pixformat", v))?,
+        width: cx
+            .optional("sensor.width", &raw.width, dimension)?
+            .unwrap_or(d.width),
+        height: cx
+            .optional("sensor.height", &raw.height, dimension)?
+            .unwrap_or(d.height),
+        pixformat: cx
+            .optional("sensor.pixformat", &raw.pixformat, pixformat)?
+            .unwrap_or(d.pixformat),
         fps,
-        content: raw
-            .content
-            .as_ref()
-            .map_or(Ok(d.content), |v| content(cx, "sensor.content", v))?,
+        content: cx
+            .optional("sensor.content", &raw.content, content)?
+            .unwrap_or(d.content),
         model,
         source,
     })
@@ -691,11 +695,7 @@ fn op(
         },
         "read" => Op::Read(args),
         "replay" => {
-            let frames = s
-                .frames
-                .as_ref()
-                .map(|f| positive(cx, &at("frames"), f))
-                .transpose()?;
+            let frames = cx.optional(&at("frames"), &s.frames, positive)?;
             if args.loop_ && frames.is_none() {
                 return Err(cx.err(
                     s.op.span(),
@@ -714,31 +714,11 @@ fn op(
         "sync" => Op::Sync,
         "close" => Op::Close,
         "sensor" => Op::Sensor(SensorSettings {
-            width: s
-                .width
-                .as_ref()
-                .map(|v| dimension(cx, &at("width"), v))
-                .transpose()?,
-            height: s
-                .height
-                .as_ref()
-                .map(|v| dimension(cx, &at("height"), v))
-                .transpose()?,
-            pixformat: s
-                .pixformat
-                .as_ref()
-                .map(|v| pixformat(cx, &at("pixformat"), v))
-                .transpose()?,
-            fps: s
-                .fps
-                .as_ref()
-                .map(|v| rate(cx, &at("fps"), v))
-                .transpose()?,
-            content: s
-                .content
-                .as_ref()
-                .map(|v| content(cx, &at("content"), v))
-                .transpose()?,
+            width: cx.optional(&at("width"), &s.width, dimension)?,
+            height: cx.optional(&at("height"), &s.height, dimension)?,
+            pixformat: cx.optional(&at("pixformat"), &s.pixformat, pixformat)?,
+            fps: cx.optional(&at("fps"), &s.fps, rate)?,
+            content: cx.optional(&at("content"), &s.content, content)?,
             seed: None,
         }),
         "snapshot" => Op::Snapshot,
