@@ -59,4 +59,4 @@ pub use sensor::{
     check_config, pattern_content, Pattern, PatternSensor, Render, Sensor, SensorConfig,
     SensorModel, Snapshot, SoftSensor,
 };
-pub use serve::{handle, serve, serve_with, BoardInfo, ServeError};
+pub use serve::{serve, serve_with, BoardInfo, ServeError};

@@ -53,17 +53,11 @@ impl<E: core::fmt::Debug> core::fmt::Display for ServeError<E> {
 /// `Ok(())` when the link reports end of input (a read of 0 bytes), or the
 /// link's error (other than a write timeout). No reset report; the log is
 /// kept for the session only.
-pub fn serve<L, D, C, S, const E: usize>(
+pub fn serve<L: Read + Write, D: BlockDevice, C: Wait + Clone, S: Sensor<C>, const E: usize>(
     link: &mut L,
     exec: &mut Executor<'_, D, C, S, E>,
     info: &BoardInfo<'_>,
-) -> Result<(), ServeError<L::Error>>
-where
-    L: Read + Write,
-    D: BlockDevice,
-    C: Wait + Clone,
-    S: Sensor<C>,
-{
+) -> Result<(), ServeError<L::Error>> {
     serve_with(link, exec, info, &mut Diag::<8>::new(None))
 }
 
@@ -84,32 +78,31 @@ where
     C: Wait + Clone,
     S: Sensor<C>,
 {
-    if let Some(report) = diag.pending_reset().cloned() {
-        let now = exec.clock().now_us();
-        diag.log(now, format_args!("restarted: {report}"));
-        let hello = hello(exec, info, Some(report));
+    let mut session = Session { link, exec, diag };
+    if let Some(report) = session.diag.pending_reset().cloned() {
+        session.log(format_args!("restarted: {report}"));
+        let body = hello(session.exec, info, Some(report));
         // If dropped, the next asked hello still carries the report.
-        reply(link, exec, diag, &Response { id: 0, body: hello })?;
+        session.answer(0, body)?;
     }
     let mut dec = FrameDecoder::<{ omv_proto::MAX_ENCODED_LEN }>::new();
     let mut rx = [0u8; 64];
     loop {
-        let n = link.read(&mut rx).map_err(ServeError::Link)?;
+        let n = session.link.read(&mut rx).map_err(ServeError::Link)?;
         if n == 0 {
             return Ok(());
         }
         for &b in &rx[..n] {
             match dec.push::<Request>(b) {
                 None => {}
-                Some(Ok(req)) => handle(link, exec, info, diag, req)?,
+                Some(Ok(req)) => session.handle(info, req)?,
                 Some(Err(e)) => {
-                    let now = exec.clock().now_us();
-                    diag.log(now, format_args!("bad frame from host: {e}"));
+                    session.log(format_args!("bad frame from host: {e}"));
                     let body = ResponseBody::Error(ProtoError {
                         kind: ProtoErrorKind::BadFrame,
                         message: format_bounded(format_args!("{e}")),
                     });
-                    reply(link, exec, diag, &Response { id: 0, body })?;
+                    session.answer(0, body)?;
                 }
             }
         }
@@ -126,28 +119,121 @@ enum Sent {
     Dropped,
 }
 
-/// [`send`], logging a dropped answer in `diag`.
-fn reply<L, D, C, S, const E: usize, const N: usize>(
-    link: &mut L,
-    exec: &mut Executor<'_, D, C, S, E>,
-    diag: &mut Diag<N>,
-    resp: &Response,
-) -> Result<Sent, ServeError<L::Error>>
+/// Where requests are answered: the link, the executor and the log.
+struct Session<'s, 'e, L, D, C, S, const E: usize, const N: usize>
+where
+    D: BlockDevice,
+    C: Wait + Clone,
+    S: Sensor<C>,
+{
+    link: &'s mut L,
+    exec: &'s mut Executor<'e, D, C, S, E>,
+    diag: &'s mut Diag<N>,
+}
+
+impl<L, D, C, S, const E: usize, const N: usize> Session<'_, '_, L, D, C, S, E, N>
 where
     L: Write,
     D: BlockDevice,
     C: Wait + Clone,
     S: Sensor<C>,
 {
-    let sent = send(link, resp)?;
-    if sent == Sent::Dropped {
-        let now = exec.clock().now_us();
-        diag.log(
-            now,
-            format_args!("host not reading: answer to request {} dropped", resp.id),
-        );
+    /// Log a line in `diag`, stamped with the executor's clock.
+    fn log(&mut self, args: core::fmt::Arguments<'_>) {
+        let now = self.exec.clock().now_us();
+        self.diag.log(now, args);
     }
-    Ok(sent)
+
+    /// [`send`], logging a dropped answer.
+    fn reply(&mut self, resp: &Response) -> Result<Sent, ServeError<L::Error>> {
+        let sent = send(self.link, resp)?;
+        if sent == Sent::Dropped {
+            let id = resp.id;
+            self.log(format_args!(
+                "host not reading: answer to request {id} dropped"
+            ));
+        }
+        Ok(sent)
+    }
+
+    /// [`reply`](Self::reply) with `body` to request `id`, delivered or
+    /// dropped.
+    fn answer(&mut self, id: u32, body: ResponseBody) -> Result<(), ServeError<L::Error>> {
+        self.reply(&Response { id, body }).map(|_| ())
+    }
+
+    /// Answer one request (and log it).
+    fn handle(&mut self, info: &BoardInfo<'_>, req: Request) -> Result<(), ServeError<L::Error>> {
+        let id = req.id;
+        let exec = &mut *self.exec;
+        let body = match req.body {
+            RequestBody::Hello { protocol } => {
+                self.log(format_args!("hello (host protocol {protocol})"));
+                hello(self.exec, info, self.diag.take_reset())
+            }
+            RequestBody::Run { step, op } => {
+                let t_start_us = exec.clock().now_us();
+                let outcome = exec.run(step, &op);
+                let t_end_us = exec.clock().now_us();
+                let verdict = if outcome.is_ok() { "ok" } else { "error" };
+                let ms = t_end_us.saturating_sub(t_start_us) / 1000;
+                self.diag.log(
+                    t_end_us,
+                    format_args!("step {step} {verdict} in {ms} ms: {op:?}"),
+                );
+                ResponseBody::Done {
+                    step,
+                    outcome,
+                    t_start_us,
+                    t_end_us,
+                }
+            }
+            RequestBody::Download {
+                path,
+                offset,
+                max_len,
+            } => return download::download(self, id, &path, offset, max_len),
+            RequestBody::Upload { path, offset, data } => match exec.upload(&path, offset, &data) {
+                Ok(()) => ResponseBody::Ack,
+                Err(e) => file_error(&e),
+            },
+            RequestBody::Stat { path } => match exec.file_size(&path) {
+                Ok(n) => ResponseBody::FileSize(n),
+                Err(e) => file_error(&e),
+            },
+            RequestBody::Events { from } => ResponseBody::Events(exec.events().page(from)),
+            RequestBody::ClearEvents => {
+                exec.clear_events();
+                ResponseBody::Ack
+            }
+            RequestBody::Reset => {
+                exec.reset();
+                ResponseBody::Ack
+            }
+            RequestBody::CardTiming { profile, seed } => {
+                if exec.set_card_timing(&profile, seed) {
+                    ResponseBody::Ack
+                } else {
+                    unsupported(format_args!(
+                        "card timing profile {profile:?} is not available on this board"
+                    ))
+                }
+            }
+            RequestBody::Logs { from } => ResponseBody::Logs(self.diag.page(from)),
+            RequestBody::CrashTest { kind } => match self.diag.crash_hook() {
+                Some(crash) => {
+                    self.log(format_args!("crashing on purpose: {kind:?}"));
+                    crash(kind);
+                    // A hook that returns did not crash.
+                    unsupported(format_args!("crash test {kind:?} did not crash"))
+                }
+                None => unsupported(format_args!(
+                    "crash tests need a firmware built with its test feature"
+                )),
+            },
+        };
+        self.answer(id, body)
+    }
 }
 
 /// Encode and send one response. A write or flush that times out is
@@ -211,95 +297,6 @@ where
         chunk: MAX_CHUNK as u32,
         reset,
     })
-}
-
-/// Answer one request (and log it in `diag`).
-pub fn handle<L, D, C, S, const E: usize, const N: usize>(
-    link: &mut L,
-    exec: &mut Executor<'_, D, C, S, E>,
-    info: &BoardInfo<'_>,
-    diag: &mut Diag<N>,
-    req: Request,
-) -> Result<(), ServeError<L::Error>>
-where
-    L: Write,
-    D: BlockDevice,
-    C: Wait + Clone,
-    S: Sensor<C>,
-{
-    let id = req.id;
-    let body = match req.body {
-        RequestBody::Hello { protocol } => {
-            let now = exec.clock().now_us();
-            diag.log(now, format_args!("hello (host protocol {protocol})"));
-            hello(exec, info, diag.take_reset())
-        }
-        RequestBody::Run { step, op } => {
-            let t_start_us = exec.clock().now_us();
-            let outcome = exec.run(step, &op);
-            let t_end_us = exec.clock().now_us();
-            let verdict = if outcome.is_ok() { "ok" } else { "error" };
-            let ms = t_end_us.saturating_sub(t_start_us) / 1000;
-            diag.log(
-                t_end_us,
-                format_args!("step {step} {verdict} in {ms} ms: {op:?}"),
-            );
-            ResponseBody::Done {
-                step,
-                outcome,
-                t_start_us,
-                t_end_us,
-            }
-        }
-        RequestBody::Download {
-            path,
-            offset,
-            max_len,
-        } => return download::download(link, exec, diag, id, &path, offset, max_len),
-        RequestBody::Upload { path, offset, data } => match exec.upload(&path, offset, &data) {
-            Ok(()) => ResponseBody::Ack,
-            Err(e) => file_error(&e),
-        },
-        RequestBody::Stat { path } => match exec.file_size(&path) {
-            Ok(n) => ResponseBody::FileSize(n),
-            Err(e) => file_error(&e),
-        },
-        RequestBody::Events { from } => ResponseBody::Events(exec.events().page(from)),
-        RequestBody::ClearEvents => {
-            exec.clear_events();
-            ResponseBody::Ack
-        }
-        RequestBody::Reset => {
-            exec.reset();
-            ResponseBody::Ack
-        }
-        RequestBody::CardTiming { profile, seed } => {
-            if exec.set_card_timing(&profile, seed) {
-                ResponseBody::Ack
-            } else {
-                ResponseBody::Error(ProtoError {
-                    kind: ProtoErrorKind::Unsupported,
-                    message: format_bounded(format_args!(
-                        "card timing profile {profile:?} is not available on this board"
-                    )),
-                })
-            }
-        }
-        RequestBody::Logs { from } => ResponseBody::Logs(diag.page(from)),
-        RequestBody::CrashTest { kind } => match diag.crash_hook() {
-            Some(crash) => {
-                let now = exec.clock().now_us();
-                diag.log(now, format_args!("crashing on purpose: {kind:?}"));
-                crash(kind);
-                // A hook that returns did not crash.
-                unsupported(format_args!("crash test {kind:?} did not crash"))
-            }
-            None => unsupported(format_args!(
-                "crash tests need a firmware built with its test feature"
-            )),
-        },
-    };
-    reply(link, exec, diag, &Response { id, body }).map(|_| ())
 }
 
 fn unsupported(why: core::fmt::Arguments<'_>) -> ResponseBody {

@@ -51,9 +51,25 @@ impl Wait for HostBytesAfter {
 
 type Ex<'a> = Executor<'a, MemCard, HostBytesAfter, PatternSensor, 64>;
 
-fn exec<'a>(rig: &'a mut Rig, clock: &HostBytesAfter) -> Ex<'a> {
+/// An executor on `rig` and `clock` that has set a 32×24 GRAYSCALE sensor
+/// at `fps` (step 0) and opened [`PATH`] for writing (step 1).
+fn writing<'a>(rig: &'a mut Rig, clock: &HostBytesAfter, fps: u16) -> Ex<'a> {
     let (card, buffers) = rig.parts();
-    Executor::new(clock.clone(), PatternSensor::new(), Some(card), buffers)
+    let mut ex = Executor::new(clock.clone(), PatternSensor::new(), Some(card), buffers);
+    let open = [
+        sensor(32, 24, PixFormat::Grayscale, fps),
+        open_file(PATH, "w"),
+    ];
+    steps_ok(&mut ex, 0, &open);
+    ex
+}
+
+/// Run `ops` as steps `first`, `first + 1`, …; each must succeed.
+fn steps_ok(ex: &mut Ex<'_>, first: u32, ops: &[Op]) {
+    for (step, op) in (first..).zip(ops) {
+        let out = ex.run(step, op);
+        assert!(out.is_ok(), "step {step} {op:?}: {out:?}");
+    }
 }
 
 fn count(ex: &Ex<'_>, f: impl Fn(&EventKind) -> bool) -> usize {
@@ -64,12 +80,12 @@ fn count(ex: &Ex<'_>, f: impl Fn(&EventKind) -> bool) -> usize {
 fn unpaced_looping_replay_is_cancelled_between_frames() {
     let mut rig = Rig::new();
     let clock = HostBytesAfter::default();
-    let mut ex = exec(&mut rig, &clock);
-    assert!(ex.run(0, &sensor(32, 24, PixFormat::Grayscale, 30)).is_ok());
-    assert!(ex.run(1, &open_file(PATH, "w")).is_ok());
-    assert!(ex.run(2, &Op::Record { frames: 3 }).is_ok());
-    assert!(ex.run(3, &Op::Close).is_ok());
-    assert!(ex.run(4, &open_file(PATH, "r")).is_ok());
+    let mut ex = writing(&mut rig, &clock, 30);
+    steps_ok(
+        &mut ex,
+        2,
+        &[Op::Record { frames: 3 }, Op::Close, open_file(PATH, "r")],
+    );
     ex.clear_events();
     // The host "sends a byte" after 5 frames. Without the check between
     // frames, 20 000 unpaced frames are all released and the step succeeds.
@@ -98,11 +114,9 @@ fn unpaced_looping_replay_is_cancelled_between_frames() {
 fn record_from_a_sensor_without_a_frame_rate_is_cancelled_between_frames() {
     let mut rig = Rig::new();
     let clock = HostBytesAfter::default();
-    let mut ex = exec(&mut rig, &clock);
     // fps = 0: snapshots never wait, so only the check between frames sees
     // the host's bytes.
-    assert!(ex.run(0, &sensor(32, 24, PixFormat::Grayscale, 0)).is_ok());
-    assert!(ex.run(1, &open_file(PATH, "w")).is_ok());
+    let mut ex = writing(&mut rig, &clock, 0);
     clock.polls_left.set(Some(4));
     let out = ex.run(2, &Op::Record { frames: 20_000 });
     assert_eq!(out.error_name(), Some(ErrorName::Cancelled), "{out:?}");

@@ -8,23 +8,14 @@ mod common;
 use common::*;
 use omv_agent::{serve_with, BoardInfo, Diag};
 use omv_proto::{
-    frame, CrashKind, FaultReport, FrameDecoder, Op, ProtoErrorKind, Request, RequestBody,
-    ResetReport, Response, ResponseBody, MAX_FRAME_LEN, PROTOCOL_VERSION,
+    CrashKind, FaultReport, FrameDecoder, Op, ProtoErrorKind, RequestBody, ResetReport, Response,
+    ResponseBody, PROTOCOL_VERSION,
 };
 
 fn session(diag: &mut Diag<16>, bodies: Vec<RequestBody>) -> Vec<Response> {
     let mut rig = Rig::new();
     let mut ex = rig.exec();
-    let mut input = vec![];
-    let mut buf = [0u8; MAX_FRAME_LEN];
-    for (i, body) in bodies.into_iter().enumerate() {
-        let r = Request {
-            id: i as u32 + 1,
-            body,
-        };
-        input.extend_from_slice(frame::encode(&r, &mut buf).unwrap());
-    }
-    let mut pipe = Pipe::new(input);
+    let mut pipe = Pipe::new(wire(bodies).0);
     let info = BoardInfo {
         board: "test",
         firmware: "omv-agent tests",

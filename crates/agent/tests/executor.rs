@@ -43,6 +43,13 @@ fn replay_fast(ex: &mut Exec<'_>) -> ReplaySummary {
     r
 }
 
+/// Replay the open stream to its end (fast, once); the frames it showed.
+fn replay_to_end(ex: &mut Exec<'_>) -> u32 {
+    let r = replay_fast(ex);
+    assert!(r.reached_end, "{r:?}");
+    r.frames
+}
+
 /// Set a GRAYSCALE sensor of `(width, height, fps)`, open [`PATH`] for
 /// writing and record `frames` frames into it (left open).
 fn record_gray_file(ex: &mut Exec<'_>, (w, h, fps): (u16, u16, u16), frames: u32) {
@@ -118,20 +125,24 @@ fn seed_example_record_to_storage() {
     assert_ne!(frames[0].1, frames[1].1);
 }
 
-fn recorded(rig: &mut Rig, frames: u32) {
+/// Record `frames` frames into [`PATH`] on `rig`'s card and close it; an
+/// executor with the file open for reading.
+fn recorded(rig: &mut Rig, frames: u32) -> Exec<'_> {
     let mut ex = rig.exec();
     ok(&mut ex, open_file(PATH, "w"));
     ok(&mut ex, Op::Record { frames });
     ok(&mut ex, Op::Close);
+    drop(ex);
+    let mut ex = rig.exec();
+    ok(&mut ex, open_file(PATH, "r"));
+    ex
 }
 
 #[test]
 fn seed_example_replay_paced_reproduces_the_recorded_timing() {
     let mut rig = Rig::new();
-    recorded(&mut rig, 30);
     let clock = rig.clock.clone();
-    let mut ex = rig.exec();
-    ok(&mut ex, open_file(PATH, "r"));
+    let mut ex = recorded(&mut rig, 30);
     ex.clear_events();
     let t0 = clock.now();
     let args = ReadArgs {
@@ -171,10 +182,8 @@ fn seed_example_replay_paced_reproduces_the_recorded_timing() {
 #[test]
 fn replay_unpaced_takes_no_board_time() {
     let mut rig = Rig::new();
-    recorded(&mut rig, 10);
     let clock = rig.clock.clone();
-    let mut ex = rig.exec();
-    ok(&mut ex, open_file(PATH, "r"));
+    let mut ex = recorded(&mut rig, 10);
     let t0 = clock.now();
     let r = replay_fast(&mut ex);
     assert_eq!(r.frames, 10);
@@ -186,9 +195,7 @@ fn replay_unpaced_takes_no_board_time() {
 #[test]
 fn loop_replays_across_the_end() {
     let mut rig = Rig::new();
-    recorded(&mut rig, 4);
-    let mut ex = rig.exec();
-    ok(&mut ex, open_file(PATH, "r"));
+    let mut ex = recorded(&mut rig, 4);
     ex.clear_events();
     let args = ReadArgs {
         copy_to_fb: true,
@@ -222,9 +229,7 @@ fn loop_replays_across_the_end() {
 #[test]
 fn seek_forward_and_back() {
     let mut rig = Rig::new();
-    recorded(&mut rig, 6);
-    let mut ex = rig.exec();
-    ok(&mut ex, open_file(PATH, "r"));
+    let mut ex = recorded(&mut rig, 6);
     ok(&mut ex, Op::Seek { offset: 4 });
     let Value::Frame(f) = ok(&mut ex, Op::Read(fast_once())) else {
         panic!()
@@ -331,8 +336,7 @@ fn replay_of_a_memory_stream_stops_at_its_end() {
     );
     ok(&mut ex, Op::Record { frames: 3 });
     ok(&mut ex, Op::Seek { offset: 0 });
-    let r = replay_fast(&mut ex);
-    assert_eq!((r.frames, r.reached_end), (3, true));
+    assert_eq!(replay_to_end(&mut ex), 3);
 }
 
 #[test]
@@ -373,8 +377,7 @@ fn power_cut_after_sync_keeps_the_synced_frames() {
     ok(&mut ex, Op::Record { frames: 3 });
     ok(&mut ex, Op::Fault(Fault::PowerCut));
     ok(&mut ex, open_file(PATH, "r"));
-    let r = replay_fast(&mut ex);
-    assert_eq!((r.frames, r.reached_end), (5, true));
+    assert_eq!(replay_to_end(&mut ex), 5);
 }
 
 #[test]

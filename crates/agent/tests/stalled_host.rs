@@ -9,8 +9,7 @@ use common::*;
 use embedded_io::ErrorKind;
 use omv_agent::{serve_with, BoardInfo, Diag};
 use omv_proto::{
-    bounded, frame, FrameDecoder, Op, PixFormat, Request, RequestBody, Response, ResponseBody,
-    MAX_FRAME_LEN, PROTOCOL_VERSION,
+    bounded, FrameDecoder, Op, PixFormat, RequestBody, Response, ResponseBody, PROTOCOL_VERSION,
 };
 
 /// A link whose host stops reading while the agent has read input bytes
@@ -60,22 +59,6 @@ fn hello() -> RequestBody {
     RequestBody::Hello {
         protocol: PROTOCOL_VERSION,
     }
-}
-
-/// Requests on the wire, and where each one ends.
-fn wire(bodies: Vec<RequestBody>) -> (Vec<u8>, Vec<usize>) {
-    let mut out = vec![];
-    let mut ends = vec![];
-    let mut buf = [0u8; MAX_FRAME_LEN];
-    for (i, body) in bodies.into_iter().enumerate() {
-        let r = Request {
-            id: i as u32 + 1,
-            body,
-        };
-        out.extend_from_slice(frame::encode(&r, &mut buf).unwrap());
-        ends.push(out.len());
-    }
-    (out, ends)
 }
 
 #[test]

@@ -374,25 +374,14 @@ where
     }
 
     fn configure(&mut self, s: &SensorSettings) -> Result<(), OpError> {
+        // Each setting given replaces the current one.
         let mut cfg = self.cfg;
-        if let Some(w) = s.width {
-            cfg.width = w;
-        }
-        if let Some(h) = s.height {
-            cfg.height = h;
-        }
-        if let Some(p) = s.pixformat {
-            cfg.pixformat = p;
-        }
-        if let Some(f) = s.fps {
-            cfg.fps = f;
-        }
-        if let Some(c) = s.content {
-            cfg.content = c;
-        }
-        if let Some(seed) = s.seed {
-            cfg.seed = seed;
-        }
+        cfg.width = s.width.unwrap_or(cfg.width);
+        cfg.height = s.height.unwrap_or(cfg.height);
+        cfg.pixformat = s.pixformat.unwrap_or(cfg.pixformat);
+        cfg.fps = s.fps.unwrap_or(cfg.fps);
+        cfg.content = s.content.unwrap_or(cfg.content);
+        cfg.seed = s.seed.unwrap_or(cfg.seed);
         check_config(&cfg, self.frame.len())?;
         self.sensor.configure(&cfg, &mut self.clock)?;
         self.cfg = cfg;

@@ -5,9 +5,7 @@ use embedded_sdmmc::BlockDevice;
 use omv_imageio::Wait;
 use omv_proto::{format_bounded, OpError, Response, ResponseBody, MAX_CHUNK};
 
-use super::{file_error, reply, send, Sent, ServeError};
-use crate::diag::Diag;
-use crate::executor::Executor;
+use super::{file_error, send, Sent, ServeError, Session};
 use crate::sensor::Sensor;
 use embedded_io::Write;
 
@@ -15,9 +13,7 @@ use embedded_io::Write;
 /// A dropped frame ends the download there (the host retries from the
 /// offset it has).
 pub(super) fn download<L, D, C, S, const E: usize, const N: usize>(
-    link: &mut L,
-    exec: &mut Executor<'_, D, C, S, E>,
-    diag: &mut Diag<N>,
+    s: &mut Session<'_, '_, L, D, C, S, E, N>,
     id: u32,
     path: &str,
     offset: u64,
@@ -29,69 +25,47 @@ where
     C: Wait + Clone,
     S: Sensor<C>,
 {
-    let mut file = match exec.open_file(path) {
+    let io_error = |at: Option<u64>, e: &dyn core::fmt::Display| OpError {
+        name: omv_proto::ErrorName::Io,
+        offset: at,
+        message: format_bounded(format_args!("{path}: {e}")),
+    };
+    let mut file = match s.exec.open_file(path) {
         Ok(f) => f,
-        Err(e) => {
-            let body = file_error(&e);
-            return reply(link, exec, diag, &Response { id, body }).map(|_| ());
-        }
+        Err(e) => return s.answer(id, file_error(&e)),
     };
     let file_size = match file.len() {
         Ok(n) => u64::from(n),
-        Err(e) => {
-            let e = OpError {
-                name: omv_proto::ErrorName::Io,
-                offset: None,
-                message: format_bounded(format_args!("{path}: {e}")),
-            };
-            return reply(
-                link,
-                exec,
-                diag,
-                &Response {
-                    id,
-                    body: file_error(&e),
-                },
-            )
-            .map(|_| ());
-        }
+        Err(e) => return s.answer(id, file_error(&io_error(None, &e))),
     };
     let start = offset.min(file_size);
     let len = (file_size - start).min(max_len.unwrap_or(u64::MAX));
+    let mut pos = start;
     let body = ResponseBody::DownloadStart { file_size, len };
-    if send(link, &Response { id, body })? == Sent::Dropped {
-        dropped_download(exec, diag, id, path, start);
+    if send(s.link, &Response { id, body })? == Sent::Dropped {
+        stopped(s, id, path, pos);
         return Ok(());
     }
     let mut digest = omv_proto::CRC32.digest();
-    let mut pos = start;
     let end = start + len;
     let mut buf = [0u8; MAX_CHUNK];
     while pos < end {
         // A clock read feeds the firmware's watchdog: a download of a
         // 30 s recording (130+ MiB) streams for longer than its 4 s.
-        let _ = exec.clock().now_us();
+        let _ = s.exec.clock().now_us();
         let want = usize::try_from(end - pos)
             .unwrap_or(MAX_CHUNK)
             .min(MAX_CHUNK);
         let got = match read_full(&mut file, pos, &mut buf[..want]) {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) => {
-                let e = OpError {
-                    name: omv_proto::ErrorName::Io,
-                    offset: Some(pos),
-                    message: format_bounded(format_args!("{path}: {e}")),
-                };
-                let body = file_error(&e);
-                return reply(link, exec, diag, &Response { id, body }).map(|_| ());
-            }
+            Err(e) => return s.answer(id, file_error(&io_error(Some(pos), &e))),
         };
         digest.update(&buf[..got]);
         let data = heapless::Vec::from_slice(&buf[..got]).unwrap_or_default();
         let body = ResponseBody::Chunk { offset: pos, data };
-        if send(link, &Response { id, body })? == Sent::Dropped {
-            dropped_download(exec, diag, id, path, pos);
+        if send(s.link, &Response { id, body })? == Sent::Dropped {
+            stopped(s, id, path, pos);
             return Ok(());
         }
         pos += got as u64;
@@ -100,29 +74,27 @@ where
     let body = ResponseBody::DownloadEnd {
         crc32: digest.finalize(),
     };
-    if send(link, &Response { id, body })? == Sent::Dropped {
-        dropped_download(exec, diag, id, path, pos);
+    if send(s.link, &Response { id, body })? == Sent::Dropped {
+        stopped(s, id, path, pos);
     }
     Ok(())
 }
 
-/// Log a download stopped because the host is not reading.
-fn dropped_download<D, C, S, const E: usize, const N: usize>(
-    exec: &mut Executor<'_, D, C, S, E>,
-    diag: &mut Diag<N>,
+/// Log a download stopped at byte `at` because the host is not reading.
+fn stopped<L, D, C, S, const E: usize, const N: usize>(
+    s: &mut Session<'_, '_, L, D, C, S, E, N>,
     id: u32,
     path: &str,
     at: u64,
 ) where
+    L: Write,
     D: BlockDevice,
     C: Wait + Clone,
     S: Sensor<C>,
 {
-    let now = exec.clock().now_us();
-    diag.log(
-        now,
-        format_args!("host not reading: download {id} of {path} stopped at byte {at}"),
-    );
+    s.log(format_args!(
+        "host not reading: download {id} of {path} stopped at byte {at}"
+    ));
 }
 
 /// Read up to `buf.len()` bytes at `pos`, sequentially from where the file

@@ -5,7 +5,10 @@
 use omv_agent::{Buffers, Executor, FatCard, PatternSensor};
 use omv_fatstore::format::{format_card, MemCard};
 pub use omv_imageio::SharedClock;
-use omv_proto::{bounded, Op, Outcome, PixFormat, SensorSettings, Value};
+use omv_proto::{
+    bounded, frame, Op, Outcome, PixFormat, Request, RequestBody, SensorSettings, Value,
+    MAX_FRAME_LEN,
+};
 
 pub const QVGA_565: usize = 320 * 240 * 2;
 
@@ -21,23 +24,24 @@ pub struct Rig {
 pub type Exec<'a> = Executor<'a, MemCard, SharedClock, PatternSensor, 4096>;
 
 impl Rig {
+    /// A 64 MiB card, QVGA buffers, a 2 MiB memory region.
     pub fn new() -> Self {
-        Rig {
-            card: FatCard::mount(MemCard::new(format_card(64 << 20).unwrap())).unwrap(),
-            frame: vec![0; QVGA_565],
-            aux: vec![0; QVGA_565],
-            mem: vec![0; 2 << 20],
-            clock: SharedClock::default(),
-        }
+        Rig::sized(64 << 20, 2 << 20)
     }
 
     /// A small rig (8 MiB card, QVGA buffers, 256 KiB memory region).
     pub fn small() -> Self {
+        Rig::sized(8 << 20, 256 << 10)
+    }
+
+    /// A freshly formatted card of `card_bytes`, QVGA RGB565 frame and aux
+    /// buffers, a memory-stream region of `memory_bytes`.
+    fn sized(card_bytes: u64, memory_bytes: usize) -> Self {
         Rig {
-            card: FatCard::mount(MemCard::new(format_card(8 << 20).unwrap())).unwrap(),
+            card: FatCard::mount(MemCard::new(format_card(card_bytes).unwrap())).unwrap(),
             frame: vec![0; QVGA_565],
             aux: vec![0; QVGA_565],
-            mem: vec![0; 256 << 10],
+            mem: vec![0; memory_bytes],
             clock: SharedClock::default(),
         }
     }
@@ -110,6 +114,23 @@ pub fn sensor(w: u16, h: u16, p: PixFormat, fps: u16) -> Op {
         fps: Some(fps),
         ..Default::default()
     })
+}
+
+/// Requests `bodies`, numbered from 1, on the wire; and where each one
+/// ends.
+pub fn wire(bodies: Vec<RequestBody>) -> (Vec<u8>, Vec<usize>) {
+    let mut out = vec![];
+    let mut ends = vec![];
+    let mut buf = [0u8; MAX_FRAME_LEN];
+    for (i, body) in bodies.into_iter().enumerate() {
+        let r = Request {
+            id: i as u32 + 1,
+            body,
+        };
+        out.extend_from_slice(frame::encode(&r, &mut buf).unwrap());
+        ends.push(out.len());
+    }
+    (out, ends)
 }
 
 /// An in-memory link: input bytes given up front, output collected. Reads
