@@ -45,6 +45,18 @@ pub struct FormatOptions {
     pub volume_id: u32,
 }
 
+impl FormatOptions {
+    /// FAT16 with clusters of `bytes_per_cluster`, the label and serial at
+    /// their defaults.
+    pub fn fat16(bytes_per_cluster: u32) -> Self {
+        FormatOptions {
+            kind: FatKind::Fat16,
+            bytes_per_cluster: Some(bytes_per_cluster),
+            ..FormatOptions::default()
+        }
+    }
+}
+
 impl Default for FormatOptions {
     fn default() -> Self {
         FormatOptions {

@@ -261,11 +261,7 @@ fn errors_are_typed() {
 
 #[test]
 fn too_few_clusters_for_the_fat_type_is_refused() {
-    let opts = FormatOptions {
-        kind: FatKind::Fat16,
-        bytes_per_cluster: Some(2048),
-        ..FormatOptions::default()
-    };
+    let opts = FormatOptions::fat16(2048);
     let err = format_card_with(8 * MIB, &opts).unwrap_err();
     assert!(err.to_string().contains("Fat12"), "{err}");
     assert!(format_card_with(MIB, &FormatOptions::default()).is_err());
@@ -274,11 +270,7 @@ fn too_few_clusters_for_the_fat_type_is_refused() {
 #[test]
 fn a_full_card_is_out_of_memory() {
     // 8 MiB card, FAT16 with 1 KiB clusters; write until it is full.
-    let opts = FormatOptions {
-        kind: FatKind::Fat16,
-        bytes_per_cluster: Some(1024),
-        ..FormatOptions::default()
-    };
+    let opts = FormatOptions::fat16(1024);
     let store = FatStore::mount(MemCard::new(format_card_with(8 * MIB, &opts).unwrap())).unwrap();
     let mut f = store.open("big.bin", OpenMode::Write).unwrap();
     let chunk = [0x5Au8; 4096];

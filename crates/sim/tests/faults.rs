@@ -18,7 +18,12 @@ const CHUNK: u64 = 32 + 160 * 120;
 /// 250 µs per block.
 fn recording(n: u32, sync_every: u32) -> (SimBoard, SimFileStream) {
     let sensor = unpaced_qqvga_grayscale();
-    let mut b = common::ideal_board(sensor, 2_048_000, 256 << 20, common::fat16_32k());
+    let mut b = common::ideal_board(
+        sensor,
+        2_048_000,
+        256 << 20,
+        FormatOptions::fat16(32 * 1024),
+    );
     let mut s = b.open_file("/sdcard/stream.bin", "w").unwrap();
     record(&mut b, &mut s, n, sync_every);
     (b, s)

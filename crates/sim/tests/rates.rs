@@ -5,6 +5,7 @@
 mod common;
 
 use imageio_sim::{FrameSink, RecordReport, SensorConfig, SimBoard, SimClock, SimSensor};
+use omv_fatstore::format::FormatOptions;
 use omv_imageio::{Error, Image};
 
 /// One QVGA RGB565 chunk in a V2.0 stream: 32-byte header + 153 600 bytes.
@@ -130,7 +131,12 @@ fn board(buffers: u8) -> SimBoard {
         buffers,
         ..SensorConfig::default()
     };
-    common::ideal_board(sensor, 2_000_000, 256 << 20, common::fat16_32k())
+    common::ideal_board(
+        sensor,
+        2_000_000,
+        256 << 20,
+        FormatOptions::fat16(32 * 1024),
+    )
 }
 
 fn record_fat(buffers: u8) -> (RecordReport, u64, Vec<u32>) {

@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test crate uses its part
 
 use imageio_sim::{BoardConfig, CardProfile, SensorConfig, SimBoard};
-use omv_fatstore::format::{FatKind, FormatOptions};
+use omv_fatstore::format::FormatOptions;
 
 /// A board with `sensor` on an ideal card of `bytes_per_s` (no latency,
 /// no stalls) and `card_bytes`, formatted with `format`.
@@ -20,14 +20,4 @@ pub fn ideal_board(
         ..BoardConfig::default()
     })
     .unwrap()
-}
-
-/// FAT16 with 32 KiB clusters: a recording's FAT updates are few and
-/// predictable.
-pub fn fat16_32k() -> FormatOptions {
-    FormatOptions {
-        kind: FatKind::Fat16,
-        bytes_per_cluster: Some(32 * 1024),
-        ..FormatOptions::default()
-    }
 }
