@@ -7,7 +7,7 @@
 mod common;
 use common::run_options;
 
-use std::io::{Read, Write};
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,13 +15,13 @@ use omv_hil::board::SnapshotPolicy;
 use omv_hil::boards::serial::AgentBoard;
 use omv_hil::runner::{run_scenario, Verdict};
 use omv_hil::Scenario;
+use omv_link::test_util::{self, pty_pair, FakeAgent};
 use omv_link::Link;
 use omv_proto::{
-    bounded, frame, EventPage, FaultReport, FrameDecoder, Hello, LogLine, LogPage, Outcome,
-    Request, RequestBody, ResetReport, Response, ResponseBody, Value, MAX_FRAME_LEN,
-    PROTOCOL_VERSION,
+    bounded, EventPage, FaultReport, Hello, LogLine, LogPage, Outcome, RequestBody, ResetReport,
+    Response, ResponseBody, Value, PROTOCOL_VERSION,
 };
-use serialport::{SerialPort, TTYPort};
+use serialport::TTYPort;
 
 const SCENARIO: &str = include_str!("fixtures/memory-stream.toml");
 
@@ -38,18 +38,16 @@ fn fault() -> ResetReport {
     })
 }
 
+/// An H7 agent's hello with room for the fixture's memory stream.
 fn hello(reset: Option<ResetReport>) -> ResponseBody {
     ResponseBody::Hello(Hello {
-        protocol: PROTOCOL_VERSION,
         board: bounded("h7"),
         firmware: bounded("fake agent"),
-        capabilities: Default::default(),
-        max_frame: MAX_FRAME_LEN as u32,
         frame_buffer: 1 << 20,
         memory_buffer: 1 << 20,
         event_capacity: 64,
-        chunk: 1024,
         reset,
+        ..test_util::hello(PROTOCOL_VERSION)
     })
 }
 
@@ -82,91 +80,73 @@ enum Crash {
     Rebooted,
 }
 
-fn crashing_agent(port: TTYPort) -> std::thread::JoinHandle<()> {
+fn crashing_agent(port: TTYPort) -> FakeAgent {
     fake_agent(port, Crash::Announce)
 }
 
-fn fake_agent(mut port: TTYPort, mode: Crash) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut dec = <FrameDecoder>::new();
-        let mut buf = [0u8; 256];
-        let mut crashed = mode == Crash::Rebooted;
-        loop {
-            let n = match port.read(&mut buf) {
-                Ok(0) => return,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => continue,
-                Err(_) => return,
-            };
-            for &b in &buf[..n] {
-                let Some(Ok(Request { id, body })) = dec.push::<Request>(b) else {
-                    continue;
-                };
-                let (id, body) = match body {
-                    RequestBody::Hello { .. } if mode == Crash::Rebooted => {
-                        (id, hello(Some(fault())))
-                    }
-                    RequestBody::Hello { .. } => (id, hello(None)),
-                    RequestBody::Run { step: 2, .. } if mode == Crash::Vanish => return,
-                    RequestBody::Run { step: 2, .. } => {
-                        crashed = true;
-                        (0, hello(Some(fault())))
-                    }
-                    RequestBody::Run { step, .. } => (
-                        id,
-                        ResponseBody::Done {
-                            step,
-                            outcome: Outcome::Ok(Value::Unit),
-                            t_start_us: 0,
-                            t_end_us: 1,
-                        },
-                    ),
-                    RequestBody::Events { .. } => (
-                        id,
-                        ResponseBody::Events(EventPage {
-                            first: 0,
-                            total: 0,
-                            lost: 0,
-                            events: Default::default(),
-                        }),
-                    ),
-                    // The restarted agent's log starts afresh.
-                    RequestBody::Logs { from } if crashed => (
-                        id,
-                        logs(
-                            from,
-                            &["restarted: firmware fault: HardFault at PC 0x00001234"],
-                        ),
-                    ),
-                    RequestBody::Logs { from } => {
-                        (id, logs(from, &["booted", "step 1 ok in 0 ms"]))
-                    }
-                    _ => (id, ResponseBody::Ack),
-                };
-                let mut out = [0u8; MAX_FRAME_LEN];
-                let bytes = frame::encode(&Response { id, body }, &mut out).unwrap();
-                if port.write_all(bytes).is_err() {
-                    return;
-                }
+fn fake_agent(port: TTYPort, mode: Crash) -> FakeAgent {
+    let mut crashed = mode == Crash::Rebooted;
+    FakeAgent::spawn_until(port, move |req| {
+        let (id, body) = match req.body {
+            RequestBody::Hello { .. } if mode == Crash::Rebooted => (req.id, hello(Some(fault()))),
+            RequestBody::Hello { .. } => (req.id, hello(None)),
+            RequestBody::Run { step: 2, .. } if mode == Crash::Vanish => {
+                return ControlFlow::Break(())
             }
-        }
+            RequestBody::Run { step: 2, .. } => {
+                crashed = true;
+                (0, hello(Some(fault())))
+            }
+            RequestBody::Run { step, .. } => (
+                req.id,
+                ResponseBody::Done {
+                    step,
+                    outcome: Outcome::Ok(Value::Unit),
+                    t_start_us: 0,
+                    t_end_us: 1,
+                },
+            ),
+            RequestBody::Events { .. } => (
+                req.id,
+                ResponseBody::Events(EventPage {
+                    first: 0,
+                    total: 0,
+                    lost: 0,
+                    events: Default::default(),
+                }),
+            ),
+            // The restarted agent's log starts afresh.
+            RequestBody::Logs { from } if crashed => (
+                req.id,
+                logs(
+                    from,
+                    &["restarted: firmware fault: HardFault at PC 0x00001234"],
+                ),
+            ),
+            RequestBody::Logs { from } => (req.id, logs(from, &["booted", "step 1 ok in 0 ms"])),
+            _ => (req.id, ResponseBody::Ack),
+        };
+        ControlFlow::Continue(vec![test_util::encode(&Response { id, body })])
     })
+}
+
+/// The h7 serial board on `host`, with a 5 s handshake and `step` per step.
+fn board(host: TTYPort, step: Duration) -> AgentBoard<TTYPort> {
+    AgentBoard::connect(
+        "h7",
+        Link::new(host),
+        Duration::from_secs(5),
+        step,
+        SnapshotPolicy::default(),
+    )
+    .unwrap()
 }
 
 #[test]
 fn a_fault_mid_step_fails_the_scenario_with_the_firmware_report_and_the_log_tail() {
-    let (mut host, mut dev) = TTYPort::pair().unwrap();
-    host.set_timeout(Duration::from_millis(20)).unwrap();
-    dev.set_timeout(Duration::from_millis(20)).unwrap();
+    let (host, dev) = pty_pair();
     let agent = crashing_agent(dev);
-    let mut board = AgentBoard::connect(
-        "h7",
-        Link::new(host),
-        Duration::from_secs(5),
-        Duration::from_secs(30),
-        SnapshotPolicy::default(),
-    )
-    .unwrap();
+    let mut board = board(host, Duration::from_secs(30));
     let dir = tempfile::tempdir().unwrap();
     let opts = run_options(dir.path(), "hil/scenarios", false);
     let scenario = Scenario::from_toml(SCENARIO, Path::new("hil/scenarios/crash.toml")).unwrap();
@@ -213,25 +193,13 @@ fn a_fault_mid_step_fails_the_scenario_with_the_firmware_report_and_the_log_tail
 
 #[test]
 fn a_port_that_vanishes_mid_step_is_reopened_and_the_report_found() {
-    let (mut host, mut dev) = TTYPort::pair().unwrap();
-    host.set_timeout(Duration::from_millis(20)).unwrap();
-    dev.set_timeout(Duration::from_millis(20)).unwrap();
+    let (host, dev) = pty_pair();
     let first = fake_agent(dev, Crash::Vanish);
     // The re-enumerated port: another PTY, an agent that has rebooted.
-    let (mut host2, mut dev2) = TTYPort::pair().unwrap();
-    host2.set_timeout(Duration::from_millis(20)).unwrap();
-    dev2.set_timeout(Duration::from_millis(20)).unwrap();
+    let (host2, dev2) = pty_pair();
     let second = fake_agent(dev2, Crash::Rebooted);
     let mut spare = Some(host2);
-    let mut board = AgentBoard::connect(
-        "h7",
-        Link::new(host),
-        Duration::from_secs(5),
-        Duration::from_secs(5),
-        SnapshotPolicy::default(),
-    )
-    .unwrap()
-    .with_reopen(Box::new(move || {
+    let mut board = board(host, Duration::from_secs(5)).with_reopen(Box::new(move || {
         spare
             .take()
             .map(Link::new)

@@ -25,6 +25,8 @@
 pub mod adapter;
 pub mod client;
 pub mod error;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 
 pub use adapter::{EmbeddedIo, IoError};
 pub use client::{

@@ -3,20 +3,18 @@
 //! garbage, a wrong version, silence, a vanished port, a damaged chunk.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
-
 use std::thread;
 use std::time::{Duration, Instant};
 
 use omv_agent::{serve, BoardInfo, HostRig};
 use omv_imageio::{FileOptions, FileStream, ManualClock, ReadOptions, SharedClock, SliceFile};
+use omv_link::test_util::{hello, pty_pair, reply, FakeAgent};
 use omv_link::{EmbeddedIo, Link, LinkError};
 use omv_proto::{
-    bounded, EventKind, Op, Outcome, PixFormat, RequestBody, Response, ResponseBody,
-    SensorSettings, Value,
+    bounded, EventKind, Op, Outcome, PixFormat, RequestBody, ResponseBody, SensorSettings, Value,
+    PROTOCOL_VERSION,
 };
+use rstest::rstest;
 use serialport::{SerialPort, TTYPort};
 
 /// Run the real agent on `port` until the host closes its end.
@@ -45,7 +43,7 @@ fn step(link: &mut Link<TTYPort>, i: u32, op: Op) -> Value {
 
 #[test]
 fn a_session_over_a_pty_records_and_downloads() {
-    let (host, dev) = pair();
+    let (host, dev) = pty_pair();
     let agent = agent(dev, b"boot banner\r\n\x00\x07garbage");
     let mut link = Link::new(host);
     let hello = link.handshake(T).unwrap();
@@ -120,13 +118,8 @@ fn a_session_over_a_pty_records_and_downloads() {
 
 #[test]
 fn a_version_mismatch_is_reported_with_both_versions() {
-    let (host, dev) = pair();
-    let f = fake(dev, |req| {
-        vec![enc(&Response {
-            id: req.id,
-            body: hello(99),
-        })]
-    });
+    let (host, dev) = pty_pair();
+    let f = FakeAgent::spawn(dev, |req| vec![reply(req, ResponseBody::Hello(hello(99)))]);
     let mut link = Link::new(host);
     let e = link.handshake(T).unwrap_err();
     assert!(
@@ -145,21 +138,19 @@ fn a_version_mismatch_is_reported_with_both_versions() {
     f.join().unwrap();
 }
 
-#[test]
-fn silence_is_a_timeout_not_a_hang() {
-    let (host, dev) = pair();
-    let f = fake(dev, |req| match req.body {
-        RequestBody::Hello { .. } => vec![enc(&Response {
-            id: req.id,
-            body: hello(omv_proto::PROTOCOL_VERSION),
-        })],
-        _ => vec![],
-    });
+/// An agent that answers hellos only: the step is a timeout, not a hang,
+/// and without a restart report it is not taken for a restart.
+#[rstest]
+#[case::silence_is_a_timeout_not_a_hang(0, 300)]
+#[case::a_silent_step_of_a_live_agent_without_a_report_stays_a_timeout(1, 200)]
+fn silent_steps_are_timeouts(#[case] step: u32, #[case] timeout_ms: u64) {
+    let (host, dev) = pty_pair();
+    let f = FakeAgent::spawn(dev, FakeAgent::hellos_only(hello(PROTOCOL_VERSION)));
     let mut link = Link::new(host);
     link.handshake(T).unwrap();
     let start = Instant::now();
     let e = link
-        .run(0, &Op::Sync, Duration::from_millis(300))
+        .run(step, &Op::Sync, Duration::from_millis(timeout_ms))
         .unwrap_err();
     assert!(matches!(e, LinkError::Timeout { .. }), "{e}");
     assert!(start.elapsed() < Duration::from_secs(5));
@@ -169,7 +160,7 @@ fn silence_is_a_timeout_not_a_hang() {
 
 #[test]
 fn no_agent_at_all_fails_the_handshake_with_a_hint() {
-    let (host, _dev) = pair();
+    let (host, _dev) = pty_pair();
     let mut link = Link::new(host);
     let e = link.handshake(Duration::from_millis(400)).unwrap_err();
     assert!(matches!(e, LinkError::NoAgent { .. }), "{e}");
@@ -178,7 +169,7 @@ fn no_agent_at_all_fails_the_handshake_with_a_hint() {
 
 #[test]
 fn a_vanished_port_is_reported() {
-    let (host, dev) = pair();
+    let (host, dev) = pty_pair();
     drop(dev);
     let mut link = Link::new(host);
     let e = link.handshake(Duration::from_secs(2)).unwrap_err();
@@ -188,15 +179,14 @@ fn a_vanished_port_is_reported() {
 
 #[test]
 fn a_damaged_chunk_makes_the_download_resume() {
-    let (host, dev) = pair();
+    let (host, dev) = pty_pair();
     let file: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
     let data = file.clone();
     let mut attempts = 0;
-    let f = fake(dev, move |req| {
-        let id = req.id;
-        let r = |body| enc(&Response { id, body });
+    let f = FakeAgent::spawn(dev, move |req| {
+        let r = |body| reply(req, body);
         match &req.body {
-            RequestBody::Hello { .. } => vec![r(hello(omv_proto::PROTOCOL_VERSION))],
+            RequestBody::Hello { .. } => vec![r(ResponseBody::Hello(hello(PROTOCOL_VERSION)))],
             RequestBody::Download { offset, .. } => {
                 attempts += 1;
                 let start = *offset as usize;
@@ -237,7 +227,7 @@ fn a_damaged_chunk_makes_the_download_resume() {
 
 #[test]
 fn open_serial_by_path_talks_to_the_agent() {
-    let (agent_end, host_end) = pair();
+    let (agent_end, host_end) = pty_pair();
     let path = host_end.name().expect("the PTY has a path");
     let agent = agent(agent_end, b"");
     let mut link = Link::open_serial(&path, 115_200).unwrap();
@@ -256,35 +246,23 @@ fn open_serial_on_a_missing_port_names_it() {
 
 #[test]
 fn a_lost_answer_to_a_repeatable_request_costs_a_resend() {
-    let (host, dev) = pair();
+    let (host, dev) = pty_pair();
     let mut seen = 0;
-    let f = fake(dev, move |req| {
-        let id = req.id;
-        match &req.body {
-            RequestBody::Hello { .. } => vec![enc(&Response {
-                id,
-                body: hello(omv_proto::PROTOCOL_VERSION),
-            })],
-            RequestBody::Stat { .. } => {
-                seen += 1;
-                if seen == 1 {
-                    // The first answer is lost on the line: a damaged frame.
-                    let mut fr = enc(&Response {
-                        id,
-                        body: ResponseBody::FileSize(1),
-                    });
-                    let k = fr.len() / 2;
-                    fr[k] = fr[k].wrapping_add(1).max(1);
-                    vec![fr]
-                } else {
-                    vec![enc(&Response {
-                        id,
-                        body: ResponseBody::FileSize(42),
-                    })]
-                }
+    let f = FakeAgent::spawn(dev, move |req| match &req.body {
+        RequestBody::Hello { .. } => vec![reply(req, ResponseBody::Hello(hello(PROTOCOL_VERSION)))],
+        RequestBody::Stat { .. } => {
+            seen += 1;
+            if seen == 1 {
+                // The first answer is lost on the line: a damaged frame.
+                let mut fr = reply(req, ResponseBody::FileSize(1));
+                let k = fr.len() / 2;
+                fr[k] = fr[k].wrapping_add(1).max(1);
+                vec![fr]
+            } else {
+                vec![reply(req, ResponseBody::FileSize(42))]
             }
-            _ => vec![],
         }
+        _ => vec![],
     });
     let mut link = Link::new(host);
     link.handshake(T).unwrap();

@@ -3,10 +3,6 @@
 //! reads again, and the next handshake and download work (issue 10.2).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
-
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use omv_agent::{serve_with, BoardInfo, Diag, HostRig};
 use omv_imageio::ManualClock;
+use omv_link::test_util::pty_pair;
 use omv_link::{EmbeddedIo, Link};
 use omv_proto::{
     bounded, frame, Op, Outcome, PixFormat, Request, RequestBody, SensorSettings, MAX_FRAME_LEN,
@@ -86,7 +83,7 @@ fn agent(port: Counted) -> thread::JoinHandle<()> {
 
 #[test]
 fn the_agent_serves_on_after_the_host_stopped_reading_a_download() {
-    let (mut host, dev) = pair();
+    let (mut host, dev) = pty_pair();
     let timeouts = Arc::new(AtomicUsize::new(0));
     let agent = agent(Counted {
         port: dev,
