@@ -58,6 +58,19 @@ pub struct BoardFileError {
     pub message: String,
 }
 
+impl BoardFileError {
+    /// `path` could not be read or listed (`what`, then the OS's reason):
+    /// an error with no line.
+    fn io(path: &Path, what: &str, e: &std::io::Error) -> Self {
+        BoardFileError {
+            path: path.to_owned(),
+            line: 0,
+            col: 0,
+            message: format!("{what}: {e}"),
+        }
+    }
+}
+
 impl fmt::Display for BoardFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
@@ -125,12 +138,8 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Pick<T> {
 impl BoardFile {
     /// Read and check a board file.
     pub fn load(path: &Path) -> Result<BoardFile, BoardFileError> {
-        let text = std::fs::read_to_string(path).map_err(|e| BoardFileError {
-            path: path.to_owned(),
-            line: 0,
-            col: 0,
-            message: format!("cannot read board file: {e}"),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| BoardFileError::io(path, "cannot read board file", &e))?;
         Self::parse(text, path)
     }
 
@@ -171,12 +180,8 @@ impl BoardFile {
 
     /// Every board file in `dir`, sorted by name.
     pub fn load_dir(dir: &Path) -> Result<Vec<BoardFile>, BoardFileError> {
-        let entries = std::fs::read_dir(dir).map_err(|e| BoardFileError {
-            path: dir.to_owned(),
-            line: 0,
-            col: 0,
-            message: format!("cannot list board files: {e}"),
-        })?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| BoardFileError::io(dir, "cannot list board files", &e))?;
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "toml"))

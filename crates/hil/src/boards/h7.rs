@@ -312,6 +312,7 @@ fn indent(text: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::boards::testing::assert_dry_run_mentions;
     use std::path::Path;
 
     fn opts(dir: &Path) -> BoardOptions {
@@ -324,15 +325,28 @@ mod tests {
         }
     }
 
-    fn elf(addr: u32, data: &[u8]) -> Vec<u8> {
-        hil_flash::elf::test_elf(addr | 1, &[(addr, data)])
+    /// `dir/name`: an ELF of `data` at `addr` (entry `addr`, Thumb).
+    fn write_elf(dir: &Path, name: &str, addr: u32, data: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, hil_flash::elf::test_elf(addr | 1, &[(addr, data)])).unwrap();
+        path
+    }
+
+    /// [`opts`] with `--elf` set to `dir/name`, written by [`write_elf`].
+    fn opts_with_elf(dir: &Path, name: &str, addr: u32, data: &[u8]) -> (BoardOptions, PathBuf) {
+        let path = write_elf(dir, name, addr, data);
+        let mut o = opts(dir);
+        o.probe.elf = Some(path.clone());
+        (o, path)
     }
 
     #[test]
     fn dry_run_without_a_built_agent_shows_the_build_and_what_would_happen() {
         let dir = tempfile::tempdir().unwrap();
         let text = dry_run(&opts(dir.path())).unwrap();
-        for needle in [
+        assert_dry_run_mentions(
+            &text,
+            [
             "build:  cd ",
             "cargo build --release -p agent-h7",
             "agent-h7 (not built yet",
@@ -341,40 +355,34 @@ mod tests {
             "payload hashes kept (deterministic content: test-pattern, uploaded-stream)",
             "frame interval ±2000 µs, replay error ≤ 3000 µs, fps ±5 %, dropped frames not checked",
             "dry run: nothing was built, flashed or opened",
-        ] {
-            assert!(text.contains(needle), "dry run lacks {needle:?}:\n{text}");
-        }
+            ],
+        );
     }
 
     #[test]
     fn dry_run_with_an_elf_shows_the_checked_flash_plan() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("agent.elf");
-        std::fs::write(&path, elf(0x0804_0000, &[0xAA; 300])).unwrap();
-        let mut o = opts(dir.path());
-        o.probe.elf = Some(path.clone());
+        let (mut o, path) = opts_with_elf(dir.path(), "agent.elf", 0x0804_0000, &[0xAA; 300]);
         o.probe.port = Some("/dev/ttyACM7".into());
         o.probe.probe = Some("0483:374f:ABC".parse().unwrap());
         let text = dry_run(&o).unwrap();
-        for needle in [
+        assert_dry_run_mentions(
+            &text,
+            [
             format!("build:  none (--elf {})", path.display()),
             "300 bytes to flash in 1 segment(s), entry 0x08040001".to_owned(),
             "erases    1 sector(s), nothing else:\n                    bank 1 sector 2 (0x08040000..0x08060000)".to_owned(),
             "chip      STM32H743VITx (flash 0x08000000..0x08200000)".to_owned(),
             "probe     0483:374f:ABC".to_owned(),
             "on /dev/ttyACM7".to_owned(),
-        ] {
-            assert!(text.contains(&needle), "dry run lacks {needle:?}:\n{text}");
-        }
+            ],
+        );
     }
 
     #[test]
     fn dry_run_refuses_an_image_outside_the_chips_flash() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("qemu.elf");
-        std::fs::write(&path, elf(0x0000_0000, &[0; 64])).unwrap();
-        let mut o = opts(dir.path());
-        o.probe.elf = Some(path);
+        let (o, _) = opts_with_elf(dir.path(), "qemu.elf", 0x0000_0000, &[0; 64]);
         let err = dry_run(&o).unwrap_err().to_string();
         assert!(err.contains("board `h7` could not be set up"), "{err}");
     }
@@ -400,26 +408,23 @@ mod tests {
             ),
             "{text}"
         );
-        let path = dir.path().join("agent.elf");
-        std::fs::write(&path, elf(0x0804_0000, &[0xAA; 300])).unwrap();
+        let path = write_elf(dir.path(), "agent.elf", 0x0804_0000, &[0xAA; 300]);
         o.probe.elf = Some(path);
         let text = dry_run(&o).unwrap();
-        for needle in [
-            "writes    0x08040000..0x0804012c through alt setting FIRMWARE",
-            "command   dfu-util -d 37c5:9204 -a FIRMWARE -D ",
-            "bank 1 sector 2 (0x08040000..0x08060000)",
-        ] {
-            assert!(text.contains(needle), "dry run lacks {needle:?}:\n{text}");
-        }
+        assert_dry_run_mentions(
+            &text,
+            [
+                "writes    0x08040000..0x0804012c through alt setting FIRMWARE",
+                "command   dfu-util -d 37c5:9204 -a FIRMWARE -D ",
+                "bank 1 sector 2 (0x08040000..0x08060000)",
+            ],
+        );
     }
 
     #[test]
     fn the_probe_dry_run_refuses_the_bootloader_area_unless_asked() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("stock-layout.elf");
-        std::fs::write(&path, elf(0x0800_0000, &[0; 64])).unwrap();
-        let mut o = opts(dir.path());
-        o.probe.elf = Some(path);
+        let (mut o, _) = opts_with_elf(dir.path(), "stock-layout.elf", 0x0800_0000, &[0; 64]);
         let err = dry_run(&o).unwrap_err().to_string();
         assert!(
             err.contains("OpenMV bootloader") && err.contains("--erase-bootloader"),

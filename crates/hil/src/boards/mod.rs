@@ -17,6 +17,8 @@ pub mod sections;
 #[cfg(any(feature = "qemu", feature = "h7"))]
 pub mod serial;
 pub mod sim;
+#[cfg(test)]
+mod testing;
 #[cfg(any(feature = "qemu", feature = "h7"))]
 pub mod tolerance;
 

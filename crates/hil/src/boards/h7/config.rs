@@ -116,33 +116,33 @@ mod tests {
         text.lines().nth(err.line - 1).unwrap().to_owned()
     }
 
-    #[test]
-    fn flashing_sections_are_checked_by_hil_flash_at_the_keys_line() {
+    /// A bad value, typo or selector in a flashing section (checked by
+    /// hil-flash): the message says what, at the key's line.
+    #[rstest::rstest]
+    #[case::poll_ms_below_one("poll_ms = 100", "poll_ms = 0", "poll_ms must be at least 1")]
+    #[case::reenumeration_shorter_than_a_poll(
+        "reenumeration_timeout_ms = 10000",
+        "reenumeration_timeout_ms = 10",
+        "is shorter than usb.poll_ms"
+    )]
+    #[case::a_typo("vanish_ms = 2000", "vansh_ms = 2000", "vansh_ms")]
+    #[case::a_bad_selector("# probe = \"0483:374f\"", "probe = \"0483-374f\"", "VID:PID")]
+    fn a_flashing_section_error_names_its_line(
+        #[case] from: &str,
+        #[case] to: &str,
+        #[case] message: &str,
+    ) {
         let file = std::fs::read_to_string(repo().join("hil/boards/h7.toml")).unwrap();
-        let text = file.replace("poll_ms = 100", "poll_ms = 0");
+        let text = file.replace(from, to);
+        assert_ne!(text, file, "{from:?} is not in hil/boards/h7.toml");
         let err = from_toml(&text).unwrap_err();
-        assert!(err.message.contains("poll_ms must be at least 1"), "{err}");
-        assert_eq!(line_of(&text, &err), "poll_ms = 0");
-        let text = file.replace(
-            "reenumeration_timeout_ms = 10000",
-            "reenumeration_timeout_ms = 10",
-        );
-        let err = from_toml(&text).unwrap_err();
-        assert!(err.message.contains("is shorter than usb.poll_ms"), "{err}");
-        assert_eq!(line_of(&text, &err), "reenumeration_timeout_ms = 10");
+        assert!(err.message.contains(message), "{err}");
+        assert_eq!(line_of(&text, &err), to);
     }
 
     #[test]
-    fn a_typo_or_a_bad_selector_in_a_flashing_section_names_its_line() {
+    fn a_misspelt_section_name_is_named() {
         let file = std::fs::read_to_string(repo().join("hil/boards/h7.toml")).unwrap();
-        let text = file.replace("vanish_ms = 2000", "vansh_ms = 2000");
-        let err = from_toml(&text).unwrap_err();
-        assert!(err.message.contains("vansh_ms"), "{err}");
-        assert_eq!(line_of(&text, &err), "vansh_ms = 2000");
-        let text = file.replace("# probe = \"0483:374f\"", "probe = \"0483-374f\"");
-        let err = from_toml(&text).unwrap_err();
-        assert!(err.message.contains("VID:PID"), "{err}");
-        assert_eq!(line_of(&text, &err), "probe = \"0483-374f\"");
         let text = file.replace("[content]", "[contents]");
         let err = from_toml(&text).unwrap_err();
         assert!(err.message.contains("contents"), "{err}");

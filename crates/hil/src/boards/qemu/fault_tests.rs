@@ -96,26 +96,21 @@ fn a_stack_overflow_is_reported_as_a_hardfault_not_a_timeout() {
     assert!(board.hello().unwrap().reset.is_none());
 }
 
-#[test]
-fn a_panic_is_reported_with_its_message_and_location() {
-    let Some((err, _board, _out)) = crash(CrashKind::Panic) else {
+/// A panic and a hang: the firmware's own report, from `starts`.
+#[rstest::rstest]
+#[case::a_panic_is_reported_with_its_message_and_location(
+    CrashKind::Panic,
+    "board `qemu`: firmware panic: crash test: a deliberate panic at qemu/src/fault.rs:"
+)]
+#[case::a_hung_agent_is_reset_by_the_watchdog_and_says_where_it_was(
+    CrashKind::Hang,
+    "board `qemu`: firmware watchdog reset: the agent stopped feeding the watchdog (at PC 0x"
+)]
+fn a_crash_is_reported_with_the_firmwares_record(#[case] kind: CrashKind, #[case] starts: &str) {
+    let Some((err, _board, _out)) = crash(kind) else {
         return;
     };
-    let text = assert_firmware_error(
-        &err,
-        "board `qemu`: firmware panic: crash test: a deliberate panic at qemu/src/fault.rs:",
-    );
-    assert!(text.contains("during crash test Panic"), "{text}");
-}
-
-#[test]
-fn a_hung_agent_is_reset_by_the_watchdog_and_says_where_it_was() {
-    let Some((err, _board, _out)) = crash(CrashKind::Hang) else {
-        return;
-    };
-    let text = assert_firmware_error(
-        &err,
-        "board `qemu`: firmware watchdog reset: the agent stopped feeding the watchdog (at PC 0x",
-    );
-    assert!(text.contains("during crash test Hang"), "{text}");
+    let text = assert_firmware_error(&err, starts);
+    let during = format!("during crash test {kind:?}");
+    assert!(text.contains(&during), "{text}");
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::*;
+use crate::boards::testing::assert_dry_run_mentions;
 use crate::stream::StreamTable;
 
 /// The repository's root.
@@ -273,17 +274,18 @@ fn dry_run_shows_the_build_and_the_emulator_command_and_starts_nothing() {
         ..Default::default()
     };
     let text = dry_run(&opts).unwrap();
-    for needle in [
-        "cargo build --release -p agent-qemu",
-        "qemu-system-arm -M mps2-an500 -display none -monitor none -serial pty",
-        "-device loader,file=<scratch>/card.img,addr=0x60000000",
-        "arg=link=semihosting",
-        "-icount shift=0,sleep=on",
-        "responses from QEMU's stdout (semihosting)",
-        "dry run: nothing was built or started",
-    ] {
-        assert!(text.contains(needle), "dry run lacks {needle:?}:\n{text}");
-    }
+    assert_dry_run_mentions(
+        &text,
+        [
+            "cargo build --release -p agent-qemu",
+            "qemu-system-arm -M mps2-an500 -display none -monitor none -serial pty",
+            "-device loader,file=<scratch>/card.img,addr=0x60000000",
+            "arg=link=semihosting",
+            "-icount shift=0,sleep=on",
+            "responses from QEMU's stdout (semihosting)",
+            "dry run: nothing was built or started",
+        ],
+    );
 }
 
 /// QEMU dying under a scenario is a board error that says so (with its exit
@@ -341,9 +343,7 @@ fn a_board_without_qemu_installed_says_how_to_install_it() {
 #[test]
 fn a_step_past_the_scenarios_timeout_is_cancelled_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("too-long.toml");
-    std::fs::write(
-        &path,
+    let scenario = Scenario::from_toml(
         "description = \"an unpaced looping replay that would run for days\"\n\
          timeout_s = 2\n\
          [sensor]\nwidth = 8\nheight = 8\npixformat = \"GRAYSCALE\"\nfps = 0\n\
@@ -352,9 +352,9 @@ fn a_step_past_the_scenarios_timeout_is_cancelled_with_a_clear_message() {
          [[step]]\nop = \"close\"\n\
          [[step]]\nop = \"open\"\npath = \"/sdcard/loop.bin\"\nmode = \"r\"\n\
          [[step]]\nop = \"replay\"\nloop = true\npause = false\nframes = 4000000000\n",
+        &dir.path().join("too-long.toml"),
     )
     .unwrap();
-    let scenario = Scenario::load(&path).unwrap();
     let out = dir.path().join("out");
     let opts = crate::runner::RunOptions {
         root: dir.path().to_owned(),

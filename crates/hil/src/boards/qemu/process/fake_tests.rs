@@ -29,6 +29,16 @@ fn command(program: String, dir: &Path, timeout_ms: u64) -> QemuCommand {
     }
 }
 
+/// A stand-in emulator running `body` in a fresh directory (its workdir),
+/// started with a start timeout of `timeout_ms`; keep the directory while
+/// the process runs.
+fn start(body: &str, timeout_ms: u64) -> (tempfile::TempDir, Result<QemuProcess, QemuError>) {
+    let dir = tempfile::tempdir().unwrap();
+    let program = fake(dir.path(), body);
+    let started = QemuProcess::spawn(&command(program, dir.path(), timeout_ms));
+    (dir, started)
+}
+
 fn alive(pid: u32) -> bool {
     // A reaped process has no /proc entry; a zombie would say "Z".
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -36,36 +46,43 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-#[test]
-fn a_start_that_hangs_times_out_and_leaves_nothing_running() {
-    let dir = tempfile::tempdir().unwrap();
-    let program = fake(dir.path(), "echo starting; exec sleep 30");
-    let err = QemuProcess::spawn(&command(program, dir.path(), 300)).unwrap_err();
+/// A stand-in that never prints the PTY line: a typed error that quotes
+/// its output (and says how to install QEMU, or how it exited).
+#[rstest::rstest]
+#[case::a_start_that_hangs_times_out_and_leaves_nothing_running(
+    "echo starting; exec sleep 30",
+    300,
+    |e: &QemuError| matches!(e, QemuError::StartTimeout { .. }),
+    &["starting", "apt-get install qemu-system-arm"]
+)]
+#[case::an_early_exit_reports_status_and_output(
+    "echo 'qemu: unsupported machine' >&2; exit 3",
+    5000,
+    |e: &QemuError| matches!(e, QemuError::ExitedEarly { .. }),
+    &["unsupported machine", "3"]
+)]
+fn a_start_without_a_pty_line_fails(
+    #[case] body: &str,
+    #[case] timeout_ms: u64,
+    #[case] is: fn(&QemuError) -> bool,
+    #[case] quoted: &[&str],
+) {
+    let (_dir, started) = start(body, timeout_ms);
+    let err = started.unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, QemuError::StartTimeout { .. }), "{text}");
-    assert!(text.contains("starting"), "the output is quoted: {text}");
-    assert!(text.contains("apt-get install qemu-system-arm"), "{text}");
-}
-
-#[test]
-fn an_early_exit_reports_status_and_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let program = fake(dir.path(), "echo 'qemu: unsupported machine' >&2; exit 3");
-    let err = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap_err();
-    let text = err.to_string();
-    assert!(matches!(err, QemuError::ExitedEarly { .. }), "{text}");
-    assert!(text.contains("unsupported machine"), "{text}");
-    assert!(text.contains('3'), "{text}");
+    assert!(is(&err), "{text}");
+    for q in quoted {
+        assert!(text.contains(q), "{q:?} is not quoted: {text}");
+    }
 }
 
 #[test]
 fn the_pty_is_found_and_drop_kills_the_emulator() {
-    let dir = tempfile::tempdir().unwrap();
-    let program = fake(
-        dir.path(),
+    let (_dir, started) = start(
         "echo 'char device redirected to /dev/pts/42 (label serial0)'; exec sleep 30",
+        5000,
     );
-    let process = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap();
+    let process = started.unwrap();
     assert_eq!(process.pty(), Path::new("/dev/pts/42"));
     let pid = process.id();
     assert!(alive(pid));
@@ -75,12 +92,8 @@ fn the_pty_is_found_and_drop_kills_the_emulator() {
 
 #[test]
 fn stdout_after_the_pty_line_is_forwarded_raw() {
-    let dir = tempfile::tempdir().unwrap();
-    let program = fake(
-        dir.path(),
-        "printf 'char device redirected to /dev/pts/9 (label serial0)\\n\\000\\001\\nxyz'; exec sleep 30",
-    );
-    let mut process = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap();
+    let (_dir, started) = start("printf 'char device redirected to /dev/pts/9 (label serial0)\\n\\000\\001\\nxyz'; exec sleep 30", 5000);
+    let mut process = started.unwrap();
     let mut out = process.take_stdout().unwrap();
     out.set_timeout(Duration::from_millis(300));
     let mut got = Vec::new();
@@ -99,12 +112,11 @@ fn stdout_after_the_pty_line_is_forwarded_raw() {
 
 #[test]
 fn wait_exit_times_out_on_a_running_emulator() {
-    let dir = tempfile::tempdir().unwrap();
-    let program = fake(
-        dir.path(),
+    let (_dir, started) = start(
         "echo 'char device redirected to /dev/pts/1 (label serial0)'; exec sleep 30",
+        5000,
     );
-    let mut process = QemuProcess::spawn(&command(program, dir.path(), 5000)).unwrap();
+    let mut process = started.unwrap();
     let err = process.wait_exit(Duration::from_millis(50)).unwrap_err();
     assert!(matches!(err, QemuError::ExitTimeout { .. }), "{err}");
 }
