@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::parse_err;
+use common::{assert_parse_error, parse_err, repo};
 
 use std::path::Path;
 
@@ -13,6 +13,15 @@ use omv_hil::Scenario;
 use rstest::rstest;
 
 const BASE: &str = include_str!("fixtures/card.toml");
+
+/// `text` with a `sensor` step setting `keys` before its first `record`.
+fn sensor_step_before_record(text: &str, keys: &str) -> String {
+    text.replacen(
+        "[[step]]\nop = \"record\"",
+        &format!("[[step]]\nop = \"sensor\"\n{keys}\n\n[[step]]\nop = \"record\""),
+        1,
+    )
+}
 
 #[test]
 fn the_base_text_parses_with_typed_capabilities() {
@@ -102,14 +111,7 @@ fn a_definition_error_is_found_when_parsed(
     #[case] to: &str,
     #[case] want: &str,
 ) {
-    let text = BASE.replacen(from, to, 1);
-    assert_ne!(text, BASE, "the case must change the text");
-    let msg = parse_err(&text);
-    assert!(
-        msg.starts_with("hil/scenarios/") && msg.contains(want),
-        "got:\n{msg}\nwant it to contain:\n{want}"
-    );
-    assert!(msg.contains('^'), "{msg}");
+    assert_parse_error(BASE, from, to, want);
 }
 
 #[test]
@@ -124,11 +126,7 @@ fn frames_beyond_the_card_are_fine_when_the_failure_is_expected() {
             .replacen("frames = 30", "frames = 80", 1);
     Scenario::from_toml(&grey, Path::new("grey.toml")).unwrap();
     // ... and a later `sensor` step changes it.
-    let grown = grey.replacen(
-        "[[step]]\nop = \"record\"",
-        "[[step]]\nop = \"sensor\"\npixformat = \"RGB565\"\n\n[[step]]\nop = \"record\"",
-        1,
-    );
+    let grown = sensor_step_before_record(&grey, "pixformat = \"RGB565\"");
     assert!(parse_err(&grown).contains("80 frame(s) of 320x240 RGB565"));
 }
 
@@ -155,7 +153,7 @@ fn a_step_without_op_points_at_its_table() {
 
 #[test]
 fn the_board_names_a_scenario_may_use_are_the_board_files() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards");
+    let dir = repo("hil/boards");
     let mut files: Vec<String> = omv_hil::BoardFile::load_dir(&dir)
         .unwrap()
         .into_iter()
@@ -196,11 +194,7 @@ fn frames_times_the_frame_period_beyond_the_timeout_is_a_definition_error() {
     let secs = TIMED.replacen("frames = 300", "seconds = 11", 1);
     assert!(parse_err(&secs).contains("step[2].seconds: the scenario needs at least 11.000 s"));
     // A slower sensor set by a step makes the same count too long.
-    let slow = TIMED.replacen(
-        "[[step]]\nop = \"record\"",
-        "[[step]]\nop = \"sensor\"\nfps = 15\n\n[[step]]\nop = \"record\"",
-        1,
-    );
+    let slow = sensor_step_before_record(TIMED, "fps = 15");
     assert!(parse_err(&slow).contains("step[3].frames: the scenario needs at least 19.933 s"));
 }
 
@@ -259,11 +253,7 @@ fn sensor_model_keys_are_checked_and_imply_their_capability() {
         "{msg}"
     );
     // A later `sensor` step's rate is checked against the jitter too.
-    let faster = with("jitter_us = 8000").replacen(
-        "[[step]]\nop = \"record\"",
-        "[[step]]\nop = \"sensor\"\nfps = 60\n\n[[step]]\nop = \"record\"",
-        1,
-    );
+    let faster = sensor_step_before_record(&with("jitter_us = 8000"), "fps = 60");
     let msg = parse_err(&faster);
     assert!(
         msg.contains("at 60 fps the sensor model cannot run: jitter_us must be under a quarter"),
@@ -274,7 +264,7 @@ fn sensor_model_keys_are_checked_and_imply_their_capability() {
 #[test]
 fn footage_and_uploads_name_host_files_that_exist_and_imply_their_capabilities() {
     // Paths are relative to the scenario file's folder.
-    let at = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/scenarios/x.toml");
+    let at = repo("hil/scenarios/x.toml");
     let text = BASE.replacen(
         "pixformat = \"RGB565\"\n",
         "pixformat = \"RGB565\"\nsource = \"../footage\"\n\n[[upload]]\nfrom = \"../footage/clip.bin\"\nto = \"/sdcard/clip.bin\"\n",

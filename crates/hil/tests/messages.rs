@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{parse_err, run_options};
+use common::{assert_parse_error, parse_err, run_options};
 
 use std::path::Path;
 
@@ -71,16 +71,9 @@ fn the_good_text_parses() {
     "bad.toml:15:10: step[2].frames: must be at least 1"
 )]
 fn a_broken_scenario_says_where_and_why(#[case] from: &str, #[case] to: &str, #[case] want: &str) {
-    let text = GOOD.replacen(from, to, 1);
-    assert_ne!(text, GOOD, "the case must change the text");
-    let msg = parse_err(&text);
-    assert!(
-        msg.starts_with("hil/scenarios/") && msg.contains(want),
-        "got:\n{msg}\nwant it to contain:\n{want}"
-    );
-    // The offending line is quoted under the message, with a caret.
+    let msg = assert_parse_error(GOOD, from, to, want);
+    // The offending line is quoted under the message (and a caret).
     assert!(msg.contains("\n "), "{msg}");
-    assert!(msg.contains('^'), "{msg}");
 }
 
 #[test]
@@ -175,8 +168,14 @@ fn opts(root: &Path) -> RunOptions {
     run_options(root, "hil/scenarios", true)
 }
 
+/// `GOOD` as `hil/scenarios/<name>.toml`, `header` (top-level keys) first.
+fn scenario(name: &str, header: &str) -> Scenario {
+    let path = format!("hil/scenarios/{name}.toml");
+    Scenario::from_toml(&format!("{header}{GOOD}"), Path::new(&path)).unwrap()
+}
+
 fn good() -> Scenario {
-    Scenario::from_toml(GOOD, Path::new("hil/scenarios/good.toml")).unwrap()
+    scenario("good", "")
 }
 
 #[test]
@@ -325,11 +324,7 @@ fn a_boards_own_check_fails_the_scenario_with_its_message() {
 fn a_scenario_for_other_boards_or_capabilities_is_skipped_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let mut board = Scripted::failing_at(0);
-    let only_h7 = Scenario::from_toml(
-        &format!("boards = [\"h7\"]\n{GOOD}"),
-        Path::new("hil/scenarios/only-h7.toml"),
-    )
-    .unwrap();
+    let only_h7 = scenario("only-h7", "boards = [\"h7\"]\n");
     let r = run_scenario(&mut board, &only_h7, &opts(dir.path()));
     assert_eq!(r.verdict, Verdict::Skipped);
     assert!(!r.verdict.is_failure());
@@ -337,11 +332,7 @@ fn a_scenario_for_other_boards_or_capabilities_is_skipped_with_the_reason() {
         r.failures,
         ["runs only on h7 (boards = [...] in hil/scenarios/only-h7.toml)"]
     );
-    let needs = Scenario::from_toml(
-        &format!("needs = [\"power-cut\", \"memory\"]\n{GOOD}"),
-        Path::new("hil/scenarios/cut.toml"),
-    )
-    .unwrap();
+    let needs = scenario("cut", "needs = [\"power-cut\", \"memory\"]\n");
     let r = run_scenario(&mut board, &needs, &opts(dir.path()));
     assert_eq!(r.verdict, Verdict::Skipped);
     assert_eq!(r.failures, ["board lacks power-cut, memory"]);

@@ -50,6 +50,20 @@ fn chromium() -> Option<PathBuf> {
     })
 }
 
+/// [`chromium`], or `None` with a note on stderr: the test is skipped here.
+/// In CI it must be there.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let bin = chromium();
+    if bin.is_none() {
+        assert!(
+            !in_ci(),
+            "chromium is not installed: CI must have it (.ci/run installs Debian's `chromium`)"
+        );
+        eprintln!("skipped: chromium is not installed (Debian: apt-get install chromium); CI runs this test");
+    }
+    bin
+}
+
 /// Run Chromium headless on `url` with `args`; (stdout, stderr). Killed
 /// and failed at [`CHROMIUM_TIMEOUT`].
 fn headless(bin: &Path, profile: &Path, args: &[String], url: &str) -> (String, String) {
@@ -150,12 +164,7 @@ fn open(bin: &Path, tmp: &Path, page: &Path) -> Seen {
 
 #[test]
 fn the_report_renders_in_headless_chromium() {
-    let Some(bin) = chromium() else {
-        assert!(
-            !in_ci(),
-            "chromium is not installed: CI must have it (.ci/run installs Debian's `chromium`)"
-        );
-        eprintln!("skipped: chromium is not installed (Debian: apt-get install chromium); CI runs this test");
+    let Some(bin) = chromium_or_skip() else {
         return;
     };
     let root = root();
@@ -257,9 +266,7 @@ fn the_report_renders_in_headless_chromium() {
 
 #[test]
 fn a_broken_image_and_a_throwing_script_fail_the_same_checks() {
-    let Some(bin) = chromium() else {
-        assert!(!in_ci(), "chromium is not installed: CI must have it");
-        eprintln!("skipped: chromium is not installed (Debian: apt-get install chromium)");
+    let Some(bin) = chromium_or_skip() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

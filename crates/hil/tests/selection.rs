@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::run_options;
+use common::{run_options, write_scenario};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use omv_hil::boards::sim::SimHarnessBoard;
 use omv_hil::runner::{run_scenario, RunOptions, Verdict};
@@ -132,9 +132,7 @@ fn opts(root: &Path, scenario_dir: &Path) -> RunOptions {
 }
 
 fn load(dir: &Path, name: &str, text: &str) -> Scenario {
-    let p: PathBuf = dir.join(format!("{name}.toml"));
-    std::fs::write(&p, text).unwrap();
-    Scenario::load(&p).unwrap()
+    Scenario::load(&write_scenario(dir, name, text)).unwrap()
 }
 
 #[test]

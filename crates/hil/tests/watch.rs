@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::run_options;
+use common::{run_options, write_scenario};
 
 use std::time::Instant;
 
@@ -33,9 +33,7 @@ impl Progress for Told {
 #[test]
 fn every_step_is_announced_between_start_and_done() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tiny.toml");
-    std::fs::write(&path, TINY).unwrap();
-    let scenario = Scenario::load(&path).unwrap();
+    let scenario = Scenario::load(&write_scenario(dir.path(), "tiny", TINY)).unwrap();
     let opts = run_options(dir.path(), dir.path().join("elsewhere"), false);
     let mut board = SimHarnessBoard::new().unwrap();
     let mut told = Told::default();
@@ -58,9 +56,7 @@ const RUNAWAY: &str = include_str!("fixtures/runaway.toml");
 #[test]
 fn a_runaway_step_is_cancelled_at_the_scenario_deadline_and_the_board_stays_usable() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("runaway.toml");
-    std::fs::write(&path, RUNAWAY).unwrap();
-    let s = Scenario::load(&path).unwrap();
+    let s = Scenario::load(&write_scenario(dir.path(), "runaway", RUNAWAY)).unwrap();
     assert_eq!(s.timeout_s, Some(30));
     let mut board = SimHarnessBoard::new().unwrap();
     board
@@ -91,8 +87,9 @@ fn a_runaway_step_is_cancelled_at_the_scenario_deadline_and_the_board_stays_usab
 #[test]
 fn timeout_s_must_be_positive() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("zero.toml");
-    std::fs::write(&path, RUNAWAY.replace("timeout_s = 30", "timeout_s = 0")).unwrap();
-    let e = Scenario::load(&path).unwrap_err().to_string();
+    let zero = RUNAWAY.replace("timeout_s = 30", "timeout_s = 0");
+    let e = Scenario::load(&write_scenario(dir.path(), "zero", &zero))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("zero.toml:2:") && e.contains("timeout_s"), "{e}");
 }
