@@ -4,7 +4,7 @@
 //! simulator, written to a temporary `--out`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn xtask(args: &[&str]) -> Command {
@@ -19,6 +19,20 @@ fn run(args: &[&str]) -> Output {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// `contents` written as `dir/name` (a scenario file, say).
+fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// `cargo xtask hil ARGS --out OUT_DIR --scenario SCENARIO`.
+fn hil_run(args: &[&str], out_dir: &Path, scenario: &Path) -> Command {
+    let mut c = xtask(&[&["hil"], args, &["--out"]].concat());
+    c.arg(out_dir).arg("--scenario").arg(scenario);
+    c
 }
 
 const TINY: &str = include_str!("../../crates/hil/tests/fixtures/tiny.toml");
@@ -52,8 +66,7 @@ fn an_unknown_board_is_a_usage_error_before_anything_runs() {
 #[test]
 fn an_unavailable_board_is_exit_3_and_said_once() {
     let dir = tempfile::tempdir().unwrap();
-    let elf = dir.path().join("agent.elf");
-    std::fs::write(&elf, b"").unwrap();
+    let elf = write(dir.path(), "agent.elf", b"");
     // No qemu-system-arm on this PATH.
     let out = xtask(&["hil", "--board", "qemu", "--elf", elf.to_str().unwrap()])
         .arg("--out")
@@ -79,10 +92,16 @@ fn an_unavailable_board_is_exit_3_and_said_once() {
 #[test]
 fn dry_run_lists_what_would_run_what_is_skipped_and_what_is_broken() {
     let dir = tempfile::tempdir().unwrap();
-    let only_h7 = dir.path().join("only-h7.toml");
-    std::fs::write(&only_h7, format!("boards = [\"h7\"]\n{TINY}")).unwrap();
-    let broken = dir.path().join("broken.toml");
-    std::fs::write(&broken, TINY.replace("frames = 2", "frames = \"two\"")).unwrap();
+    let only_h7 = write(
+        dir.path(),
+        "only-h7.toml",
+        format!("boards = [\"h7\"]\n{TINY}"),
+    );
+    let broken = write(
+        dir.path(),
+        "broken.toml",
+        TINY.replace("frames = 2", "frames = \"two\""),
+    );
     let args = ["hil", "--dry-run", "--scenario", "seed-*"];
     let out = xtask(&args).arg(&only_h7).arg(&broken).output().unwrap();
     let stdout = text(&out.stdout);
@@ -105,12 +124,17 @@ fn dry_run_lists_what_would_run_what_is_skipped_and_what_is_broken() {
 fn a_broken_file_does_not_stop_the_others_and_only_failed_reruns_failures() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
-    let good = dir.path().join("tiny.toml");
-    let failing = dir.path().join("tiny-wrong.toml");
-    let broken = dir.path().join("tiny-broken.toml");
-    std::fs::write(&good, TINY).unwrap();
-    std::fs::write(&failing, TINY.replace("expect = 2", "expect = 3")).unwrap();
-    std::fs::write(&broken, TINY.replace("frames = 2", "frams = 2")).unwrap();
+    let good = write(dir.path(), "tiny.toml", TINY);
+    let failing = write(
+        dir.path(),
+        "tiny-wrong.toml",
+        TINY.replace("expect = 2", "expect = 3"),
+    );
+    let broken = write(
+        dir.path(),
+        "tiny-broken.toml",
+        TINY.replace("frames = 2", "frams = 2"),
+    );
     let hil = |extra: &[&Path]| {
         let mut c = xtask(&["hil", "--out"]);
         c.arg(&out_dir);
@@ -175,13 +199,9 @@ fn dirs_in(dir: &Path) -> Vec<String> {
 fn two_runs_at_once_keep_their_captures_apart() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
-    let scen = dir.path().join("tiny-file.toml");
-    std::fs::write(&scen, TINY_FILE).unwrap();
+    let scen = write(dir.path(), "tiny-file.toml", TINY_FILE);
     let start = |seed: &str| {
-        xtask(&["hil", "--seed", seed, "--out"])
-            .arg(&out_dir)
-            .arg("--scenario")
-            .arg(&scen)
+        hil_run(&["--seed", seed], &out_dir, &scen)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -224,16 +244,10 @@ fn two_runs_at_once_keep_their_captures_apart() {
 fn only_the_last_five_runs_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
-    let scen = dir.path().join("tiny.toml");
-    std::fs::write(&scen, TINY).unwrap();
+    let scen = write(dir.path(), "tiny.toml", TINY);
     let mut seen = Vec::new();
     for _ in 0..7 {
-        let out = xtask(&["hil", "--out"])
-            .arg(&out_dir)
-            .arg("--scenario")
-            .arg(&scen)
-            .output()
-            .unwrap();
+        let out = hil_run(&[], &out_dir, &scen).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
         let target = std::fs::read_link(out_dir.join("latest")).unwrap();
         seen.push(target.to_string_lossy().into_owned());

@@ -398,6 +398,22 @@ fn expand_matrix(text: &str, job: &Value) -> Vec<String> {
     }
 }
 
+/// Checks that every `-p NAME` in `command` (run `at`) is one of
+/// `packages`; returns how many it checked.
+fn check_package_args(command: &str, packages: &BTreeSet<String>, at: &str) -> usize {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let mut checked = 0;
+    for w in words.windows(2).filter(|w| w[0] == "-p") {
+        assert!(
+            packages.contains(w[1]),
+            "{at}: `-p {}` is not a package of its workspace: {command}\n(the packages: {packages:?})",
+            w[1]
+        );
+        checked += 1;
+    }
+    checked
+}
+
 #[test]
 fn every_cargo_package_and_directory_the_checks_and_workflows_use_exists() {
     let host = workspace_packages(&root());
@@ -418,15 +434,8 @@ fn every_cargo_package_and_directory_the_checks_and_workflows_use_exists() {
                 );
                 let packages = if dir == "firmware" { &firmware } else { &host };
                 for script in expand_matrix(script, j) {
-                    let words: Vec<&str> = script.split_whitespace().collect();
-                    for w in words.windows(2).filter(|w| w[0] == "-p") {
-                        assert!(
-                            packages.contains(w[1]),
-                            "{name}/{job}: `-p {}` is not a package of the workspace in {dir}: {packages:?}",
-                            w[1]
-                        );
-                        checked += 1;
-                    }
+                    let at = format!("{name}/{job} (in {dir})");
+                    checked += check_package_args(&script, packages, &at);
                 }
             }
         }
@@ -439,15 +448,7 @@ fn every_cargo_package_and_directory_the_checks_and_workflows_use_exists() {
             } else {
                 &host
             };
-            let words: Vec<&str> = command.split_whitespace().collect();
-            for w in words.windows(2).filter(|w| w[0] == "-p") {
-                assert!(
-                    packages.contains(w[1]),
-                    "xtask test [{group}]: `-p {}` is not a package: {command}",
-                    w[1]
-                );
-                checked += 1;
-            }
+            checked += check_package_args(&command, packages, &format!("xtask test [{group}]"));
         }
     }
     assert!(checked >= 4, "only {checked} package references found");
