@@ -16,16 +16,10 @@ impl core::fmt::Display for IoError {
 impl std::error::Error for IoError {}
 
 impl embedded_io::Error for IoError {
+    /// embedded-io's own mapping of `std` kinds (`TimedOut`, which
+    /// `serve()` acts on, stays `TimedOut`).
     fn kind(&self) -> embedded_io::ErrorKind {
-        use embedded_io::ErrorKind as E;
-        match self.0.kind() {
-            ErrorKind::TimedOut => E::TimedOut,
-            ErrorKind::Interrupted => E::Interrupted,
-            ErrorKind::BrokenPipe => E::BrokenPipe,
-            ErrorKind::InvalidInput => E::InvalidInput,
-            ErrorKind::WriteZero => E::WriteZero,
-            _ => E::Other,
-        }
+        self.0.kind().into()
     }
 }
 
@@ -119,5 +113,13 @@ mod tests {
             .write_all(b"frame")
             .unwrap_err();
         assert_eq!(err.kind(), E::TimedOut);
+    }
+
+    #[test]
+    fn a_vanished_port_keeps_its_kind() {
+        let err = EmbeddedIo(Stuck(Some(ErrorKind::BrokenPipe)))
+            .write_all(b"frame")
+            .unwrap_err();
+        assert_eq!(err.kind(), E::BrokenPipe);
     }
 }
