@@ -56,7 +56,7 @@ pub use executor::{Buffers, Executor, Stream, DEFAULT_EVENTS, MAX_SLEEP_US};
 pub use host_rig::HostRig;
 pub use record::ResetRecord;
 pub use sensor::{
-    check_config, pattern_content, Pattern, PatternSensor, Render, Sensor, SensorConfig,
-    SensorModel, Snapshot, SoftSensor,
+    check_config, Pattern, PatternSensor, Render, Sensor, SensorConfig, SensorModel, SensorStats,
+    Snapshot, SoftSensor,
 };
 pub use serve::{serve, serve_with, BoardInfo, ServeError};

@@ -1,6 +1,9 @@
 //! The sensor platform trait and the software sensor: the one sensor
 //! model ([`timing`]) drawing `omv_pattern` frames (or what a [`Render`]
-//! draws) paced by the board's clock.
+//! draws) paced by the board's clock. Every board's frames come from
+//! [`SoftSensor`]: the firmware's as [`PatternSensor`], the simulator's
+//! (`imageio_sim::SimSensor`, which the `sim` board runs) with a render
+//! that adds footage and JPEG.
 
 mod timing;
 
@@ -9,7 +12,10 @@ pub use timing::{Frame, FrameTimer, Poll, SensorModel, MAX_BUFFERS, MAX_STARTUP_
 use omv_imageio::{PixFormat, Wait};
 use omv_proto::{Content, ErrorName, OpError};
 
-/// The sensor's settings (the scenario's `sensor` table, complete).
+/// The sensor's settings: what a program sets (the wire's `Sensor` step,
+/// the scenario's `[sensor]` table but for the [`SensorModel`] knobs and
+/// the footage). The one definition of these knobs: the simulator wraps
+/// it with its host-only ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SensorConfig {
     /// Frame width in pixels.
@@ -40,7 +46,8 @@ impl Default for SensorConfig {
     }
 }
 
-/// One captured frame (its payload is in the buffer given to `snapshot`).
+/// One captured frame (its payload is in the buffer given to `snapshot`):
+/// what every sensor returns, the firmware's and the simulator's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Snapshot {
     /// The sensor's frame number since the last `configure`.
@@ -53,6 +60,16 @@ pub struct Snapshot {
     pub dropped: u32,
 }
 
+/// Counters of a [`SoftSensor`] since its last configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SensorStats {
+    /// Frames returned by `snapshot`.
+    pub delivered: u64,
+    /// Frames captured or started but never returned (overwritten, found
+    /// no free buffer, or failed to render).
+    pub dropped: u64,
+}
+
 /// A camera sensor. `C` is the board's clock: a paced sensor waits on it.
 pub trait Sensor<C: Wait> {
     /// Apply new settings; the frame counter and pacing restart at `clock`'s now.
@@ -63,11 +80,30 @@ pub trait Sensor<C: Wait> {
     fn snapshot(&mut self, clock: &mut C, fb: &mut [u8]) -> Result<Snapshot, OpError>;
 }
 
+/// A sensor lent to an executor (e.g. the one a simulated board owns).
+impl<C: Wait, S: Sensor<C> + ?Sized> Sensor<C> for &mut S {
+    fn configure(&mut self, cfg: &SensorConfig, clock: &mut C) -> Result<(), OpError> {
+        (**self).configure(cfg, clock)
+    }
+
+    fn snapshot(&mut self, clock: &mut C, fb: &mut [u8]) -> Result<Snapshot, OpError> {
+        (**self).snapshot(clock, fb)
+    }
+}
+
 /// What a [`SoftSensor`] shows: draws frame `seq` of the settings `cfg`
 /// into `fb` and returns the payload length.
 pub trait Render {
     /// Draw frame `seq`.
     fn render(&mut self, cfg: &SensorConfig, seq: u32, fb: &mut [u8]) -> Result<usize, OpError>;
+
+    /// Why a frame of `cfg` cannot be drawn into `fb_len` bytes, checked
+    /// before a snapshot takes a frame. The default is [`check_config`]
+    /// (raw formats only); a render of variable-size frames (JPEG) checks
+    /// what it can and fails in `render` when a frame does not fit.
+    fn check(&self, cfg: &SensorConfig, fb_len: usize) -> Result<(), OpError> {
+        check_config(cfg, fb_len).map(|_| ())
+    }
 }
 
 /// Frames from `omv_pattern`: `render(content, seed, seq, ..)`.
@@ -76,20 +112,13 @@ pub struct Pattern;
 
 impl Render for Pattern {
     fn render(&mut self, c: &SensorConfig, seq: u32, fb: &mut [u8]) -> Result<usize, OpError> {
-        omv_pattern::render(
-            pattern_content(c.content),
-            c.seed,
-            seq,
-            c.width,
-            c.height,
-            c.pixformat,
-            fb,
+        omv_pattern::render(c.content, c.seed, seq, c.width, c.height, c.pixformat, fb).map_err(
+            |e| OpError {
+                name: ErrorName::Sensor,
+                offset: None,
+                message: omv_proto::format_bounded(format_args!("{e}")),
+            },
         )
-        .map_err(|e| OpError {
-            name: ErrorName::Sensor,
-            offset: None,
-            message: omv_proto::format_bounded(format_args!("{e}")),
-        })
     }
 }
 
@@ -111,6 +140,8 @@ pub struct SoftSensor<R = Pattern> {
     timer: FrameTimer,
     render: R,
     delivered: u64,
+    /// Frames handed out by the timer that failed to render.
+    lost: u64,
 }
 
 /// The software sensor drawing `omv_pattern` frames: what the firmware runs.
@@ -132,6 +163,7 @@ impl<R: Render> SoftSensor<R> {
             timer: FrameTimer::default(),
             render,
             delivered: 0,
+            lost: 0,
         }
     }
 
@@ -152,28 +184,26 @@ impl<R: Render> SoftSensor<R> {
     }
 
     /// What draws the frames.
+    pub fn render(&self) -> &R {
+        &self.render
+    }
+
+    /// What draws the frames, to change it.
     pub fn render_mut(&mut self) -> &mut R {
         &mut self.render
     }
 
     /// Frames delivered and dropped since the last configuration.
-    pub fn counts(&self) -> (u64, u64) {
-        (self.delivered, self.timer.dropped())
+    pub fn stats(&self) -> SensorStats {
+        SensorStats {
+            delivered: self.delivered,
+            dropped: self.timer.dropped() + self.lost,
+        }
     }
 
     /// The frame period of the settings (µs), 0 when unpaced.
     pub fn period_us(&self) -> u64 {
         self.timer.period_us()
-    }
-}
-
-/// The `omv_pattern` content for a wire content.
-pub fn pattern_content(c: Content) -> omv_pattern::Content {
-    match c {
-        Content::ColorBars => omv_pattern::Content::ColorBars,
-        Content::Gradient => omv_pattern::Content::Gradient,
-        Content::MovingBox => omv_pattern::Content::MovingBox,
-        Content::Noise => omv_pattern::Content::Noise,
     }
 }
 
@@ -206,11 +236,12 @@ impl<C: Wait, R: Render> Sensor<C> for SoftSensor<R> {
         self.cfg = *cfg;
         self.timer = FrameTimer::start(self.model, cfg.fps, cfg.seed, clock.now_us());
         self.delivered = 0;
+        self.lost = 0;
         Ok(())
     }
 
     fn snapshot(&mut self, clock: &mut C, fb: &mut [u8]) -> Result<Snapshot, OpError> {
-        check_config(&self.cfg, fb.len())?;
+        self.render.check(&self.cfg, fb.len())?;
         self.timer.release(clock.now_us());
         let frame = loop {
             match self.timer.poll(clock.now_us()) {
@@ -226,7 +257,12 @@ impl<C: Wait, R: Render> Sensor<C> for SoftSensor<R> {
                 }
             }
         };
-        let len = self.render.render(&self.cfg, frame.seq, fb)?;
+        let len = self
+            .render
+            .render(&self.cfg, frame.seq, fb)
+            .inspect_err(|_| {
+                self.lost += 1;
+            })?;
         self.delivered += 1;
         Ok(Snapshot {
             seq: frame.seq,

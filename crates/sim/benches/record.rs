@@ -20,9 +20,7 @@ use std::time::Instant;
 
 use embedded_sdmmc::{Block, BlockDevice, BlockIdx};
 use imageio_sim::sweep::{power_cut_sweep, SweepConfig};
-use imageio_sim::{
-    BoardConfig, CardProfile, Content, FrameSink, SensorConfig, SimBoard, SimCard, Source,
-};
+use imageio_sim::{BoardConfig, CardProfile, Content, FrameSink, SensorConfig, SimBoard, SimCard};
 use omv_imageio::{Error as IoError, ErrorKind, Image, IoOp};
 
 /// Sensor time of each comparison run (µs).
@@ -71,12 +69,13 @@ impl FrameSink for RawWriter {
     }
 }
 
-fn config(card: CardProfile, fps: u32) -> BoardConfig {
+fn config(card: CardProfile, fps: u16) -> BoardConfig {
     BoardConfig {
         sensor: SensorConfig {
             fps,
             ..SensorConfig::default()
-        },
+        }
+        .into(),
         card,
         card_seed: SEED,
         ..BoardConfig::default()
@@ -90,7 +89,7 @@ struct Stream {
     random_per_frame: f64,
 }
 
-fn stream(card: CardProfile, fps: u32) -> Result<Stream, Box<dyn std::error::Error>> {
+fn stream(card: CardProfile, fps: u16) -> Result<Stream, Box<dyn std::error::Error>> {
     let mut board = SimBoard::new(config(card, fps))?;
     let mut fb = vec![0u8; board.sensor().max_frame_len()];
     let mut s = board.open_file("/sdcard/stream.bin", "w")?;
@@ -110,7 +109,7 @@ fn stream(card: CardProfile, fps: u32) -> Result<Stream, Box<dyn std::error::Err
     })
 }
 
-fn ideal(card: CardProfile, fps: u32) -> Result<f64, Box<dyn std::error::Error>> {
+fn ideal(card: CardProfile, fps: u16) -> Result<f64, Box<dyn std::error::Error>> {
     let mut board = SimBoard::new(config(card, fps))?;
     let mut fb = vec![0u8; board.sensor().max_frame_len()];
     let mut raw = RawWriter {
@@ -181,7 +180,7 @@ fn timed_recording(
         card_file,
         ..config(CardProfile::CLASS10, 30)
     };
-    cfg.sensor.source = Source::Pattern(content);
+    cfg.sensor.settings.content = content;
     let mut board = SimBoard::new(cfg)?;
     let mut fb = vec![0u8; board.sensor().max_frame_len()];
     let mut s = board.open_file("/sdcard/stream.bin", "w")?;

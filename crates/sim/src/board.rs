@@ -13,7 +13,7 @@ use omv_imageio::{
 use crate::card::{CardProfile, SimCard};
 use crate::clock::SimClock;
 use crate::error::SimError;
-use crate::sensor::{SensorConfig, SimSensor};
+use crate::sensor::{SimSensor, SimSensorConfig};
 
 /// The FAT store on the simulated card.
 pub type SimStore = FatStore<SimCard>;
@@ -26,7 +26,7 @@ pub type SimFileStream = FileStream<SimFile, SimClock>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoardConfig {
     /// The sensor.
-    pub sensor: SensorConfig,
+    pub sensor: SimSensorConfig,
     /// The card's timing.
     pub card: CardProfile,
     /// Card capacity in bytes (default 4 GiB: FAT32, 32 KiB clusters).
@@ -43,7 +43,7 @@ impl Default for BoardConfig {
     /// The default sensor, a Class 10 card of 4 GiB in memory.
     fn default() -> Self {
         BoardConfig {
-            sensor: SensorConfig::default(),
+            sensor: SimSensorConfig::default(),
             card: CardProfile::CLASS10,
             card_bytes: 4 << 30,
             card_file: None,
@@ -130,6 +130,18 @@ pub struct SimBoard {
 impl SimBoard {
     /// Build the board: the card is formatted and mounted.
     pub fn new(cfg: BoardConfig) -> Result<Self, SimError> {
+        let mut board = SimBoard::unmounted(cfg)?;
+        board.mount()?;
+        Ok(board)
+    }
+
+    /// Build the board with its card formatted but not mounted, for a
+    /// program that mounts the card itself (the harness's `sim` board:
+    /// the agent mounts it behind its own fault layer) and so must not
+    /// use [`store`](Self::store) or the streams here, which would mount
+    /// it a second time. Mounting takes card time: a board built so starts
+    /// its clock at 0 when the program begins.
+    pub fn unmounted(cfg: BoardConfig) -> Result<Self, SimError> {
         let clock = SimClock::new();
         let sensor = SimSensor::new(clock.clone(), cfg.sensor)?;
         let card = match &cfg.card_file {
@@ -139,15 +151,13 @@ impl SimBoard {
             None => SimCard::new_memory(cfg.card, cfg.card_bytes, clock.clone(), cfg.card_seed)?,
         };
         card.format(&cfg.format)?;
-        let mut board = SimBoard {
+        Ok(SimBoard {
             clock,
             sensor,
             card,
             store: None,
             old_store: Weak::new(),
-        };
-        board.mount()?;
-        Ok(board)
+        })
     }
 
     /// The clock.
@@ -284,10 +294,11 @@ impl SimBoard {
                     break;
                 }
             };
+            let c = self.sensor.settings();
             let img = Image::new(
-                u32::from(snap.width),
-                u32::from(snap.height),
-                snap.pixformat,
+                u32::from(c.width),
+                u32::from(c.height),
+                c.pixformat,
                 &fb[..snap.len],
             );
             if let Err(e) = sink.write_frame(&img) {

@@ -1,6 +1,6 @@
 //! [`SimClock`]: virtual time that moves only when something consumes it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use omv_imageio::{Cancelled, Clock, Wait};
@@ -31,6 +31,7 @@ pub struct SimClock {
 struct Inner {
     now_us: AtomicU64,
     waited_us: AtomicU64,
+    cancelled: AtomicBool,
 }
 
 impl SimClock {
@@ -62,9 +63,30 @@ impl SimClock {
         self.inner.now_us.fetch_max(t_us, Ordering::Relaxed);
     }
 
-    /// Total time spent in [`Wait::wait_until`] (paced replay).
+    /// Total time spent in [`Wait::wait_until`] (paced replay, sensor waits).
     pub fn waited_us(&self) -> u64 {
         self.inner.waited_us.load(Ordering::Relaxed)
+    }
+
+    /// While `on`, every [`Wait::wait_until`] and [`Wait::check_cancelled`]
+    /// on this clock (any handle, any thread) returns `Cancelled`: how a
+    /// host stops a program waiting on the simulated board, as host bytes
+    /// on the serial line do on a firmware board. The card's timing is not
+    /// a wait and goes on.
+    ///
+    /// ```
+    /// use imageio_sim::SimClock;
+    /// use omv_imageio::Wait;
+    /// let clock = SimClock::new();
+    /// let mut program = clock.clone();
+    /// clock.set_cancelled(true);
+    /// assert!(program.wait_until(1_000).is_err());
+    /// clock.set_cancelled(false);
+    /// assert!(program.wait_until(1_000).is_ok());
+    /// assert_eq!(clock.now(), 1_000);
+    /// ```
+    pub fn set_cancelled(&self, on: bool) {
+        self.inner.cancelled.store(on, Ordering::SeqCst);
     }
 }
 
@@ -75,15 +97,23 @@ impl Clock for SimClock {
 }
 
 impl Wait for SimClock {
-    /// Jump to the deadline (never cancelled: nothing else can happen
-    /// while the simulated program waits).
+    /// Jump to the deadline (nothing else can happen while the simulated
+    /// program waits), unless [cancelled](SimClock::set_cancelled).
     fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled> {
+        self.check_cancelled()?;
         let now = self.now();
         if deadline_us > now {
             self.inner
                 .waited_us
                 .fetch_add(deadline_us - now, Ordering::Relaxed);
             self.advance_to(deadline_us);
+        }
+        Ok(())
+    }
+
+    fn check_cancelled(&mut self) -> Result<(), Cancelled> {
+        if self.inner.cancelled.load(Ordering::SeqCst) {
+            return Err(Cancelled);
         }
         Ok(())
     }

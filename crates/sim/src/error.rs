@@ -12,6 +12,10 @@ pub enum SimError {
     /// A frame could not be rendered (e.g. the buffer is too small).
     #[error("frame: {0}")]
     Pattern(#[from] PatternError),
+    /// The sensor refused a snapshot (the agent's sensor error: a frame
+    /// that does not fit, or cannot be rendered).
+    #[error("sensor: {0}")]
+    Sensor(Box<omv_proto::OpError>),
     /// A PNG source file could not be read.
     #[error("PNG source: {0}")]
     Png(String),

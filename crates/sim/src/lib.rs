@@ -7,12 +7,14 @@
 //!
 //! * [`SimClock`] — virtual time (`omv_imageio::Clock` + `Wait`) that moves
 //!   only when a part consumes it. Clones share one clock.
-//! * [`SimSensor`] — frame sizes, pixel formats (GRAYSCALE, RGB565, BAYER,
-//!   YUV422, JPEG via `jpeg-encoder`) on the one sensor model the agent
-//!   runs on every board (`omv_agent::sensor::FrameTimer`: frame rate,
-//!   start-up delay, seeded jitter, 1–3 frame buffers with OpenMV's policy,
-//!   a dropped count); content from `omv-pattern` or a folder of PNG/JPEG
-//!   files.
+//! * [`SimSensor`] — the agent's own software sensor (`omv_agent::SoftSensor`,
+//!   the one sensor model every board runs: frame rate, start-up delay,
+//!   seeded jitter, 1–3 frame buffers with OpenMV's policy, a dropped
+//!   count), set with the agent's [`SensorConfig`] and [`SensorModel`]
+//!   inside a [`SimSensorConfig`], drawing frame sizes and pixel formats
+//!   (GRAYSCALE, RGB565, BAYER, YUV422, JPEG via `jpeg-encoder`) from
+//!   `omv-pattern` or a folder of PNG/JPEG files ([`SimFrames`]). Its
+//!   [`Snapshot`] and [`SensorStats`] are the agent's too.
 //! * [`SimCard`] — an `embedded_sdmmc::BlockDevice` with a timing model
 //!   ([`CardProfile`]: command overhead, bus throughput, seeded busy times,
 //!   random-write cost, stalls up to the SD 250 ms time-out), statistics
@@ -21,7 +23,8 @@
 //!   limit), in memory or in a sparse file, and image saving.
 //! * A real FAT file system through `omv-fatstore` (the same code the agent
 //!   firmware runs), checked with `fsck.fat` and `mdir`.
-//! * [`SimBoard`] — all of it behind one small API for the harness.
+//! * [`SimBoard`] — all of it behind one small API; the harness's `sim`
+//!   board runs the agent's executor on one (its clock, card and sensor).
 //!
 //! ```
 //! use imageio_sim::{BoardConfig, CardProfile, SimBoard};
@@ -58,8 +61,9 @@ pub use card::{BlockFault, CardError, CardProfile, CardStats, Faults, SimCard};
 pub use clock::SimClock;
 pub use error::SimError;
 pub use frame_size::{frame_size_name, parse_frame_size, FRAME_SIZES};
-pub use sensor::{SensorConfig, SensorStats, SimSensor, Snapshot};
+pub use omv_agent::sensor::{SensorConfig, SensorModel, SensorStats, Snapshot};
+pub use sensor::{SimFrames, SimSensor, SimSensorConfig};
 pub use source::{image_files, PngFrames, Source};
 
 pub use omv_fatstore;
-pub use omv_pattern::Content;
+pub use omv_proto::Content;

@@ -17,7 +17,8 @@ use omv_imageio::{PixFormat, ReadOptions};
 use crate::board::{BoardConfig, SimBoard, SimFileStream};
 use crate::card::{CardProfile, Faults};
 use crate::error::SimError;
-use crate::sensor::SensorConfig;
+use crate::sensor::SimSensorConfig;
+use omv_agent::sensor::SensorConfig;
 
 /// The file every run records.
 pub const SWEEP_PATH: &str = "/sdcard/sweep.bin";
@@ -35,7 +36,7 @@ pub struct SweepConfig {
     /// The block being written at the cut is torn (half new, half old).
     pub torn: bool,
     /// The sensor.
-    pub sensor: SensorConfig,
+    pub sensor: SimSensorConfig,
     /// The card's timing (irrelevant to the outcome, kept for realism).
     pub card: CardProfile,
     /// Card capacity (bytes): small, since every cut saves the image.
@@ -49,7 +50,7 @@ pub struct SweepConfig {
 /// The sweep's sensor: QQVGA grayscale (19 200-byte frames), unpaced, so
 /// frame `i` of a recording is sensor frame `i` and time moves only on the
 /// card.
-pub fn unpaced_qqvga_grayscale() -> SensorConfig {
+pub fn unpaced_qqvga_grayscale() -> SimSensorConfig {
     SensorConfig {
         width: 160,
         height: 120,
@@ -57,6 +58,7 @@ pub fn unpaced_qqvga_grayscale() -> SensorConfig {
         fps: 0,
         ..SensorConfig::default()
     }
+    .into()
 }
 
 impl SweepConfig {
@@ -189,7 +191,7 @@ fn record(b: &mut SimBoard, cfg: &SweepConfig, cut: Option<u64>) -> Result<Run, 
             break;
         }
         run.written += 1;
-        let c = &cfg.sensor;
+        let c = &cfg.sensor.settings;
         let len = omv_pattern::payload_len(c.width, c.height, c.pixformat)?;
         run.payloads.push(fb[..len].to_vec());
         if cfg.sync_every > 0 && i % cfg.sync_every == 0 {

@@ -8,9 +8,7 @@ mod common;
 
 use embedded_sdmmc::{Block, BlockDevice, BlockIdx};
 use imageio_sim::card::TORN_BYTES;
-use imageio_sim::{
-    BlockFault, CardProfile, Content, Faults, SensorConfig, SimCard, SimClock, Source,
-};
+use imageio_sim::{BlockFault, CardProfile, Content, Faults, SensorConfig, SimCard, SimClock};
 use omv_fatstore::format::FormatOptions;
 use omv_imageio::{PixFormat, ReadOptions};
 
@@ -198,7 +196,7 @@ fn a_read_fault_inside_a_command_reads_the_blocks_before_it() {
 /// `held` says, then read each back and compare it with the pattern.
 fn record_and_read_back(frames: u32, budget: Option<u64>, held: impl Fn(&SimCard, u64)) {
     let sensor = SensorConfig {
-        source: Source::Pattern(Content::MovingBox),
+        content: Content::MovingBox,
         seed: 5,
         ..SensorConfig::default()
     };

@@ -1,15 +1,24 @@
 //! Same seeds, same bytes and figures; another card seed, other figures.
 #![allow(clippy::unwrap_used)]
 
-use imageio_sim::{BoardConfig, CardProfile, CardStats, Content, SensorConfig, SimBoard, Source};
+use imageio_sim::{
+    BoardConfig, CardProfile, CardStats, Content, SensorConfig, SensorModel, SimBoard,
+    SimSensorConfig,
+};
 
 fn run(card_seed: u64) -> (u64, CardStats, u64, u32, u64) {
     let mut b = SimBoard::new(BoardConfig {
-        sensor: SensorConfig {
-            source: Source::Pattern(Content::Noise),
-            seed: 11,
-            jitter_us: 2_000,
-            ..SensorConfig::default()
+        sensor: SimSensorConfig {
+            settings: SensorConfig {
+                content: Content::Noise,
+                seed: 11,
+                ..SensorConfig::default()
+            },
+            model: SensorModel {
+                jitter_us: 2_000,
+                ..SensorModel::default()
+            },
+            ..SimSensorConfig::default()
         },
         card: CardProfile::WORN,
         card_bytes: 128 << 20,

@@ -39,9 +39,9 @@ fn small(kind: FatKind, mib: u64, torn: bool) -> SweepConfig {
     let dir =
         std::env::temp_dir().join(format!("omv-sweep-{}-{kind:?}-{torn}", std::process::id()));
     let mut cfg = SweepConfig::small(9, 3, 1, dir);
-    cfg.sensor.width = 64;
-    cfg.sensor.height = 48;
-    cfg.sensor.pixformat = PixFormat::Grayscale;
+    cfg.sensor.settings.width = 64;
+    cfg.sensor.settings.height = 48;
+    cfg.sensor.settings.pixformat = PixFormat::Grayscale;
     cfg.torn = torn;
     cfg.card_bytes = mib << 20;
     cfg.format = FormatOptions {

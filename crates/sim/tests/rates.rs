@@ -4,7 +4,7 @@
 
 mod common;
 
-use imageio_sim::{FrameSink, RecordReport, SensorConfig, SimBoard, SimClock, SimSensor};
+use imageio_sim::{FrameSink, RecordReport, SensorModel, SimBoard, SimClock, SimSensor};
 use omv_fatstore::format::FormatOptions;
 use omv_imageio::{Error, Image};
 
@@ -39,13 +39,15 @@ fn record_model(buffers: u8) -> (Vec<(u32, u64)>, u64, u64) {
     let clock = SimClock::new();
     let mut s = SimSensor::new(
         clock.clone(),
-        SensorConfig {
+        SensorModel {
             buffers,
-            ..SensorConfig::default()
-        },
+            ..SensorModel::default()
+        }
+        .into(),
     )
     .unwrap();
     let mut fb = vec![0u8; s.max_frame_len()];
+    let pixformat = s.settings().pixformat;
     let mut sink = TwoMegabytesPerSecond(clock.clone(), Vec::new());
     let mut got = Vec::new();
     while clock.now() < D {
@@ -53,7 +55,7 @@ fn record_model(buffers: u8) -> (Vec<(u32, u64)>, u64, u64) {
         let snap = s.snapshot(&mut fb).unwrap();
         got.push((snap.seq, at));
         assert_eq!(snap.len, 153_600);
-        sink.write_frame(&Image::new(320, 240, snap.pixformat, &fb[..snap.len]))
+        sink.write_frame(&Image::new(320, 240, pixformat, &fb[..snap.len]))
             .unwrap();
     }
     (got, clock.now(), s.stats().dropped)
@@ -127,9 +129,9 @@ fn one_buffer_keeps_every_fourth_frame_76_in_10_s() {
 }
 
 fn board(buffers: u8) -> SimBoard {
-    let sensor = SensorConfig {
+    let sensor = SensorModel {
         buffers,
-        ..SensorConfig::default()
+        ..SensorModel::default()
     };
     common::ideal_board(
         sensor,

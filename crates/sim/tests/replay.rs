@@ -5,7 +5,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use imageio_sim::{BoardConfig, CardProfile, SensorConfig, SimBoard, SimClock};
+use imageio_sim::{
+    BoardConfig, CardProfile, SensorConfig, SensorModel, SimBoard, SimClock, SimSensorConfig,
+};
 use omv_fatstore::{FatFile, OpenMode};
 use omv_imageio::{
     Cancelled, Clock, FileOptions, FileStream, PixFormat, ReadOptions, Version, Wait,
@@ -31,16 +33,23 @@ impl Wait for Noting {
 
 fn board(jitter_us: u64) -> SimBoard {
     SimBoard::new(BoardConfig {
-        sensor: SensorConfig {
-            width: 160,
-            height: 120,
-            pixformat: PixFormat::Grayscale,
-            jitter_us,
-            // The first frame one period after the recording starts, so
-            // that its recorded interval, like every other, is waited for.
-            startup_us: 33_333,
-            seed: 7,
-            ..SensorConfig::default()
+        sensor: SimSensorConfig {
+            settings: SensorConfig {
+                width: 160,
+                height: 120,
+                pixformat: PixFormat::Grayscale,
+                seed: 7,
+                ..SensorConfig::default()
+            },
+            model: SensorModel {
+                jitter_us,
+                // The first frame one period after the recording starts,
+                // so that its recorded interval, like every other, is
+                // waited for.
+                startup_us: 33_333,
+                ..SensorModel::default()
+            },
+            ..SimSensorConfig::default()
         },
         // 250 µs per block: a 19 232-byte chunk is written in ~10 ms, well
         // within a 33 ms frame, so every frame is recorded.
@@ -123,7 +132,7 @@ fn replay_of_a_memory_stream_follows_the_recording() {
             .unwrap();
         for _ in 0..10 {
             let snap = b.sensor_mut().snapshot(&mut fb).unwrap();
-            captures.push(snap.capture_us);
+            captures.push(snap.t_us);
             m.write(&omv_imageio::Image::new(
                 160,
                 120,

@@ -5,13 +5,36 @@
 use std::sync::Arc;
 
 use imageio_sim::{
-    parse_frame_size, Content, PngFrames, SensorConfig, SimClock, SimSensor, Source,
+    parse_frame_size, Content, PngFrames, SensorConfig, SensorModel, SimClock, SimFrames,
+    SimSensor, SimSensorConfig,
 };
 use omv_imageio::PixFormat;
 
-fn sensor(cfg: SensorConfig) -> (SimSensor, SimClock, Vec<u8>) {
+/// 16 × 16 frames of `seed`, with `model`.
+fn tiny(seed: u64, model: SensorModel) -> SimSensorConfig {
+    SimSensorConfig {
+        settings: SensorConfig {
+            width: 16,
+            height: 16,
+            seed,
+            ..SensorConfig::default()
+        },
+        model,
+        ..SimSensorConfig::default()
+    }
+}
+
+/// The default model with `n` frame buffers.
+fn buffers(n: u8) -> SensorModel {
+    SensorModel {
+        buffers: n,
+        ..SensorModel::default()
+    }
+}
+
+fn sensor(cfg: impl Into<SimSensorConfig>) -> (SimSensor, SimClock, Vec<u8>) {
     let clock = SimClock::new();
-    let s = SimSensor::new(clock.clone(), cfg).unwrap();
+    let s = SimSensor::new(clock.clone(), cfg.into()).unwrap();
     let fb = vec![0u8; s.max_frame_len()];
     (s, clock, fb)
 }
@@ -45,7 +68,7 @@ fn raw_formats_have_openmv_sizes() {
         });
         assert_eq!(s.frame_len(), Some(len));
         let snap = s.snapshot(&mut fb).unwrap();
-        assert_eq!((snap.len, snap.pixformat), (len, pf));
+        assert_eq!((snap.len, s.settings().pixformat), (len, pf));
     }
 }
 
@@ -55,7 +78,7 @@ fn jpeg_frames_are_real_jpegs_whose_size_varies() {
     for content in [Content::ColorBars, Content::Noise] {
         let (mut s, _, mut fb) = sensor(SensorConfig {
             pixformat: PixFormat::Jpeg,
-            source: Source::Pattern(content),
+            content,
             ..SensorConfig::default()
         });
         assert_eq!(s.frame_len(), None);
@@ -74,7 +97,7 @@ fn jpeg_frames_are_real_jpegs_whose_size_varies() {
     // A JPEG larger than the buffer is an error, not a panic.
     let (mut s, _, _) = sensor(SensorConfig {
         pixformat: PixFormat::Jpeg,
-        source: Source::Pattern(Content::Noise),
+        content: Content::Noise,
         ..SensorConfig::default()
     });
     let mut small = vec![0u8; 1000];
@@ -103,11 +126,14 @@ fn a_folder_of_pngs_is_played_in_name_order_and_scaled() {
     std::fs::write(dir.path().join("notes.txt"), b"not a frame").unwrap();
     let frames = Arc::new(PngFrames::load_dir(dir.path()).unwrap());
     assert_eq!(frames.len(), 2);
-    let (mut s, _, mut fb) = sensor(SensorConfig {
-        width: 64,
-        height: 48,
-        source: Source::Png(frames),
-        ..SensorConfig::default()
+    let (mut s, _, mut fb) = sensor(SimSensorConfig {
+        settings: SensorConfig {
+            width: 64,
+            height: 48,
+            ..SensorConfig::default()
+        },
+        frames: SimFrames::footage(frames),
+        ..SimSensorConfig::default()
     });
     let px = |fb: &[u8]| u16::from_le_bytes([fb[(10 * 64 + 40) * 2], fb[(10 * 64 + 40) * 2 + 1]]);
     let colours: Vec<u16> = (0..4)
@@ -129,14 +155,14 @@ fn a_folder_of_pngs_is_played_in_name_order_and_scaled() {
 
 #[test]
 fn startup_delay_and_unpaced_mode() {
-    let (mut s, clock, mut fb) = sensor(SensorConfig {
+    let (mut s, clock, mut fb) = sensor(SensorModel {
         startup_us: 500_000,
-        ..SensorConfig::default()
+        ..SensorModel::default()
     });
     clock.advance_us(1_000);
     let a = s.snapshot(&mut fb).unwrap();
     // Frame 0 is complete the start-up delay after the first snapshot.
-    assert_eq!(a.capture_us, 1_000 + 500_000);
+    assert_eq!(a.t_us, 1_000 + 500_000);
     let (mut s, clock, mut fb) = sensor(SensorConfig {
         fps: 0,
         ..SensorConfig::default()
@@ -144,7 +170,7 @@ fn startup_delay_and_unpaced_mode() {
     clock.advance_us(7);
     for k in 0..3 {
         let f = s.snapshot(&mut fb).unwrap();
-        assert_eq!((f.seq, f.capture_us, f.skipped), (k, 7, 0));
+        assert_eq!((f.seq, f.t_us, f.dropped), (k, 7, 0));
     }
     assert_eq!(clock.now(), 7);
 }
@@ -152,15 +178,13 @@ fn startup_delay_and_unpaced_mode() {
 #[test]
 fn jitter_is_seeded_and_bounded() {
     let captures = |seed| {
-        let (mut s, _, mut fb) = sensor(SensorConfig {
+        let jitter = SensorModel {
             jitter_us: 3_000,
-            seed,
-            width: 16,
-            height: 16,
-            ..SensorConfig::default()
-        });
+            ..SensorModel::default()
+        };
+        let (mut s, _, mut fb) = sensor(tiny(seed, jitter));
         (0..50)
-            .map(|_| s.snapshot(&mut fb).unwrap().capture_us)
+            .map(|_| s.snapshot(&mut fb).unwrap().t_us)
             .collect::<Vec<_>>()
     };
     let a = captures(1);
@@ -176,17 +200,12 @@ fn jitter_is_seeded_and_bounded() {
 
 #[test]
 fn a_slow_reader_skips_frames_and_they_are_counted() {
-    let (mut s, clock, mut fb) = sensor(SensorConfig {
-        width: 16,
-        height: 16,
-        buffers: 3,
-        ..SensorConfig::default()
-    });
+    let (mut s, clock, mut fb) = sensor(tiny(0, buffers(3)));
     s.snapshot(&mut fb).unwrap();
     clock.advance_us(1_000_000); // the program is busy for a second
     let f = s.snapshot(&mut fb).unwrap();
     // Newest complete frame at 33 333 + 1 000 000 µs: frame 30.
-    assert_eq!((f.seq, f.skipped), (30, 29));
+    assert_eq!((f.seq, f.dropped), (30, 29));
     assert_eq!(
         s.stats(),
         imageio_sim::SensorStats {
@@ -197,22 +216,22 @@ fn a_slow_reader_skips_frames_and_they_are_counted() {
 }
 
 /// One change to a sensor configuration.
-type Setting = fn(&mut SensorConfig);
+type Setting = fn(&mut SimSensorConfig);
 
 #[test]
 fn bad_settings_and_small_buffers_are_errors() {
     // Each setting out of range, the others at their defaults.
     let bad: [(&str, Setting); 7] = [
-        ("no buffer", |c| c.buffers = 0),
-        ("4 buffers", |c| c.buffers = 4),
-        ("2000 fps", |c| c.fps = 2000),
-        ("9 ms jitter at 30 fps", |c| c.jitter_us = 9_000),
-        ("zero width", |c| c.width = 0),
-        ("PNG", |c| c.pixformat = PixFormat::Png),
-        ("JPEG quality 0", |c| c.jpeg_quality = 0),
+        ("no buffer", |c| c.model.buffers = 0),
+        ("4 buffers", |c| c.model.buffers = 4),
+        ("2000 fps", |c| c.settings.fps = 2000),
+        ("9 ms jitter at 30 fps", |c| c.model.jitter_us = 9_000),
+        ("zero width", |c| c.settings.width = 0),
+        ("PNG", |c| c.settings.pixformat = PixFormat::Png),
+        ("JPEG quality 0", |c| c.frames.jpeg_quality = 0),
     ];
     for (what, set) in bad {
-        let mut cfg = SensorConfig::default();
+        let mut cfg = SimSensorConfig::default();
         set(&mut cfg);
         assert!(SimSensor::new(SimClock::new(), cfg).is_err(), "{what}");
     }
@@ -221,10 +240,13 @@ fn bad_settings_and_small_buffers_are_errors() {
     assert!(s.snapshot(&mut small).is_err());
     assert_eq!(clock.now(), 0, "nothing moved");
     assert_eq!(s.snapshot(&mut fb).unwrap().seq, 0);
-    s.configure(SensorConfig {
-        fps: 15,
-        ..SensorConfig::default()
-    })
+    s.configure(
+        SensorConfig {
+            fps: 15,
+            ..SensorConfig::default()
+        }
+        .into(),
+    )
     .unwrap();
     assert_eq!(
         s.snapshot(&mut fb).unwrap().seq,
@@ -236,12 +258,7 @@ fn bad_settings_and_small_buffers_are_errors() {
 #[test]
 fn a_program_busy_for_days_skips_in_bulk_and_counts_exactly() {
     for buffers in [1u8, 2, 3] {
-        let (mut s, clock, mut fb) = sensor(SensorConfig {
-            width: 16,
-            height: 16,
-            buffers,
-            ..SensorConfig::default()
-        });
+        let (mut s, clock, mut fb) = sensor(tiny(0, self::buffers(buffers)));
         s.snapshot(&mut fb).unwrap(); // frame 0, at once (0 µs)
         clock.advance_us(3 * 86_400_000_000);
         let f = s.snapshot(&mut fb).unwrap();

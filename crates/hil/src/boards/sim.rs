@@ -1,33 +1,32 @@
 //! The `sim` board: the agent's [`omv_agent::Executor`] running in-process
-//! over the simulator's parts — the virtual clock ([`imageio_sim::SimClock`]),
-//! an SD card with a timing model and faults ([`imageio_sim::SimCard`],
-//! formatted FAT through `omv-fatstore`) — and the agent's own software
-//! sensor, so a recording is byte-identical to one made by the firmware.
+//! on an [`imageio_sim::SimBoard`] — its virtual clock, its SD card with a
+//! timing model and faults (formatted FAT, mounted by the agent behind its
+//! own fault layer) and its sensor ([`imageio_sim::SimSensor`], the
+//! agent's own software sensor), so a recording is byte-identical to one
+//! made by the firmware.
 //!
 //! The sensor is the one sensor model ([`omv_agent::sensor::FrameTimer`]:
 //! frame rate, start-up delay, seeded jitter, 1–3 frame buffers with
 //! OpenMV's drop policy) that the firmware runs too, with the defaults
 //! there; here the scenario's `[sensor]` `startup_us`, `jitter_us` and
 //! `buffers` reach it ([`Board::sensor_model`], capability
-//! `sensor-model`). With the defaults a frame's content and the drops are
-//! the same on every board, so `golden/sim` can be compared with
-//! `golden/qemu`; the card's timing model makes slow cards drop frames.
+//! `sensor-model`), and `source` shows footage (capability `footage`).
+//! With the defaults a frame's content and the drops are the same on
+//! every board, so `golden/sim` can be compared with `golden/qemu`; the
+//! card's timing model makes slow cards drop frames.
 //!
 //! The executor borrows its card and buffers, so it lives on a worker
 //! thread that owns them for the length of a scenario; the board talks to
 //! it over channels, and every answer is awaited with a timeout.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use imageio_sim::{CardProfile, PngFrames, SimCard, SimClock, Source};
-use omv_agent::{Buffers, Executor, FatCard, Render, SensorConfig, SensorModel, SoftSensor};
+use imageio_sim::{BoardConfig, CardProfile, PngFrames, SimBoard, SimCard, SimClock, SimSensor};
+use omv_agent::{Buffers, Executor, FatCard, SensorModel};
 use omv_fatstore::{OpenMode, StoreError};
-use omv_imageio::{Cancelled, Clock, Wait};
-use omv_proto::{ErrorName, OpError};
 use omv_proto::{Event, Op, Outcome};
 
 use crate::board::{Board, BoardError, CapabilitySet, Setup, SnapshotPolicy};
@@ -64,6 +63,8 @@ enum Request {
 
 enum Reply {
     Hello(omv_proto::Capabilities),
+    /// The scenario runs on this clock.
+    Started(SimClock),
     Begun,
     Outcome(Outcome),
     Events(Vec<Event>),
@@ -73,7 +74,9 @@ enum Reply {
 
 type Answer = Result<Reply, String>;
 
-/// The simulator board.
+/// The harness's simulator board: a worker thread running the agent's
+/// executor on an [`imageio_sim::SimBoard`].
+#[derive(Debug)]
 pub struct SimHarnessBoard {
     tx: Sender<Request>,
     rx: Receiver<Answer>,
@@ -84,47 +87,12 @@ pub struct SimHarnessBoard {
     stuck: Option<String>,
     /// The scenario's deadline ([`Board::set_deadline`]).
     deadline: Option<Instant>,
-    /// Set to cancel the running step, as host bytes do on a firmware board.
-    cancel: Arc<AtomicBool>,
+    /// The running scenario's clock: cancelling it stops the running
+    /// step, as host bytes do on a firmware board.
+    clock: Option<SimClock>,
     /// What the executor announces in its handshake, as on the firmware
     /// boards.
     capabilities: CapabilitySet,
-}
-
-/// The executor's clock: the virtual clock, cancelled while the board's
-/// flag is set (the scenario's deadline passed).
-#[derive(Clone)]
-struct CancelClock {
-    clock: SimClock,
-    cancel: Arc<AtomicBool>,
-}
-
-impl Clock for CancelClock {
-    fn now_us(&mut self) -> u64 {
-        self.clock.now_us()
-    }
-}
-
-impl Wait for CancelClock {
-    fn wait_until(&mut self, deadline_us: u64) -> Result<(), Cancelled> {
-        self.check_cancelled()?;
-        self.clock.wait_until(deadline_us)
-    }
-
-    fn check_cancelled(&mut self) -> Result<(), Cancelled> {
-        if self.cancel.load(Ordering::SeqCst) {
-            return Err(Cancelled);
-        }
-        Ok(())
-    }
-}
-
-impl std::fmt::Debug for SimHarnessBoard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimHarnessBoard")
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Start the `sim` board.
@@ -156,13 +124,11 @@ impl SimHarnessBoard {
     pub fn with_timeout(timeout: Duration) -> Result<SimHarnessBoard, BoardError> {
         let (tx, worker_rx) = mpsc::channel();
         let (worker_tx, rx) = mpsc::channel();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&cancel);
         let worker = std::thread::Builder::new()
             .name("hil-sim".into())
             // The executor keeps its trace inline (no heap in the agent).
             .stack_size(64 << 20)
-            .spawn(move || serve(&worker_rx, &worker_tx, &flag))
+            .spawn(move || serve(&worker_rx, &worker_tx))
             .map_err(|e| BoardError::Setup {
                 board: NAME.into(),
                 message: format!("cannot start the simulator thread: {e}"),
@@ -176,7 +142,7 @@ impl SimHarnessBoard {
             timeout: STEP_TIMEOUT,
             stuck: None,
             deadline: None,
-            cancel,
+            clock: None,
             capabilities: CapabilitySet::EMPTY,
         };
         board.capabilities = match board.ask("the executor's hello", Request::Hello)? {
@@ -210,11 +176,14 @@ impl SimHarnessBoard {
             Err(RecvTimeoutError::Timeout) if wait < self.timeout => {
                 // The scenario's deadline: cancel the step and take its
                 // (cancelled) answer, so the board stays usable.
-                self.cancel.store(true, Ordering::SeqCst);
+                let cancel = |c: &Option<SimClock>, on| c.iter().for_each(|c| c.set_cancelled(on));
+                cancel(&self.clock, true);
                 let late = self.rx.recv_timeout(CANCEL_GRACE);
-                self.cancel.store(false, Ordering::SeqCst);
-                if late.is_err() {
-                    self.stuck = Some(what.to_owned());
+                cancel(&self.clock, false);
+                match late {
+                    Ok(Ok(Reply::Started(c))) => self.clock = Some(c),
+                    Ok(_) => {}
+                    Err(_) => self.stuck = Some(what.to_owned()),
                 }
                 Err(BoardError::Timeout {
                     board: NAME.into(),
@@ -305,7 +274,10 @@ impl Board for SimHarnessBoard {
 
     fn begin(&mut self, setup: &Setup) -> Result<(), BoardError> {
         match self.ask("begin", Request::Begin(setup.clone()))? {
-            Reply::Begun => Ok(()),
+            Reply::Started(clock) => {
+                self.clock = Some(clock);
+                Ok(())
+            }
             _ => Err(unexpected("begin")),
         }
     }
@@ -336,6 +308,7 @@ impl Board for SimHarnessBoard {
     }
 
     fn end(&mut self) -> Result<(), BoardError> {
+        self.clock = None;
         match self.ask("end", Request::End)? {
             Reply::Ended => Ok(()),
             _ => Err(unexpected("end")),
@@ -344,12 +317,12 @@ impl Board for SimHarnessBoard {
 }
 
 /// The worker: one scenario at a time, from `Begin` to `End`.
-fn serve(rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: &Arc<AtomicBool>) {
+fn serve(rx: &Receiver<Request>, tx: &Sender<Answer>) {
     while let Ok(req) = rx.recv() {
         let answer = match req {
-            Request::Hello => hello(cancel).map(Reply::Hello),
+            Request::Hello => hello().map(Reply::Hello),
             Request::Begin(setup) => {
-                scenario(&setup, rx, tx, cancel);
+                scenario(&setup, rx, tx);
                 continue;
             }
             Request::End => Ok(Reply::Ended),
@@ -361,23 +334,51 @@ fn serve(rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: &Arc<AtomicBool>) 
     }
 }
 
-/// The sim's executor over `card`: the agent's, with a card whose timing
-/// follows the scenario's `[card] profile` (the simulated card is formatted
-/// with that profile, so the executor's handshake says `card-profile`).
+/// The simulated board of a scenario: `[card]`'s profile and capacity, the
+/// scenario's seed for the card's timing, the default sensor (the setup
+/// step configures it), and the card mounted by the agent.
+fn sim_board(setup: &Setup) -> Result<(SimBoard, FatCard<SimCard>), String> {
+    let profile = CardProfile::by_name(&setup.card.profile).ok_or_else(|| {
+        format!(
+            "unknown card profile {:?} in scenario {}; the sim board has {PROFILES}",
+            setup.card.profile, setup.scenario
+        )
+    })?;
+    let card_bytes = setup
+        .card
+        .capacity_kib
+        .checked_mul(1024)
+        .ok_or_else(|| "card capacity overflows".to_owned())?;
+    let board = SimBoard::unmounted(BoardConfig {
+        card: profile,
+        card_bytes,
+        card_seed: setup.seed,
+        ..BoardConfig::default()
+    })
+    .map_err(|e| format!("cannot format a {card_bytes}-byte simulated card: {e}"))?;
+    let card = FatCard::mount(board.card().clone())
+        .map_err(|e| format!("cannot mount the simulated card: {e:?}"))?;
+    Ok((board, card))
+}
+
+/// The agent's executor on `board` (its clock and sensor) and `card`,
+/// with the card's timing following the scenario's `[card] profile` (the
+/// simulated card is formatted with that profile, so the executor's
+/// handshake says `card-profile`).
 fn executor<'a>(
-    clock: CancelClock,
+    board: &'a mut SimBoard,
     card: &'a FatCard<SimCard>,
     buffers: Buffers<'a>,
-) -> Executor<'a, SimCard, CancelClock, SoftSensor<SimFrames>, EVENTS> {
-    let sensor = SoftSensor::with_render(SimFrames::default());
-    let mut ex = Executor::new(clock, sensor, Some(card), buffers);
+) -> Executor<'a, SimCard, SimClock, &'a mut SimSensor, EVENTS> {
+    let clock = board.clock().clone();
+    let mut ex = Executor::new(clock, board.sensor_mut(), Some(card), buffers);
     ex.enable_card_timing(|profile, _seed| CardProfile::by_name(profile).is_some());
     ex
 }
 
 /// The capabilities an executor made as for a scenario announces (on a
 /// small card: the size does not change them).
-fn hello(cancel: &Arc<AtomicBool>) -> Result<omv_proto::Capabilities, String> {
+fn hello() -> Result<omv_proto::Capabilities, String> {
     let setup = Setup {
         scenario: "hello".into(),
         seed: 0,
@@ -386,33 +387,28 @@ fn hello(cancel: &Arc<AtomicBool>) -> Result<omv_proto::Capabilities, String> {
             ..Default::default()
         },
     };
-    let clock = SimClock::new();
-    let card = make_card(&setup, &clock)?;
+    let (mut board, card) = sim_board(&setup)?;
     let (mut frame, mut aux, mut memory) = (vec![0u8; 1], vec![0u8; 1], vec![0u8; MEMORY_BYTES]);
-    let clock = CancelClock {
-        clock,
-        cancel: Arc::clone(cancel),
-    };
     let buffers = Buffers {
         frame: &mut frame,
         aux: &mut aux,
         memory: &mut memory,
     };
-    let capabilities = executor(clock, &card, buffers).capabilities();
+    let capabilities = executor(&mut board, &card, buffers).capabilities();
     Ok(capabilities)
 }
 
-/// Set up a fresh card, clock, sensor and executor, then answer requests
+/// Set up a fresh simulated board and executor, then answer requests
 /// until `End`.
-fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: &Arc<AtomicBool>) {
-    let clock = SimClock::new();
-    let card = match make_card(setup, &clock) {
-        Ok(c) => c,
+fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>) {
+    let (mut board, card) = match sim_board(setup) {
+        Ok(b) => b,
         Err(e) => {
             let _ = tx.send(Err(e));
             return;
         }
     };
+    let clock = board.clock().clone();
     let mut frame = vec![0u8; FRAME_BYTES];
     let mut aux = vec![0u8; FRAME_BYTES];
     let mut memory = vec![0u8; MEMORY_BYTES];
@@ -421,12 +417,8 @@ fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: 
         aux: &mut aux,
         memory: &mut memory,
     };
-    let clock = CancelClock {
-        clock,
-        cancel: Arc::clone(cancel),
-    };
-    let mut ex = executor(clock, &card, buffers);
-    if tx.send(Ok(Reply::Begun)).is_err() {
+    let mut ex = executor(&mut board, &card, buffers);
+    if tx.send(Ok(Reply::Started(clock))).is_err() {
         return;
     }
     while let Ok(req) = rx.recv() {
@@ -440,7 +432,7 @@ fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: 
                 Ok(Reply::Begun)
             }
             Request::Footage(f) => {
-                ex.sensor_mut().render_mut().0 = Some(f);
+                ex.sensor_mut().set_footage(Some(f));
                 Ok(Reply::Begun)
             }
             Request::Upload(path, data) => Ok(Reply::Outcome(match ex.upload(&path, 0, &data) {
@@ -474,44 +466,6 @@ fn scenario(setup: &Setup, rx: &Receiver<Request>, tx: &Sender<Answer>, cancel: 
             return;
         }
     }
-}
-
-/// What the sim board's sensor draws: the agent's pattern, or the
-/// scenario's footage (`[sensor] source`) through imageio-sim's source.
-#[derive(Debug, Default)]
-struct SimFrames(Option<Arc<PngFrames>>);
-
-impl Render for SimFrames {
-    fn render(&mut self, c: &SensorConfig, seq: u32, fb: &mut [u8]) -> Result<usize, OpError> {
-        let Some(frames) = &self.0 else {
-            return omv_agent::Pattern.render(c, seq, fb);
-        };
-        let spec = (c.width, c.height, c.pixformat, 90);
-        Source::Png(Arc::clone(frames))
-            .render(c.seed, seq, spec, fb)
-            .map_err(|e| OpError {
-                name: ErrorName::Sensor,
-                offset: None,
-                message: omv_proto::format_bounded(format_args!("{e}")),
-            })
-    }
-}
-
-fn make_card(setup: &Setup, clock: &SimClock) -> Result<FatCard<SimCard>, String> {
-    let profile = CardProfile::by_name(&setup.card.profile).ok_or_else(|| {
-        format!(
-            "unknown card profile {:?} in scenario {}; the sim board has {PROFILES}",
-            setup.card.profile, setup.scenario
-        )
-    })?;
-    let bytes = setup
-        .card
-        .capacity_kib
-        .checked_mul(1024)
-        .ok_or_else(|| "card capacity overflows".to_owned())?;
-    let sim = SimCard::formatted(profile, bytes, clock.clone(), setup.seed)
-        .map_err(|e| format!("cannot format a {bytes}-byte simulated card: {e}"))?;
-    FatCard::mount(sim).map_err(|e| format!("cannot mount the simulated card: {e:?}"))
 }
 
 /// The whole file at `path`, `None` if it does not exist.
