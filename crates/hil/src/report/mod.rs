@@ -67,7 +67,7 @@ pub struct Written {
 }
 
 /// The stream files `scenario` wrote, as saved in `dir`, in the order it writes them.
-pub fn streams_in(dir: &Path, scenario: &Scenario) -> Vec<thumbs::Stream> {
+pub fn streams_in(dir: &Path, scenario: &Scenario) -> Vec<thumbs::CapturedStream> {
     written_paths(scenario)
         .into_iter()
         .map(|board_path| {
@@ -80,7 +80,7 @@ pub fn streams_in(dir: &Path, scenario: &Scenario) -> Vec<thumbs::Stream> {
             )
         })
         .filter(|p| p.is_file())
-        .map(thumbs::Stream::open)
+        .map(thumbs::CapturedStream::open)
         .collect()
 }
 

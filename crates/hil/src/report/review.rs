@@ -8,7 +8,7 @@ use omvstream::export::{frame_picture, walk_file};
 
 use super::hashes;
 use super::sheet::{self, Sheet, CELLS};
-use super::thumbs::{refit, shrink, Stream, Thumb};
+use super::thumbs::{refit, shrink, CapturedStream, Thumb};
 use crate::golden::GoldenCheck;
 
 /// What the comparison found.
@@ -60,7 +60,7 @@ pub const MAX_PAIRS: usize = 12;
 
 /// Every frame of the `streams` (in order), as thumbnails of the largest
 /// sheet cell.
-pub fn all_frames(streams: &[Stream]) -> Result<Vec<Thumb>, String> {
+pub fn all_frames(streams: &[CapturedStream]) -> Result<Vec<Thumb>, String> {
     let (w, h) = CELLS[0];
     let mut out = Vec::new();
     for p in streams
@@ -85,7 +85,7 @@ pub fn all_frames(streams: &[Stream]) -> Result<Vec<Thumb>, String> {
 /// Frames in the `streams` (counted when they were opened); a file that
 /// is not a stream (a power cut before the header reached the card) has
 /// none, as its snapshot says.
-pub fn count_frames(streams: &[Stream]) -> u32 {
+pub fn count_frames(streams: &[CapturedStream]) -> u32 {
     streams
         .iter()
         .map(|s| *s.frames.as_ref().unwrap_or(&0))
@@ -103,7 +103,7 @@ pub fn review(
     scenario: &str,
     golden: Option<&GoldenCheck>,
     summary: Option<&str>,
-    streams: &[Stream],
+    streams: &[CapturedStream],
     write_new: bool,
 ) -> Review {
     let mut r = Review {

@@ -10,7 +10,7 @@ use super::data::{self, Tolerance};
 use super::html::{self, esc};
 use super::plot;
 use super::review::{Review, Status};
-use super::thumbs::{self, Stream, Thumb};
+use super::thumbs::{self, CapturedStream, Thumb};
 use crate::golden::GoldenCheck;
 use crate::runner::ScenarioResult;
 use crate::scenario::Scenario;
@@ -29,7 +29,7 @@ pub struct Input<'a> {
     /// The board file's tolerances.
     pub tolerance: Tolerance,
     /// The stream files of the capture, in the order the scenario writes them.
-    pub streams: Vec<Stream>,
+    pub streams: Vec<CapturedStream>,
     /// The golden sheet's review.
     pub review: Option<Review>,
 }
@@ -161,7 +161,7 @@ fn png_img(t: &Thumb, scale: u32, alt: &str) -> String {
 }
 
 /// The frames of one stream file: up to [`SHEET_FRAMES`] thumbnails.
-fn contact_sheet(out: &mut String, stream: &Stream) {
+fn contact_sheet(out: &mut String, stream: &CapturedStream) {
     let name = stream
         .path
         .file_name()

@@ -162,19 +162,20 @@ pub fn pick(n: u32, max: u32) -> Vec<u32> {
     v
 }
 
-/// A stream file of a capture and its complete frames, counted once
+/// A stream file of a capture (not `omv_agent::executor::Stream`, the open
+/// stream on a board) and its complete frames, counted once
 /// (reading a 30 s recording is the slow part of a report).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stream {
+pub struct CapturedStream {
     /// The local copy of the file.
     pub path: PathBuf,
     /// Its complete frames, or why it is not a stream.
     pub frames: Result<u32, String>,
 }
 
-impl Stream {
+impl CapturedStream {
     /// Count the frames of the stream file at `path`.
-    pub fn open(path: PathBuf) -> Stream {
+    pub fn open(path: PathBuf) -> CapturedStream {
         let mut n = 0u32;
         let frames = walk_file(&path, |_, _| {
             n += 1;
@@ -182,14 +183,14 @@ impl Stream {
         })
         .map(|_| n)
         .map_err(|e| e.to_string());
-        Stream { path, frames }
+        CapturedStream { path, frames }
     }
 }
 
 /// Thumbnails (fitting `w × h`, letterboxed when `fill`) of up to `max`
 /// frames of `stream`, spread over it.
 pub fn stream_thumbs(
-    stream: &Stream,
+    stream: &CapturedStream,
     max: u32,
     (w, h): (u32, u32),
     fill: bool,
