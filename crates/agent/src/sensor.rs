@@ -7,7 +7,7 @@
 
 mod timing;
 
-pub use timing::{Frame, FrameTimer, Poll, SensorModel, MAX_BUFFERS, MAX_STARTUP_US};
+pub use timing::{FrameTick, FrameTimer, Poll, SensorModel, MAX_BUFFERS, MAX_STARTUP_US};
 
 use omv_imageio::{PixFormat, Wait};
 use omv_proto::{Content, ErrorName, OpError};

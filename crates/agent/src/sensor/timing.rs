@@ -86,9 +86,10 @@ impl SensorModel {
     }
 }
 
-/// A frame [`FrameTimer::poll`] hands out.
+/// A frame [`FrameTimer::poll`] hands out: its number and timing, no pixels
+/// (not `omv_imageio::Frame`, a stream's frame with its payload).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Frame {
+pub struct FrameTick {
     /// Frame number since configuration.
     pub seq: u32,
     /// When it was complete (µs).
@@ -101,7 +102,7 @@ pub struct Frame {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Poll {
     /// This frame.
-    Ready(Frame),
+    Ready(FrameTick),
     /// Nothing complete yet: wait until this time (µs) and poll again.
     WaitUntil(u64),
     /// The frame counter is exhausted: configure again.
@@ -272,13 +273,13 @@ impl FrameTimer {
         Poll::WaitUntil(self.done(self.writing.unwrap_or(self.next)))
     }
 
-    fn hand_out(&mut self, seq: u32, capture_us: u64) -> Frame {
+    fn hand_out(&mut self, seq: u32, capture_us: u64) -> FrameTick {
         let skipped = match self.last_seq {
             Some(p) => seq.saturating_sub(p).saturating_sub(1),
             None => seq,
         };
         self.last_seq = Some(seq);
-        Frame {
+        FrameTick {
             seq,
             capture_us,
             skipped,
@@ -292,7 +293,7 @@ mod tests {
     use super::*;
 
     /// A snapshot at `now`: the frame and the time it was handed out.
-    fn snap(t: &mut FrameTimer, now: u64) -> (Frame, u64) {
+    fn snap(t: &mut FrameTimer, now: u64) -> (FrameTick, u64) {
         t.release(now);
         let mut now = now;
         loop {
