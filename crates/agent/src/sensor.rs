@@ -1,5 +1,5 @@
 //! The sensor platform trait and the software sensor: the one sensor
-//! model ([`timing`]) drawing `omv_pattern` frames (or what a [`Render`]
+//! model ([`FrameTimer`]) drawing `omv_pattern` frames (or what a [`Render`]
 //! draws) paced by the board's clock. Every board's frames come from
 //! [`SoftSensor`]: the firmware's as [`PatternSensor`], the simulator's
 //! (`imageio_sim::SimSensor`, which the `sim` board runs) with a render
