@@ -1,0 +1,234 @@
+//! README.md and docs/*.md cite only what exists: every `cargo xtask`
+//! command and flag is one xtask accepts (asked of the built binary's
+//! `--help`), every repository path is a file or folder of the
+//! repository, every long snake_case name (a test, a key) is a `fn` or a
+//! key in the code. (`scenarios` checks the scenario and
+//! board file keys; main.rs the citations, links and paths outside the repository.)
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+
+use super::{files, read, root};
+use std::process::Command;
+
+/// README.md and every docs/*.md, as (path, text).
+fn pages() -> Vec<(String, String)> {
+    let mut out = vec![("README.md".to_owned(), read("README.md"))];
+    let mut docs: Vec<_> = fs::read_dir(root().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    for p in docs {
+        let rel = format!("docs/{}", p.file_name().unwrap().to_string_lossy());
+        out.push((rel.clone(), read(&rel)));
+    }
+    out
+}
+
+/// `xtask ARGS --help`'s text.
+fn xtask_help(args: &[&str]) -> Option<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The subcommands a help text lists (the lines under "Commands:").
+fn subcommands(help: &str) -> BTreeSet<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|c| c != "help")
+        .collect()
+}
+
+#[test]
+fn every_cargo_xtask_command_and_flag_in_the_docs_exists() {
+    let top = xtask_help(&[]).expect("xtask --help");
+    let commands = subcommands(&top);
+    assert!(
+        commands.contains("hil") && commands.contains("test"),
+        "{commands:?}"
+    );
+    let mut helps: BTreeMap<Vec<String>, String> = BTreeMap::new();
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for (path, text) in pages() {
+        for (n, line) in text.lines().enumerate() {
+            for (i, _) in line.match_indices("cargo xtask ") {
+                // The command ends at a closing backtick, a comment or a pipe.
+                let rest = &line[i + "cargo xtask ".len()..];
+                let end = rest.find(['`', '#', '|', ')', ';']).unwrap_or(rest.len());
+                let words: Vec<&str> = rest[..end].split_whitespace().collect();
+                let Some(cmd) = words.first() else { continue };
+                if cmd.starts_with('<') || *cmd == "..." {
+                    continue;
+                }
+                seen += 1;
+                let cmd = cmd.trim_end_matches(['.', ',', ':', '\'']);
+                if !commands.contains(cmd) {
+                    bad.push(format!(
+                        "{path}:{}: `cargo xtask {cmd}`: no such command",
+                        n + 1
+                    ));
+                    continue;
+                }
+                let mut key = vec![cmd.to_owned()];
+                let sub_help = xtask_help(&[cmd]).unwrap();
+                let subs = subcommands(&sub_help);
+                if let Some(sub) = words.get(1).filter(|w| !w.starts_with('-')) {
+                    let sub = sub.trim_end_matches(['.', ',', ':']);
+                    if !subs.is_empty() {
+                        if !subs.contains(sub) {
+                            bad.push(format!(
+                                "{path}:{}: `cargo xtask {cmd} {sub}`: no such command",
+                                n + 1
+                            ));
+                            continue;
+                        }
+                        key.push(sub.to_owned());
+                    }
+                }
+                let help = helps
+                    .entry(key.clone())
+                    .or_insert_with(|| {
+                        let k: Vec<&str> = key.iter().map(String::as_str).collect();
+                        xtask_help(&k).unwrap()
+                    })
+                    .clone();
+                for w in &words[1..] {
+                    let flag: String = w
+                        .trim_start_matches('[')
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                        .collect();
+                    if flag.starts_with("--")
+                        && flag.len() > 2
+                        && !help.contains(&format!("{flag} "))
+                        && !help.contains(&format!("{flag}\n"))
+                        && !help.contains(&format!("{flag}="))
+                    {
+                        bad.push(format!(
+                            "{path}:{}: `cargo xtask {}` has no flag {flag}",
+                            n + 1,
+                            key.join(" ")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    verdict("`cargo xtask` commands", seen, 20, &bad);
+}
+
+/// Fails unless the pages cited more than `least` `what` (so a broken
+/// search cannot pass) and none of them was `bad`.
+fn verdict(what: &str, seen: usize, least: usize, bad: &[String]) {
+    assert!(
+        seen > least,
+        "only {seen} {what} found in the docs: is the search broken?"
+    );
+    assert!(
+        bad.is_empty(),
+        "{what} in the docs that the code does not have:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// Every backticked token (inline code, outside fenced blocks) of the
+/// pages, as "page:line" and the token.
+fn inline_code() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, text) in pages() {
+        let mut fenced = false;
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+            } else if !fenced {
+                for tok in line.split('`').skip(1).step_by(2) {
+                    out.push((format!("{path}:{}", n + 1), tok.to_owned()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_repository_path_in_the_docs_exists() {
+    let roots = [
+        "crates/",
+        "firmware/",
+        "hil/",
+        "xtask/",
+        "golden/",
+        "docs/",
+        "fuzz/",
+        ".github/",
+        ".ci/",
+    ];
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for (at, tok) in inline_code() {
+        let p = tok.split_whitespace().next().unwrap_or("");
+        let p = p.split(['#', ':']).next().unwrap_or("");
+        // Paths only: no placeholders, globs or run outputs.
+        let placeholder =
+            p.contains(['<', '*', '{', '$']) || p.chars().any(|c| c.is_ascii_uppercase());
+        if !roots.iter().any(|r| p.starts_with(r)) || placeholder {
+            continue;
+        }
+        seen += 1;
+        // Made by a build or a run, or kept empty until one: not in a clone.
+        let made = ["firmware/target", "golden/h7"]
+            .iter()
+            .any(|m| p.starts_with(m));
+        if !made && !root().join(p.trim_end_matches(['.', ',', ')'])).exists() {
+            bad.push(format!("{at}: `{tok}`: {p} does not exist"));
+        }
+    }
+    verdict("repository paths", seen, 30, &bad);
+}
+
+/// All `.rs` and `.toml` text of the repository outside `target/`.
+fn code() -> String {
+    files()
+        .into_iter()
+        .filter(|(p, _)| p.ends_with(".rs") || p.ends_with(".toml"))
+        .map(|(_, text)| text)
+        .collect()
+}
+
+#[test]
+fn every_test_name_and_long_key_in_the_docs_exists() {
+    // A backticked snake_case name of four or more words is a test or a
+    // key: it must be a `fn` or a field/key of the code.
+    let code = code();
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for (at, tok) in inline_code() {
+        let snake = tok
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && tok.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        if !snake || tok.split('_').count() < 4 {
+            continue;
+        }
+        seen += 1;
+        let found = [format!("fn {tok}("), format!("{tok}:"), format!("{tok} =")]
+            .iter()
+            .any(|n| code.contains(n.as_str()));
+        if !found {
+            bad.push(format!("{at}: `{tok}` is no fn or key in the code"));
+        }
+    }
+    verdict("long snake_case names", seen, 10, &bad);
+}
