@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's command line. A thin `clap` layer; the work
 //! is done by the library crates so that every part is testable.
 
+mod bar;
 mod flash_cli;
 mod hil;
 mod out;
@@ -62,6 +63,15 @@ fn main() -> ExitCode {
         Command::Stack(args) => stack::run(&args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Parse `args` as one subcommand's flags `T` (a test of its clap derive).
+#[cfg(test)]
+pub(crate) fn parse_args<T: clap::Args>(args: &[&str]) -> Result<T, clap::Error> {
+    let command = T::augment_args(clap::Command::new("xtask"));
+    let matches =
+        command.try_get_matches_from(std::iter::once("xtask").chain(args.iter().copied()))?;
+    T::from_arg_matches(&matches)
 }
 
 #[cfg(test)]

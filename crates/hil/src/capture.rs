@@ -3,6 +3,7 @@
 //! `target/hil/<board>/<run-id>/<scenario>/` (a [`RunDir`] per run;
 //! `target/hil/<board>/latest` links to the newest).
 
+pub mod legacy;
 mod run_dir;
 
 pub use run_dir::{is_run_id, new_id, prune, RunDir, KEEP, LAST_FAILED, LATEST};

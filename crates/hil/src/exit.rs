@@ -48,21 +48,9 @@ impl RunExit {
 mod tests {
     use super::*;
     use crate::runner::Verdict;
-    use std::time::Duration;
 
     fn result(verdict: Verdict) -> ScenarioResult {
-        ScenarioResult {
-            name: "s".into(),
-            board: "sim".into(),
-            verdict,
-            duration: Duration::ZERO,
-            failures: vec![],
-            summary: None,
-            golden: None,
-            capture_dir: None,
-            note: None,
-            timing: None,
-        }
+        ScenarioResult::new("s", "sim", verdict)
     }
 
     #[test]

@@ -31,6 +31,7 @@
 //! A `.snap.new` is written to a temporary file beside it and renamed into
 //! place, so a reader never sees half of one.
 
+pub mod commands;
 mod lock;
 pub mod review;
 

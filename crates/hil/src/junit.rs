@@ -103,16 +103,9 @@ mod tests {
 
     fn result(name: &str, verdict: Verdict, failures: &[&str]) -> ScenarioResult {
         ScenarioResult {
-            name: name.into(),
-            board: "sim".into(),
-            verdict,
             duration: Duration::from_millis(1500),
             failures: failures.iter().map(|s| s.to_string()).collect(),
-            summary: None,
-            golden: None,
-            capture_dir: None,
-            note: None,
-            timing: None,
+            ..ScenarioResult::new(name, "sim", verdict)
         }
     }
 

@@ -4,7 +4,9 @@
 //! stable text and compared with reviewed golden snapshots
 //! (`golden/<board>/<scenario>.snap`, insta's format).
 //!
-//! `cargo xtask hil` is a thin CLI over [`runner::run_all`].
+//! `cargo xtask hil` is a thin CLI over [`session::run`] (and `cargo xtask
+//! golden` over [`golden::commands`]); [`runner::run_all`] runs scenarios
+//! on a board without the session around it.
 
 pub mod board;
 pub mod boards;
@@ -19,6 +21,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod select;
+pub mod session;
 pub mod stream;
 pub mod summary;
 pub mod timing;

@@ -3,7 +3,6 @@
 //! (`--only-failed`); broken files reported without stopping the others.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::runner::{ScenarioResult, Verdict};
 use crate::scenario::{self, Loaded, Scenario, ScenarioError};
@@ -233,15 +232,7 @@ pub fn still_selectable(loaded: &Loaded, recorded: Vec<String>) -> (Vec<String>,
 /// an error, so reports and JUnit list it with the others.
 pub fn broken_result(board: &str, e: &ScenarioError) -> ScenarioResult {
     ScenarioResult {
-        name: scenario::name_of(&e.path),
-        board: board.to_owned(),
-        verdict: Verdict::Error,
-        duration: Duration::ZERO,
         failures: vec![e.to_string()],
-        summary: None,
-        golden: None,
-        capture_dir: None,
-        note: None,
-        timing: None,
+        ..ScenarioResult::new(&scenario::name_of(&e.path), board, Verdict::Error)
     }
 }

@@ -248,16 +248,7 @@ fn args_text(a: &ReadArgs) -> String {
 /// it belongs to frames read back (the file tables show what was recorded).
 pub fn outcome_text(op: &Op, o: &Outcome, f: &Fmt) -> String {
     match (op, o) {
-        (Op::Write | Op::Snapshot, Outcome::Ok(Value::Frame(fr))) => format!(
-            "frame {}: {}x{} {} {} B crc32 {} at {}",
-            fr.index,
-            fr.width,
-            fr.height,
-            fr.pixformat.name(),
-            fr.payload_len,
-            f.hash(&format!("{:08x}", fr.crc32), 8),
-            f.at(fr.t_us)
-        ),
+        (Op::Write | Op::Snapshot, Outcome::Ok(Value::Frame(fr))) => frame_text(fr, f, false),
         (_, Outcome::Ok(v)) => value_text(v, f),
         (_, Outcome::Err(e)) => error_text(e),
     }
@@ -270,16 +261,22 @@ fn error_text(e: &OpError) -> String {
     }
 }
 
-fn frame_text(fr: &FrameSummary, f: &Fmt) -> String {
+/// A frame: index, shape, size, crc32, its elapsed time if `elapsed`, and
+/// when.
+fn frame_text(fr: &FrameSummary, f: &Fmt, elapsed: bool) -> String {
+    let elapsed = if elapsed {
+        format!(" elapsed {}", f.us(fr.elapsed_us))
+    } else {
+        String::new()
+    };
     format!(
-        "frame {}: {}x{} {} {} B crc32 {} elapsed {} at {}",
+        "frame {}: {}x{} {} {} B crc32 {}{elapsed} at {}",
         fr.index,
         fr.width,
         fr.height,
         fr.pixformat.name(),
         fr.payload_len,
         f.hash(&format!("{:08x}", fr.crc32), 8),
-        f.us(fr.elapsed_us),
         f.at(fr.t_us)
     )
 }
@@ -291,7 +288,7 @@ fn value_text(v: &Value, f: &Fmt) -> String {
         Value::Bool(b) => if *b { "True" } else { "False" }.into(),
         Value::Number(n) => n.to_string(),
         Value::Stream(k) => k.name().into(),
-        Value::Frame(fr) => frame_text(fr, f),
+        Value::Frame(fr) => frame_text(fr, f, true),
         Value::Record(r) => format!(
             "{} frames from #{}, {} dropped, {} .. {}",
             r.frames,
@@ -319,7 +316,7 @@ fn value_text(v: &Value, f: &Fmt) -> String {
             d.compared,
             d.mean_abs_diff_milli / 1000,
             d.mean_abs_diff_milli % 1000,
-            frame_text(&d.frame, f),
+            frame_text(&d.frame, f, true),
             d.snapshot_seq
         ),
     }
@@ -373,23 +370,17 @@ fn timing_text(out: &mut String, capture: &Capture, f: &Fmt) {
             .iter()
             .filter(|e| e.step == st.number)
             .collect();
-        let captured: Vec<u64> = evs
-            .iter()
-            .filter_map(|e| match e.kind {
-                EventKind::FrameWritten { captured_us, .. } => Some(captured_us),
-                _ => None,
-            })
-            .collect();
-        // Capture to written: how long a frame took to reach the stream.
-        let latency: Vec<u64> = evs
+        // Each written frame's capture time, and how long it took from
+        // capture to the stream.
+        let (captured, latency): (Vec<u64>, Vec<u64>) = evs
             .iter()
             .filter_map(|e| match e.kind {
                 EventKind::FrameWritten { captured_us, .. } => {
-                    Some(e.t_us.saturating_sub(captured_us))
+                    Some((captured_us, e.t_us.saturating_sub(captured_us)))
                 }
                 _ => None,
             })
-            .collect();
+            .unzip();
         let dropped: u64 = evs
             .iter()
             .map(|e| match e.kind {
@@ -482,6 +473,16 @@ mod tests {
         })
     }
 
+    fn bucket(quantum_us: u64, fps_step: f64) -> Fmt {
+        fmt(
+            TimingPolicy::Bucket {
+                quantum_us,
+                fps_step,
+            },
+            true,
+        )
+    }
+
     #[test]
     fn exact_values_on_the_simulator() {
         let f = fmt(TimingPolicy::Exact, true);
@@ -496,25 +497,13 @@ mod tests {
 
     #[test]
     fn bucketed_values_round_to_the_quantum_and_hide_absolute_times() {
-        let f = fmt(
-            TimingPolicy::Bucket {
-                quantum_us: 1000,
-                fps_step: 0.5,
-            },
-            true,
-        );
+        let f = bucket(1000, 0.5);
         assert_eq!(f.us(33_333), "~33000 us");
         assert_eq!(f.us(33_500), "~34000 us");
         assert_eq!(f.us(u64::MAX), format!("~{} us", u64::MAX / 1000 * 1000));
         assert_eq!(f.at(1_500_042), "[redacted]");
         assert_eq!(f.fps(29.8), "~30.000 fps");
-        let zero = fmt(
-            TimingPolicy::Bucket {
-                quantum_us: 0,
-                fps_step: 0.0,
-            },
-            true,
-        );
+        let zero = bucket(0, 0.0);
         assert_eq!(zero.us(7), "~7 us");
         assert_eq!(zero.fps(29.6), "~30 fps");
     }

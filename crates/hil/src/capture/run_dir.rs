@@ -176,7 +176,9 @@ impl RunDir {
 
 /// Remove all but the newest `keep` runs under `board_dir`; runs in progress
 /// (their `.running` file locked by a live process) and the run `latest`
-/// names are kept whatever their age. Returns the removed directories.
+/// names are kept whatever their age. What the layout before run
+/// directories left there goes too ([`super::legacy`]). Returns the
+/// removed directories and files.
 pub fn prune(board_dir: &Path, keep: usize) -> io::Result<Vec<PathBuf>> {
     let mut ids = run_ids(board_dir);
     ids.sort();
@@ -191,6 +193,7 @@ pub fn prune(board_dir: &Path, keep: usize) -> io::Result<Vec<PathBuf>> {
         std::fs::remove_dir_all(&path).map_err(|e| with_path(e, "cannot prune", &path))?;
         removed.push(path);
     }
+    removed.extend(super::legacy::remove(board_dir)?);
     Ok(removed)
 }
 

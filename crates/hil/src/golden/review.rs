@@ -10,21 +10,52 @@ use std::process::Command;
 
 use super::{diff, snapshot_contents};
 
-/// Every `golden/<board>/*.snap.new` under `root`, sorted.
+/// A snapshot waiting for review.
+const SNAP_NEW: &str = ".snap.new";
+/// A candidate golden thumbnail sheet (the run report writes it).
+const SHEET_NEW: &str = ".thumbs.new.png";
+
+/// Everything under `root/golden/<board>/` waiting for review, sorted:
+/// each `<scenario>.snap.new`, and each candidate thumbnail sheet
+/// `<scenario>.thumbs.new.png` that has no `.snap.new` (its snapshot
+/// matched; only the sheet is new). A sheet beside a `.snap.new` is
+/// reviewed with it ([`Decision::apply`]).
 pub fn pending(root: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = boards(root)
         .iter()
         .filter_map(|b| std::fs::read_dir(root.join("golden").join(b)).ok())
         .flat_map(|files| files.flatten().map(|f| f.path()))
-        .filter(|p| p.to_string_lossy().ends_with(".snap.new"))
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            name.ends_with(SNAP_NEW)
+                || name
+                    .strip_suffix(SHEET_NEW)
+                    .is_some_and(|stem| !Path::new(&format!("{stem}{SNAP_NEW}")).exists())
+        })
         .collect();
     out.sort();
     out
 }
 
-/// The golden file a `.snap.new` would replace.
+/// The golden file a candidate would replace: `<scenario>.snap` for a
+/// `.snap.new`, `<scenario>.thumbs.png` for a `.thumbs.new.png`.
 pub fn accepted_path(new: &Path) -> PathBuf {
-    new.with_extension("")
+    match new.to_string_lossy().strip_suffix(SHEET_NEW) {
+        Some(stem) => PathBuf::from(format!("{stem}.thumbs.png")),
+        None => new.with_extension(""),
+    }
+}
+
+/// The candidate thumbnail sheet reviewed with the snapshot `new` (a
+/// `.snap.new`), if the run wrote one: `<scenario>.thumbs.new.png`.
+pub fn sheet_with(new: &Path) -> Option<PathBuf> {
+    let stem = new.to_string_lossy().strip_suffix(SNAP_NEW)?.to_owned();
+    let sheet = PathBuf::from(format!("{stem}{SHEET_NEW}"));
+    sheet.is_file().then_some(sheet)
+}
+
+fn is_sheet(p: &Path) -> bool {
+    p.to_string_lossy().ends_with(SHEET_NEW)
 }
 
 /// What a reviewer reads for `new`: `=== <golden file>`, then the diff
@@ -32,13 +63,28 @@ pub fn accepted_path(new: &Path) -> PathBuf {
 /// there is none yet.
 pub fn show(new: &Path) -> String {
     let golden_path = accepted_path(new);
+    if is_sheet(new) {
+        let what = if golden_path.exists() {
+            "changed"
+        } else {
+            "new"
+        };
+        return format!(
+            "=== {}\n({what} thumbnail sheet {}: its frames are in the run report)\n",
+            golden_path.display(),
+            new.display()
+        );
+    }
+    let sheet = sheet_with(new)
+        .map(|s| format!("(with the candidate thumbnail sheet {})\n", s.display()))
+        .unwrap_or_default();
     let old = std::fs::read_to_string(&golden_path)
         .map(|t| snapshot_contents(&t))
         .unwrap_or_default();
     let captured = std::fs::read_to_string(new)
         .map(|t| snapshot_contents(&t))
         .unwrap_or_default();
-    let head = format!("=== {}\n", golden_path.display());
+    let head = format!("=== {}\n{sheet}", golden_path.display());
     if old.is_empty() {
         format!("{head}(new snapshot)\n{captured}\n")
     } else {
@@ -67,14 +113,30 @@ impl Decision {
         }
     }
 
-    /// Carry the decision out on `new` (a `.snap.new`); returns what was
-    /// done: `accepted`, `rejected` or `skipped`.
+    /// Carry the decision out on `new` (a `.snap.new` or a lone
+    /// `.thumbs.new.png`), and on the candidate thumbnail sheet beside a
+    /// `.snap.new` with it: accepting renames both over their golden
+    /// files, rejecting deletes both. Returns what was done: `accepted`,
+    /// `rejected` or `skipped`, `… with its thumbnail sheet` when there
+    /// was one.
     pub fn apply(self, new: &Path) -> io::Result<&'static str> {
-        match self {
-            Decision::Accept => std::fs::rename(new, accepted_path(new)).map(|()| "accepted"),
-            Decision::Reject => std::fs::remove_file(new).map(|()| "rejected"),
-            Decision::Skip => Ok("skipped"),
+        let sheet = sheet_with(new);
+        let carry = |p: &Path| match self {
+            Decision::Accept => std::fs::rename(p, accepted_path(p)),
+            Decision::Reject => std::fs::remove_file(p),
+            Decision::Skip => Ok(()),
+        };
+        carry(new)?;
+        if let Some(s) = &sheet {
+            carry(s).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", s.display())))?;
         }
+        Ok(match (self, sheet.is_some()) {
+            (Decision::Accept, false) => "accepted",
+            (Decision::Accept, true) => "accepted with its thumbnail sheet",
+            (Decision::Reject, false) => "rejected",
+            (Decision::Reject, true) => "rejected with its thumbnail sheet",
+            (Decision::Skip, _) => "skipped",
+        })
     }
 }
 
@@ -92,8 +154,9 @@ pub fn boards(root: &Path) -> Vec<String> {
     out
 }
 
-/// Golden snapshots (`*.snap`, `*.snap.new`) of `board` whose scenario is
-/// not among `names` (insta's "unreferenced"), sorted.
+/// Golden snapshots (`*.snap`, `*.snap.new`) and thumbnail sheets
+/// (`*.thumbs.png`, `*.thumbs.new.png`) of `board` whose scenario is not
+/// among `names` (insta's "unreferenced"), sorted.
 pub fn unreferenced(root: &Path, board: &str, names: &[String]) -> Vec<PathBuf> {
     let Ok(files) = std::fs::read_dir(root.join("golden").join(board)) else {
         return Vec::new();
@@ -106,9 +169,9 @@ pub fn unreferenced(root: &Path, board: &str, names: &[String]) -> Vec<PathBuf> 
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let stem = file
-                .strip_suffix(".snap.new")
-                .or_else(|| file.strip_suffix(".snap"));
+            let stem = [SNAP_NEW, ".snap", SHEET_NEW, ".thumbs.png"]
+                .iter()
+                .find_map(|suffix| file.strip_suffix(suffix));
             stem.is_some_and(|s| !names.iter().any(|n| n == s))
         })
         .collect();
@@ -133,20 +196,34 @@ pub fn cargo_insta_available(root: &Path) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// `golden/sim/` under a new root holding `files` (name, text; the text
+/// of a `.snap` or `.snap.new` in insta's format), for tests.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn sim_goldens(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("golden/sim");
+    std::fs::create_dir_all(&sim).unwrap();
+    for (name, text) in files {
+        let text = if name.contains(".snap") {
+            super::snapshot_file("cargo xtask hil", "d", text)
+        } else {
+            (*text).to_owned()
+        };
+        std::fs::write(sim.join(name), text).unwrap();
+    }
+    (dir, sim)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::golden::snapshot_file;
 
     #[test]
     fn pending_snapshots_are_the_snap_new_files_under_golden() {
-        let dir = tempfile::tempdir().unwrap();
-        let sim = dir.path().join("golden/sim");
-        std::fs::create_dir_all(&sim).unwrap();
-        for f in ["b.snap.new", "a.snap.new", "a.snap", "c.snap"] {
-            std::fs::write(sim.join(f), "---\n---\nx\n").unwrap();
-        }
+        let files = ["b.snap.new", "a.snap.new", "a.snap", "c.snap"].map(|f| (f, "x"));
+        let (dir, sim) = sim_goldens(&files);
         let p = pending(dir.path());
         assert_eq!(p, [sim.join("a.snap.new"), sim.join("b.snap.new")]);
         assert_eq!(accepted_path(&p[0]), sim.join("a.snap"));
@@ -155,13 +232,11 @@ mod tests {
 
     #[test]
     fn show_accept_and_reject() {
-        let dir = tempfile::tempdir().unwrap();
-        let sim = dir.path().join("golden/sim");
-        std::fs::create_dir_all(&sim).unwrap();
-        let file = |t: &str| snapshot_file("cargo xtask hil", "d", t);
-        std::fs::write(sim.join("a.snap"), file("one\ntwo")).unwrap();
-        std::fs::write(sim.join("a.snap.new"), file("one\nthree")).unwrap();
-        std::fs::write(sim.join("b.snap.new"), file("fresh")).unwrap();
+        let (dir, sim) = sim_goldens(&[
+            ("a.snap", "one\ntwo"),
+            ("a.snap.new", "one\nthree"),
+            ("b.snap.new", "fresh"),
+        ]);
         let a = sim.join("a.snap.new");
         let shown = show(&a);
         assert!(shown.starts_with(&format!("=== {}\n", sim.join("a.snap").display())));
@@ -187,12 +262,71 @@ mod tests {
     }
 
     #[test]
+    fn a_candidate_sheet_is_accepted_and_rejected_with_its_snapshot() {
+        let (dir, sim) = sim_goldens(&[
+            ("a.snap.new", "new"),
+            ("a.thumbs.new.png", "sheet"),
+            ("b.snap.new", "new"),
+            ("b.thumbs.new.png", "sheet"),
+            ("b.thumbs.png", "old sheet"),
+            // A sheet whose snapshot matched waits on its own.
+            ("c.thumbs.new.png", "lone"),
+        ]);
+        let p = pending(dir.path());
+        assert_eq!(
+            p,
+            [
+                sim.join("a.snap.new"),
+                sim.join("b.snap.new"),
+                sim.join("c.thumbs.new.png")
+            ]
+        );
+        assert_eq!(accepted_path(&p[2]), sim.join("c.thumbs.png"));
+        assert!(show(&p[0]).contains(&format!(
+            "(with the candidate thumbnail sheet {})\n",
+            sim.join("a.thumbs.new.png").display()
+        )));
+        assert!(
+            show(&p[2]).contains("(new thumbnail sheet "),
+            "{}",
+            show(&p[2])
+        );
+        assert_eq!(
+            Decision::Accept.apply(&p[0]).unwrap(),
+            "accepted with its thumbnail sheet"
+        );
+        assert_eq!(
+            std::fs::read_to_string(sim.join("a.thumbs.png")).unwrap(),
+            "sheet"
+        );
+        assert!(!sim.join("a.thumbs.new.png").exists());
+        assert_eq!(
+            Decision::Reject.apply(&p[1]).unwrap(),
+            "rejected with its thumbnail sheet"
+        );
+        assert!(!sim.join("b.thumbs.new.png").exists());
+        assert_eq!(
+            std::fs::read_to_string(sim.join("b.thumbs.png")).unwrap(),
+            "old sheet"
+        );
+        assert_eq!(Decision::Accept.apply(&p[2]).unwrap(), "accepted");
+        assert_eq!(
+            std::fs::read_to_string(sim.join("c.thumbs.png")).unwrap(),
+            "lone"
+        );
+        assert!(pending(dir.path()).is_empty());
+    }
+
+    #[test]
     fn unreferenced_goldens_over_every_board() {
         let dir = tempfile::tempdir().unwrap();
         for (b, f) in [
             ("sim", "a.snap"),
             ("sim", "gone.snap"),
             ("qemu", "x.snap.new"),
+            ("sim", "a.thumbs.png"),
+            ("sim", "gone.thumbs.png"),
+            ("sim", "gone.thumbs.new.png"),
         ] {
             std::fs::create_dir_all(dir.path().join("golden").join(b)).unwrap();
             std::fs::write(dir.path().join("golden").join(b).join(f), "").unwrap();
@@ -203,7 +337,9 @@ mod tests {
             unreferenced_all(dir.path(), &names),
             [
                 dir.path().join("golden/qemu/x.snap.new"),
-                dir.path().join("golden/sim/gone.snap")
+                dir.path().join("golden/sim/gone.snap"),
+                dir.path().join("golden/sim/gone.thumbs.new.png"),
+                dir.path().join("golden/sim/gone.thumbs.png")
             ]
         );
     }

@@ -13,6 +13,27 @@ fn line(label: &str, points: Vec<Point>, color: plotters::style::RGBColor, limit
     }
 }
 
+/// A measured series, and the board's tolerance for it (`limit`: its
+/// label and value) as a flat line over the same time span.
+fn against_limit(label: &str, points: &[Point], limit: Option<(String, f64)>) -> Vec<Line> {
+    let mut lines = vec![line(label, points.to_vec(), plot::MEASURED, false)];
+    if let (Some((name, y)), Some(&(x0, _)), Some(&(x1, _))) =
+        (limit, points.first(), points.last())
+    {
+        lines.push(line(&name, vec![(x0, y), (x1, y)], plot::LIMIT, true));
+    }
+    lines
+}
+
+fn chart(title: &str, x_desc: &str, y_desc: &str, lines: Vec<Line>) -> Chart {
+    Chart {
+        title: title.to_owned(),
+        x_desc: x_desc.to_owned(),
+        y_desc: y_desc.to_owned(),
+        lines,
+    }
+}
+
 /// The charts a trace's series call for, with the board's tolerances
 /// drawn where they apply.
 /// A series needs two points to show a trend: a single frame or release
@@ -45,74 +66,42 @@ pub fn charts(s: &Series, tol: Tolerance) -> Vec<Chart> {
             lines.push(line(&format!("tolerance +{t} us"), hi, plot::LIMIT, true));
             lines.push(line(&format!("tolerance -{t} us"), lo, plot::LIMIT, true));
         }
-        out.push(Chart {
-            title: "Frame intervals (capture times)".into(),
-            x_desc: "capture time (s)".into(),
-            y_desc: "interval (ms)".into(),
+        out.push(chart(
+            "Frame intervals (capture times)",
+            "capture time (s)",
+            "interval (ms)",
             lines,
-        });
+        ));
     }
     if s.latency.len() > 1 {
-        out.push(Chart {
-            title: "Capture to written".into(),
-            x_desc: "capture time (s)".into(),
-            y_desc: "latency (ms)".into(),
-            lines: vec![line(
-                "capture to written",
-                s.latency.clone(),
-                plot::MEASURED,
-                false,
-            )],
-        });
+        out.push(chart(
+            "Capture to written",
+            "capture time (s)",
+            "latency (ms)",
+            against_limit("capture to written", &s.latency, None),
+        ));
     }
     if !s.drops.is_empty() {
-        let mut lines = vec![line(
-            "dropped frames so far",
-            s.drops.clone(),
-            plot::MEASURED,
-            false,
-        )];
-        if let (Some(t), Some(&(x0, _)), Some(&(x1, _))) =
-            (tol.dropped_frames, s.drops.first(), s.drops.last())
-        {
-            lines.push(line(
-                &format!("tolerance {t}"),
-                vec![(x0, f64::from(t)), (x1, f64::from(t))],
-                plot::LIMIT,
-                true,
-            ));
-        }
-        out.push(Chart {
-            title: "Dropped frames".into(),
-            x_desc: "board time (s)".into(),
-            y_desc: "frames".into(),
-            lines,
-        });
+        let limit = tol
+            .dropped_frames
+            .map(|t| (format!("tolerance {t}"), f64::from(t)));
+        out.push(chart(
+            "Dropped frames",
+            "board time (s)",
+            "frames",
+            against_limit("dropped frames so far", &s.drops, limit),
+        ));
     }
     if s.lateness.len() > 1 {
-        let mut lines = vec![line(
-            "lateness vs recorded schedule",
-            s.lateness.clone(),
-            plot::MEASURED,
-            false,
-        )];
-        if let (Some(t), Some(&(x0, _)), Some(&(x1, _))) =
-            (tol.replay_error_us, s.lateness.first(), s.lateness.last())
-        {
-            let ms = t as f64 / 1e3;
-            lines.push(line(
-                &format!("tolerance {t} us"),
-                vec![(x0, ms), (x1, ms)],
-                plot::LIMIT,
-                true,
-            ));
-        }
-        out.push(Chart {
-            title: "Replay lateness".into(),
-            x_desc: "release time (s)".into(),
-            y_desc: "late (ms)".into(),
-            lines,
-        });
+        let limit = tol
+            .replay_error_us
+            .map(|t| (format!("tolerance {t} us"), t as f64 / 1e3));
+        out.push(chart(
+            "Replay lateness",
+            "release time (s)",
+            "late (ms)",
+            against_limit("lateness vs recorded schedule", &s.lateness, limit),
+        ));
     }
     out
 }

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::capture::CapturedFile;
-use crate::runner::{written_paths, ScenarioResult, Verdict};
+use crate::runner::{written_paths, ScenarioResult, Totals, Verdict};
 use crate::scenario::Scenario;
 use data::Tolerance;
 
@@ -55,7 +55,7 @@ pub struct Run<'a> {
     pub took: Duration,
 }
 
-/// What [`write`] wrote.
+/// What [`write()`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
     /// `<out_dir>/report.html`.
@@ -141,17 +141,10 @@ pub fn render(run: &Run) -> (String, Vec<PathBuf>) {
         html::SCRIPT,
         html::esc(&title)
     );
-    let count = |v: Verdict| run.results.iter().filter(|r| r.verdict == v).count();
     let _ = writeln!(
         page,
-        "<p>{} scenarios: {} passed, {} failed, {} snapshot changed, {} snapshot missing, {} errors, {} skipped in {:.1} s</p>",
-        run.results.len(),
-        count(Verdict::Pass),
-        count(Verdict::Fail),
-        count(Verdict::SnapshotChanged),
-        count(Verdict::SnapshotMissing),
-        count(Verdict::Error),
-        count(Verdict::Skipped),
+        "<p>{} in {:.1} s</p>",
+        Totals::of(run.results),
         run.took.as_secs_f64()
     );
     let _ = writeln!(
