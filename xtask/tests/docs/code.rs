@@ -232,3 +232,58 @@ fn every_test_name_and_long_key_in_the_docs_exists() {
     }
     verdict("long snake_case names", seen, 10, &bad);
 }
+
+#[test]
+fn every_rust_path_in_the_docs_names_an_item_of_the_code() {
+    // `Type::item` or `crate::module::Item`: its last segment is declared
+    // somewhere in the code (a fn, const, type, module, variant or field).
+    // What the code declares: the word after a keyword, and the word a
+    // line starts with (enum variants, struct fields).
+    let mut declared = std::collections::HashSet::new();
+    let word = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    for line in code().lines() {
+        let line = line.trim_start().trim_start_matches("pub ");
+        declared.insert(word(line));
+        for k in [
+            "fn ", "const ", "struct ", "enum ", "trait ", "type ", "mod ", "static ",
+        ] {
+            for (i, _) in line.match_indices(k) {
+                declared.insert(word(&line[i + k.len()..]));
+            }
+        }
+    }
+    // The standard library's own (`u32::from_le_bytes`) are not ours to check.
+    let foreign = [
+        "std", "core", "alloc", "u8", "u16", "u32", "u64", "usize", "i32", "i64", "f64",
+    ];
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for (at, tok) in inline_code() {
+        let path: String = tok
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        let segments: Vec<&str> = path.split("::").collect();
+        let ident = |s: &&str| {
+            s.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if segments.len() < 2 || !segments.iter().all(ident) || foreign.contains(&segments[0]) {
+            continue;
+        }
+        seen += 1;
+        let last = segments[segments.len() - 1];
+        if !declared.contains(last) {
+            bad.push(format!(
+                "{at}: `{tok}`: nothing in the code declares {last}"
+            ));
+        }
+    }
+    verdict("Rust paths", seen, 30, &bad);
+}
