@@ -5,6 +5,22 @@
 //! ([`RunExit`]). [`run`] is the entry point; the CLI parses its flags
 //! into [`SessionOptions`], draws the [`Progress`] and prints the
 //! [`Console`]'s lines.
+//!
+//! ```no_run
+//! use omv_hil::runner::Quiet;
+//! use omv_hil::session::{self, SessionOptions, Transcript};
+//!
+//! // `cargo xtask hil --scenario 'seed-*'` in the checkout at `.`, without
+//! // a progress bar, the messages kept.
+//! let opts = SessionOptions {
+//!     scenarios: vec!["seed-*".into()],
+//!     ..SessionOptions::new(".", "sim")
+//! };
+//! let mut console = Transcript::default();
+//! let exit = session::run(&opts, &mut console, &mut Quiet);
+//! println!("{}", console.out.join("\n"));
+//! std::process::exit(exit.code());
+//! ```
 
 mod list;
 mod outputs;
