@@ -67,7 +67,7 @@ pub use time::{real_time, TimeMark};
 
 use std::path::{Path, PathBuf};
 
-use omv_agent::SensorModel;
+use omv_agent::{SensorConfig, SensorModel};
 use omv_proto::{Content, ErrorName, Op, PixFormat, SensorSettings};
 
 /// One scenario file, parsed and checked.
@@ -129,13 +129,16 @@ pub struct SensorTable {
 }
 
 impl Default for SensorTable {
+    /// The agent's own defaults ([`SensorConfig::default`]: QVGA RGB565
+    /// colour bars at 30 fps) and sensor model, no footage.
     fn default() -> Self {
+        let c = SensorConfig::default();
         SensorTable {
-            width: 320,
-            height: 240,
-            pixformat: PixFormat::Rgb565,
-            fps: 30,
-            content: Content::ColorBars,
+            width: c.width,
+            height: c.height,
+            pixformat: c.pixformat,
+            fps: c.fps,
+            content: c.content,
             model: SensorModel::default(),
             source: None,
         }
