@@ -287,3 +287,47 @@ fn every_rust_path_in_the_docs_names_an_item_of_the_code() {
     }
     verdict("Rust paths", seen, 30, &bad);
 }
+
+#[test]
+fn every_package_of_both_workspaces_is_on_the_architecture_map() {
+    // The members as the two workspace manifests list them (`crates/*`
+    // globs expanded), each package's own name from its manifest.
+    let mut packages = Vec::new();
+    for (workspace, manifest) in [("", "Cargo.toml"), ("firmware/", "firmware/Cargo.toml")] {
+        let ws: toml::Table = toml::from_str(&read(manifest)).unwrap();
+        for m in ws["workspace"]["members"].as_array().unwrap() {
+            let m = format!("{workspace}{}", m.as_str().unwrap());
+            let dirs: Vec<String> = match m.strip_suffix("/*") {
+                Some(parent) => {
+                    let mut d: Vec<String> = fs::read_dir(root().join(parent))
+                        .unwrap()
+                        .map(|e| e.unwrap().path())
+                        .filter(|p| p.join("Cargo.toml").exists())
+                        .map(|p| p.strip_prefix(root()).unwrap().display().to_string())
+                        .collect();
+                    d.sort();
+                    d
+                }
+                None => vec![m],
+            };
+            for d in dirs {
+                let pkg: toml::Table = toml::from_str(&read(&format!("{d}/Cargo.toml"))).unwrap();
+                packages.push(pkg["package"]["name"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    assert!(packages.len() >= 15, "{packages:?}");
+    let doc = read("docs/architecture.md");
+    let map = doc
+        .split("```")
+        .nth(1)
+        .expect("docs/architecture.md §1's diagram");
+    let missing: Vec<&String> = packages
+        .iter()
+        .filter(|p| !map.split_whitespace().any(|w| w == p.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "packages missing from docs/architecture.md §1's map: {missing:?}"
+    );
+}
