@@ -2,20 +2,19 @@
 //! every key the scenario parser takes (top level, `[sensor]`, `[card]`,
 //! `[[upload]]`, every op and its fields, capabilities, error names,
 //! content and card profile names) is on the page and nothing there is a
-//! key the parser refuses; every key the qemu and h7 board files may set
-//! is in its §8. (`code` checks the commands, paths and names the
-//! pages cite.)
+//! key the parser refuses; and the value each op gives is the one its
+//! row says. (`boards` checks §8, the board files; `code` the commands,
+//! paths and names the pages cite.)
 //!
 //! The lists come from the code itself, never from a second list here:
-//! the parser's and the board files' own "unknown field" and "expected
-//! one of" messages. Runs in well under a second.
+//! the parser's own "unknown field" and "expected one of" messages. Runs in well under a second.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{read, root};
 
 use omv_hil::scenario::Capability;
-use omv_hil::{BoardFile, Scenario};
+use omv_hil::Scenario;
 
 /// The error message of a scenario text that must not parse.
 fn scenario_error(text: &str) -> String {
@@ -28,7 +27,7 @@ fn scenario_error(text: &str) -> String {
 
 /// The `a`, `b` of "... expected one of `a`, `b`" (serde's unknown-field
 /// message, as the parser and the board files pass it on).
-fn backticked_after(msg: &str, marker: &str) -> BTreeSet<String> {
+pub(super) fn backticked_after(msg: &str, marker: &str) -> BTreeSet<String> {
     let at = msg
         .find(marker)
         .unwrap_or_else(|| panic!("no {marker:?} in: {msg}"));
@@ -65,7 +64,7 @@ fn scenario_keys(header: &str) -> BTreeSet<String> {
 
 /// The text of the section of `page` under the heading starting `heading`,
 /// up to the next heading of the same or a higher level.
-fn section<'a>(page: &'a str, heading: &str) -> &'a str {
+pub(super) fn section<'a>(page: &'a str, heading: &str) -> &'a str {
     let start = page
         .find(&format!("\n{heading}"))
         .unwrap_or_else(|| panic!("no heading {heading:?}"))
@@ -355,59 +354,63 @@ fn capabilities_error_names_contents_and_profiles_are_documented() {
     );
 }
 
-/// The keys a section of a shipped board file may have, from the board's
-/// own message for an unknown key put into it.
-fn board_keys(board: &str, section_header: &str) -> BTreeSet<String> {
-    let rel = format!("hil/boards/{board}.toml");
-    let text = read(&rel);
-    let header = format!("\n{section_header}\n");
-    assert!(text.contains(&header), "{rel} has no {section_header}");
-    let bad = text.replacen(&header, &format!("{header}zzz = 1\n"), 1);
-    let path = root().join(&rel);
-    let file = BoardFile::parse(bad, &path);
-    let msg = match (board, file) {
-        (_, Err(e)) => e.to_string(),
-        ("qemu", Ok(f)) => omv_hil::boards::qemu::QemuConfig::read(&f)
-            .unwrap_err()
-            .to_string(),
-        ("h7", Ok(f)) => omv_hil::boards::h7::H7Config::read(&f)
-            .unwrap_err()
-            .to_string(),
-        (b, Ok(_)) => panic!("no reader for board {b}"),
+/// What the parser says op `op` gives, from its answer to an `expect` no
+/// op can give (-1): "gives no value", or "gives <what>, found".
+/// Fields an op needs are added as its messages ask for them.
+fn gives(op: &str) -> String {
+    let sample = |field: &str| match field {
+        "path" => "\"/sdcard/a.bin\"",
+        "mode" => "\"w\"",
+        _ => "1",
     };
-    backticked_after(&msg, "zzz`, expected")
+    let mut fields: Vec<String> = Vec::new();
+    for _ in 0..4 {
+        let text = format!(
+            "description = \"x\"\n[[step]]\nop = \"{op}\"\n{}expect = -1\n",
+            fields
+                .iter()
+                .map(|f| format!("{f} = {}\n", sample(f)))
+                .collect::<String>()
+        );
+        let msg = scenario_error(&text);
+        if let Some(at) = msg.find(" gives ") {
+            let rest = &msg[at + " gives ".len()..];
+            return rest[..rest.find(['\n', ';']).unwrap_or(rest.len())].to_owned();
+        }
+        // "op \"seek\" needs `offset`", "a replay ... never ends: give `frames`".
+        let needed = ["needs `", "give `"]
+            .iter()
+            .find_map(|m| msg.find(m).map(|i| &msg[i + m.len()..]))
+            .and_then(|r| r.split('`').next())
+            .unwrap_or_else(|| panic!("op {op}: no kind of value in: {msg}"));
+        fields.push(needed.to_owned());
+    }
+    panic!("op {op}: still refused with {fields:?}")
 }
 
 #[test]
-fn every_board_file_key_is_documented() {
+fn every_op_gives_what_its_row_says() {
+    // §6's "Gives" column says "nothing" exactly for the ops the parser
+    // says give no value (an `expect` on them is an error).
     let doc = read("docs/scenarios.md");
-    let boards = section(&doc, "## 8.");
-    // The top level: the common keys and the section names.
-    let sim = read("hil/boards/sim.toml");
-    let bad = format!("zzz = 1\n{sim}");
-    let msg = BoardFile::parse(bad, &root().join("hil/boards/sim.toml"))
-        .unwrap_err()
-        .to_string();
-    for key in backticked_after(&msg, "zzz`, expected") {
-        let shown = boards.contains(&format!("`{key}`")) || boards.contains(&format!("`[{key}]`"));
-        assert!(
-            shown,
-            "docs/scenarios.md §8 does not name the board file's top-level key `{key}`"
-        );
-    }
-    for (board, page) in [("qemu", "### 8.1"), ("h7", "### 8.2")] {
-        let text = read(&format!("hil/boards/{board}.toml"));
-        let doc_part = section(&doc, page);
-        for header in text.lines().filter(|l| l.starts_with('[')) {
-            let name = header.trim_matches(['[', ']']);
-            for key in board_keys(board, header) {
-                assert!(
-                    doc_part.contains(&format!("`{key}`"))
-                        || doc_part.contains(&format!("`{key} ="))
-                        || doc_part.contains(&format!("`[{name}.{key}]`")),
-                    "docs/scenarios.md {page} does not name {board}.toml's {header} key `{key}`"
-                );
-            }
+    let table = section(&doc, "## 6.");
+    let mut checked = 0;
+    for line in table
+        .lines()
+        .filter(|l| l.starts_with("| `") && !l.starts_with("| `op` |"))
+    {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let says_nothing = cells[4] == "nothing";
+        for op in cells[1].split('`').skip(1).step_by(2) {
+            let parser = gives(op);
+            let parser_nothing = parser.starts_with("no value");
+            assert_eq!(
+                says_nothing, parser_nothing,
+                "docs/scenarios.md §6: op `{op}` gives {:?} on the page, the parser says it gives {parser}",
+                cells[4]
+            );
+            checked += 1;
         }
     }
+    assert!(checked > 20, "only {checked} ops checked");
 }
