@@ -331,3 +331,37 @@ fn every_package_of_both_workspaces_is_on_the_architecture_map() {
         "packages missing from docs/architecture.md §1's map: {missing:?}"
     );
 }
+
+#[test]
+fn every_item_the_stream_crate_exports_is_documented() {
+    // The names `crates/imageio/src/lib.rs` exports at its root (`pub use`,
+    // `pub const`), each in docs/api.md or docs/format.md.
+    let lib = read("crates/imageio/src/lib.rs");
+    let mut names = Vec::new();
+    for line in lib.lines() {
+        if let Some(rest) = line.strip_prefix("pub use ") {
+            let list = rest.rsplit("::").next().unwrap().trim_end_matches(';');
+            let list = list.trim_matches(['{', '}']);
+            names.extend(list.split(',').map(|n| n.trim().to_owned()));
+        } else if let Some(rest) = line.strip_prefix("pub const ") {
+            names.push(rest.split(':').next().unwrap().trim().to_owned());
+        }
+    }
+    assert!(names.len() > 25, "{names:?}");
+    let pages = read("docs/api.md") + &read("docs/format.md");
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| {
+            !["`", "::"]
+                .iter()
+                .any(|after| pages.contains(&format!("`{n}{after}")))
+                && !pages.contains(&format!("`{n}<"))
+                && !pages.contains(&format!("`{n} "))
+                && !pages.contains(&format!("`{n}("))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "omv-imageio exports these, but docs/api.md and docs/format.md do not name them: {missing:?}"
+    );
+}
