@@ -101,25 +101,15 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_port_that_takes_nothing_is_an_error_not_a_panic() {
-        let err = EmbeddedIo(Stuck(None)).write_all(b"frame").unwrap_err();
-        assert_eq!(err.kind(), E::WriteZero);
-    }
-
-    #[test]
-    fn a_write_timeout_reaches_serve_as_timed_out() {
-        let err = EmbeddedIo(Stuck(Some(ErrorKind::TimedOut)))
-            .write_all(b"frame")
-            .unwrap_err();
-        assert_eq!(err.kind(), E::TimedOut);
-    }
-
-    #[test]
-    fn a_vanished_port_keeps_its_kind() {
-        let err = EmbeddedIo(Stuck(Some(ErrorKind::BrokenPipe)))
-            .write_all(b"frame")
-            .unwrap_err();
-        assert_eq!(err.kind(), E::BrokenPipe);
+    /// What `serve()` sees of a write that fails: WriteZero for a port
+    /// that takes nothing (`write_all` would panic on `Ok(0)`), TimedOut
+    /// for a host that stopped reading, BrokenPipe for a vanished peer.
+    #[rstest::rstest]
+    #[case::a_port_that_takes_nothing_is_an_error_not_a_panic(None, E::WriteZero)]
+    #[case::a_write_timeout_reaches_serve_as_timed_out(Some(ErrorKind::TimedOut), E::TimedOut)]
+    #[case::a_vanished_port_keeps_its_kind(Some(ErrorKind::BrokenPipe), E::BrokenPipe)]
+    fn a_failed_write_is_an_error_of_its_kind(#[case] port: Option<ErrorKind>, #[case] kind: E) {
+        let err = EmbeddedIo(Stuck(port)).write_all(b"frame").unwrap_err();
+        assert_eq!(err.kind(), kind);
     }
 }
