@@ -211,26 +211,29 @@ fn code() -> String {
 fn every_test_name_and_long_key_in_the_docs_exists() {
     // A backticked snake_case name of four or more words is a test or a
     // key: it must be a `fn` or a field/key of the code.
+    let snake = |tok: &str| {
+        tok.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && tok
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && tok.split('_').count() >= 4
+    };
+    let names: Vec<(String, String)> = inline_code()
+        .into_iter()
+        .filter(|(_, tok)| snake(tok))
+        .collect();
     let code = code();
-    let mut bad = Vec::new();
-    let mut seen = 0;
-    for (at, tok) in inline_code() {
-        let snake = tok
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            && tok.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-        if !snake || tok.split('_').count() < 4 {
-            continue;
-        }
-        seen += 1;
-        let found = [format!("fn {tok}("), format!("{tok}:"), format!("{tok} =")]
+    let in_code = |tok: &str| {
+        [format!("fn {tok}("), format!("{tok}:"), format!("{tok} =")]
             .iter()
-            .any(|n| code.contains(n.as_str()));
-        if !found {
-            bad.push(format!("{at}: `{tok}` is no fn or key in the code"));
-        }
-    }
-    verdict("long snake_case names", seen, 10, &bad);
+            .any(|n| code.contains(n.as_str()))
+    };
+    let bad: Vec<String> = names
+        .iter()
+        .filter(|(_, tok)| !in_code(tok))
+        .map(|(at, tok)| format!("{at}: `{tok}` is no fn or key in the code"))
+        .collect();
+    verdict("long snake_case names", names.len(), 10, &bad);
 }
 
 #[test]
