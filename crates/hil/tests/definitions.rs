@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{assert_parse_error, parse_err, repo};
+use common::{assert_contains_all, assert_parse_error, parse_err, repo};
 
 use std::path::Path;
 
@@ -177,10 +177,7 @@ fn frames_times_the_frame_period_beyond_the_timeout_is_a_definition_error() {
         msg.starts_with("hil/scenarios/bad.toml:19:6: step[3].ms: the scenario needs at least 10.067 s of board time"),
         "{msg}"
     );
-    assert!(
-        msg.contains("beyond its 10 s timeout (its `timeout_s`)"),
-        "{msg}"
-    );
+    assert_contains_all(&msg, ["beyond its 10 s timeout (its `timeout_s`)"]);
     let msg = parse_err(&TIMED.replacen("frames = 300", "frames = 302", 1));
     assert!(
         msg.starts_with(
@@ -207,10 +204,9 @@ fn the_board_files_timeout_applies_when_the_scenario_sets_none_and_sim_time_is_v
         .check_timeout(10, "hil/boards/qemu.toml scenario_timeout_s")
         .unwrap_err();
     assert_eq!((e.line, e.column), (18, 6)); // one line up: no `timeout_s`
-    assert!(
-        e.to_string()
-            .contains("(hil/boards/qemu.toml scenario_timeout_s)"),
-        "{e}"
+    assert_contains_all(
+        &e.to_string(),
+        ["(hil/boards/qemu.toml scenario_timeout_s)"],
     );
     // The sim board's clock is virtual: a scenario only for it is not limited.
     let sim = TIMED.replacen("[\"qemu\"]", "[\"sim\"]", 1);
@@ -255,9 +251,9 @@ fn sensor_model_keys_are_checked_and_imply_their_capability() {
     // A later `sensor` step's rate is checked against the jitter too.
     let faster = sensor_step_before_record(&with("jitter_us = 8000"), "fps = 60");
     let msg = parse_err(&faster);
-    assert!(
-        msg.contains("at 60 fps the sensor model cannot run: jitter_us must be under a quarter"),
-        "{msg}"
+    assert_contains_all(
+        &msg,
+        ["at 60 fps the sensor model cannot run: jitter_us must be under a quarter"],
     );
 }
 
@@ -284,10 +280,7 @@ fn footage_and_uploads_name_host_files_that_exist_and_imply_their_capabilities()
     let msg = Scenario::from_toml(&text.replacen("clip.bin\"\nto", "gone.bin\"\nto", 1), &at)
         .unwrap_err()
         .to_string();
-    assert!(
-        msg.contains("x.toml:12:8: upload.from: cannot read "),
-        "{msg}"
-    );
+    assert_contains_all(&msg, ["x.toml:12:8: upload.from: cannot read "]);
     let msg = Scenario::from_toml(&text.replacen("to = \"/sdcard", "to = \"sdcard", 1), &at)
         .unwrap_err()
         .to_string();

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{assert_parse_error, parse_err, run_options};
+use common::{assert_contains_all, assert_parse_error, parse_err, run_options};
 
 use std::path::Path;
 
@@ -79,10 +79,7 @@ fn a_broken_scenario_says_where_and_why(#[case] from: &str, #[case] to: &str, #[
 #[test]
 fn a_file_without_steps_or_description_says_so() {
     let msg = parse_err("description = \"x\"\n");
-    assert!(
-        msg.contains("step: no steps: add at least one [[step]]"),
-        "{msg}"
-    );
+    assert_contains_all(&msg, ["step: no steps: add at least one [[step]]"]);
     let msg = parse_err("[[step]]\nop = \"sync\"\n");
     assert!(msg.contains("description: missing"), "{msg}");
 }
@@ -91,10 +88,7 @@ fn a_file_without_steps_or_description_says_so() {
 fn a_replay_with_loop_needs_a_frame_count() {
     let msg =
         parse_err(&GOOD.replace("op = \"count\"\nexpect = 2", "op = \"replay\"\nloop = true"));
-    assert!(
-        msg.contains("a replay with loop = true never ends"),
-        "{msg}"
-    );
+    assert_contains_all(&msg, ["a replay with loop = true never ends"]);
 }
 
 #[test]
@@ -242,12 +236,9 @@ fn a_missing_golden_says_where_it_goes_and_how_to_accept_it() {
         ..opts(dir.path())
     };
     let r = run_scenario(&mut board, &good(), &ci);
-    assert!(
-        r.failures[0].contains(
-            "no .snap.new written (CI=true or INSTA_UPDATE=no); run `cargo xtask hil` locally"
-        ),
-        "{}",
-        r.failures[0]
+    assert_contains_all(
+        &r.failures[0],
+        ["no .snap.new written (CI=true or INSTA_UPDATE=no); run `cargo xtask hil` locally"],
     );
     assert!(!new.exists());
 }
@@ -275,8 +266,10 @@ fn a_changed_golden_shows_the_diff_and_an_accepted_one_passes() {
         msg.starts_with(&format!("summary differs from {}", golden.display())),
         "{msg}"
     );
-    assert!(msg.contains("-   #3  count()  ->  2\n"), "{msg}");
-    assert!(msg.contains("+   #3  count()  ->  3\n"), "{msg}");
+    assert_contains_all(
+        msg,
+        ["-   #3  count()  ->  2\n", "+   #3  count()  ->  3\n"],
+    );
     assert!(first.summary.unwrap().contains("board: scripted"));
 }
 

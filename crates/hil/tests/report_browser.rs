@@ -10,6 +10,9 @@
 //! passes, except in CI (`CI=true`), where a missing browser is a failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::assert_contains_all;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -210,11 +213,8 @@ fn the_report_renders_in_headless_chromium() {
     for n in names {
         let from = html.find(&format!("id=\"s-{n}\"")).unwrap();
         let sec = &html[from..from + html[from..].find("</section>").unwrap()];
-        assert!(sec.contains("<svg"), "{n}: no plot");
-        assert!(
-            sec.contains("<img src=\"data:image/png;base64,"),
-            "{n}: no thumbnail"
-        );
+        // The section starts at its id, so a failure names the scenario.
+        assert_contains_all(sec, ["<svg", "<img src=\"data:image/png;base64,"]);
     }
     assert!(
         html.contains("Replay lateness"),

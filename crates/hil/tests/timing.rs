@@ -10,6 +10,9 @@
 #![cfg(feature = "qemu")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::assert_contains_all;
+
 use std::path::{Path, PathBuf};
 
 use omv_hil::board::{Board, BoardError, Setup, SnapshotPolicy};
@@ -140,16 +143,17 @@ fn the_capture_summary_shows_figures_and_margins_while_the_golden_text_stays_red
     let (r, summary) = run(9_800);
     assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.failures);
     // The capture's own summary: measured, with tolerances and margins.
-    for want in [
-        "timing against hil/boards/qemu.toml [timing]",
-        "  frame interval error 0 ms ≤ ±1 ms tolerance (margin 1 ms)\n",
-        "  replay lateness 9.8 ms ≤ 25 ms tolerance (margin 15.2 ms)\n",
-        "  fps deviation 0.001 % (30.000 fps for 30) ≤ ±1 % tolerance (margin 0.999 %)\n",
-        "  dropped frames 0 (not judged: no tolerance in the board file)\n",
-        "  all within tolerance\n",
-    ] {
-        assert!(summary.contains(want), "want {want:?} in:\n{summary}");
-    }
+    assert_contains_all(
+        &summary,
+        [
+            "timing against hil/boards/qemu.toml [timing]",
+            "  frame interval error 0 ms ≤ ±1 ms tolerance (margin 1 ms)\n",
+            "  replay lateness 9.8 ms ≤ 25 ms tolerance (margin 15.2 ms)\n",
+            "  fps deviation 0.001 % (30.000 fps for 30) ≤ ±1 % tolerance (margin 0.999 %)\n",
+            "  dropped frames 0 (not judged: no tolerance in the board file)\n",
+            "  all within tolerance\n",
+        ],
+    );
     assert!(!summary.contains("[redacted]"), "{summary}");
     // The golden text: timing redacted, no figure.
     let golden = r.summary.clone().unwrap();
@@ -159,25 +163,24 @@ fn the_capture_summary_shows_figures_and_margins_while_the_golden_text_stays_red
     // Everything else is the same text.
     assert!(summary.starts_with(&golden[..golden.find("steps:").unwrap()]));
     // The pass line names the figure closest to its tolerance.
-    assert!(
-        r.line()
-            .contains("tightest: replay lateness 9.8 ms ≤ 25 ms tolerance (margin 15.2 ms)"),
-        "{}",
-        r.line()
+    assert_contains_all(
+        &r.line(),
+        ["tightest: replay lateness 9.8 ms ≤ 25 ms tolerance (margin 15.2 ms)"],
     );
     let x = junit::report("qemu", std::slice::from_ref(&r));
-    for want in [
-        "<property name=\"timing.source\" value=\"hil/boards/qemu.toml [timing]\"/>",
-        "<property name=\"timing.replay_lateness.measured_us\" value=\"9800\"/>",
-        "<property name=\"timing.replay_lateness.tolerance_us\" value=\"25000\"/>",
-        "<property name=\"timing.replay_lateness.margin_us\" value=\"15200\"/>",
-        "<property name=\"timing.replay_lateness.within\" value=\"true\"/>",
-        "<property name=\"timing.frame_interval_error.tolerance_us\" value=\"1000\"/>",
-        "<property name=\"timing.fps_deviation.expected_fps\" value=\"30\"/>",
-        "<property name=\"timing.dropped_frames.measured_frames\" value=\"0\"/>",
-    ] {
-        assert!(x.contains(want), "want {want} in:\n{x}");
-    }
+    assert_contains_all(
+        &x,
+        [
+            "<property name=\"timing.source\" value=\"hil/boards/qemu.toml [timing]\"/>",
+            "<property name=\"timing.replay_lateness.measured_us\" value=\"9800\"/>",
+            "<property name=\"timing.replay_lateness.tolerance_us\" value=\"25000\"/>",
+            "<property name=\"timing.replay_lateness.margin_us\" value=\"15200\"/>",
+            "<property name=\"timing.replay_lateness.within\" value=\"true\"/>",
+            "<property name=\"timing.frame_interval_error.tolerance_us\" value=\"1000\"/>",
+            "<property name=\"timing.fps_deviation.expected_fps\" value=\"30\"/>",
+            "<property name=\"timing.dropped_frames.measured_frames\" value=\"0\"/>",
+        ],
+    );
     assert_eq!(x.matches("<properties>").count(), 1, "{x}");
 }
 
@@ -191,21 +194,20 @@ fn a_figure_outside_its_tolerance_names_itself_in_the_verdict() {
     );
     let line = late.line();
     assert!(line.starts_with("FAIL"), "{line}");
-    assert!(
-        line.contains("replay lateness 49.8 ms > 25 ms tolerance (margin -24.8 ms)"),
-        "{line}"
+    assert_contains_all(
+        &line,
+        ["replay lateness 49.8 ms > 25 ms tolerance (margin -24.8 ms)"],
     );
-    assert!(
-        summary.contains("  OUTSIDE tolerance: replay lateness\n"),
-        "{summary}"
-    );
+    assert_contains_all(&summary, ["  OUTSIDE tolerance: replay lateness\n"]);
     let x = junit::report("qemu", std::slice::from_ref(&late));
-    assert!(
-        x.contains("<failure type=\"FAIL\" message=\"replay lateness 49.8 ms &gt; 25 ms tolerance (margin -24.8 ms)"),
-        "{x}"
+    assert_contains_all(
+        &x,
+        [
+            "<failure type=\"FAIL\" message=\"replay lateness 49.8 ms &gt; 25 ms tolerance (margin -24.8 ms)",
+            "<property name=\"timing.replay_lateness.margin_us\" value=\"-24800\"/>",
+            "<property name=\"timing.replay_lateness.within\" value=\"false\"/>",
+        ],
     );
-    assert!(x.contains("<property name=\"timing.replay_lateness.margin_us\" value=\"-24800\"/>"));
-    assert!(x.contains("<property name=\"timing.replay_lateness.within\" value=\"false\"/>"));
     // The golden text does not move with the figures.
     assert_eq!(late.summary, run(9_800).0.summary);
 }

@@ -312,7 +312,7 @@ fn indent(text: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::boards::testing::assert_dry_run_mentions;
+    use crate::boards::testing::{assert_contains_all, assert_dry_run_mentions};
     use std::path::Path;
 
     fn opts(dir: &Path) -> BoardOptions {
@@ -347,14 +347,14 @@ mod tests {
         assert_dry_run_mentions(
             &text,
             [
-            "build:  cd ",
-            "cargo build --release -p agent-h7",
-            "agent-h7 (not built yet",
-            "onto STM32H743VITx through the only probe attached",
-            "USB CDC-ACM port 1209:0001 (re-enumeration waited for up to 10000 ms)",
-            "payload hashes kept (deterministic content: test-pattern, uploaded-stream)",
-            "frame interval ±2000 µs, replay error ≤ 3000 µs, fps ±5 %, dropped frames not checked",
-            "dry run: nothing was built, flashed or opened",
+                "build:  cd ",
+                "cargo build --release -p agent-h7",
+                "agent-h7 (not built yet",
+                "onto STM32H743VITx through the only probe attached",
+                "USB CDC-ACM port 1209:0001 (re-enumeration waited for up to 10000 ms)",
+                "payload hashes kept (deterministic content: test-pattern, uploaded-stream)",
+                "frame interval ±2000 µs, replay error ≤ 3000 µs, fps ±5 %, dropped frames not checked",
+                "dry run: nothing was built, flashed or opened",
             ],
         );
     }
@@ -369,12 +369,12 @@ mod tests {
         assert_dry_run_mentions(
             &text,
             [
-            format!("build:  none (--elf {})", path.display()),
-            "300 bytes to flash in 1 segment(s), entry 0x08040001".to_owned(),
-            "erases    1 sector(s), nothing else:\n                    bank 1 sector 2 (0x08040000..0x08060000)".to_owned(),
-            "chip      STM32H743VITx (flash 0x08000000..0x08200000)".to_owned(),
-            "probe     0483:374f:ABC".to_owned(),
-            "on /dev/ttyACM7".to_owned(),
+                format!("build:  none (--elf {})", path.display()),
+                "300 bytes to flash in 1 segment(s), entry 0x08040001".to_owned(),
+                "erases    1 sector(s), nothing else:\n                    bank 1 sector 2 (0x08040000..0x08060000)".to_owned(),
+                "chip      STM32H743VITx (flash 0x08000000..0x08200000)".to_owned(),
+                "probe     0483:374f:ABC".to_owned(),
+                "on /dev/ttyACM7".to_owned(),
             ],
         );
     }
@@ -402,11 +402,9 @@ mod tests {
         let mut o = opts(dir.path());
         o.probe.flash = FlashPath::Dfu;
         let text = dry_run(&o).unwrap();
-        assert!(
-            text.contains(
-                "as a flat binary from 0x08040000 with dfu-util -d 37c5:9204 -a FIRMWARE"
-            ),
-            "{text}"
+        assert_dry_run_mentions(
+            &text,
+            ["as a flat binary from 0x08040000 with dfu-util -d 37c5:9204 -a FIRMWARE"],
         );
         let path = write_elf(dir.path(), "agent.elf", 0x0804_0000, &[0xAA; 300]);
         o.probe.elf = Some(path);
@@ -426,16 +424,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut o, _) = opts_with_elf(dir.path(), "stock-layout.elf", 0x0800_0000, &[0; 64]);
         let err = dry_run(&o).unwrap_err().to_string();
-        assert!(
-            err.contains("OpenMV bootloader") && err.contains("--erase-bootloader"),
-            "{err}"
-        );
+        assert_contains_all(&err, ["OpenMV bootloader", "--erase-bootloader"]);
         o.probe.erase_bootloader = true;
         let text = dry_run(&o).unwrap();
-        assert!(
-            text.contains("bank 1 sector 0 (0x08000000..0x08020000)"),
-            "{text}"
-        );
+        assert_dry_run_mentions(&text, ["bank 1 sector 0 (0x08000000..0x08020000)"]);
     }
 
     #[test]
@@ -457,10 +449,7 @@ mod tests {
             let mut o = opts(dir.path());
             o.probe.flash = flash;
             let text = dry_run(&o).unwrap();
-            assert!(
-                text.contains("vectors: table at 0x08040000: SP 0x2001fff8, Reset 0x08040298, HardFault 0x08050000 (HardFault)"),
-                "{text}"
-            );
+            assert_dry_run_mentions(&text, ["vectors: table at 0x08040000: SP 0x2001fff8, Reset 0x08040298, HardFault 0x08050000 (HardFault)"]);
         }
         std::fs::write(&elf_path, agent("HardFault_")).unwrap();
         let err = dry_run(&o).unwrap_err().to_string();

@@ -17,7 +17,7 @@ pub mod sections;
 #[cfg(any(feature = "qemu", feature = "h7"))]
 pub mod serial;
 pub mod sim;
-#[cfg(all(test, any(feature = "qemu", feature = "h7")))]
+#[cfg(test)]
 mod testing;
 #[cfg(any(feature = "qemu", feature = "h7"))]
 pub mod tolerance;

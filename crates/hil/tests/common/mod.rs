@@ -1,4 +1,5 @@
-//! What several of omv-hil's test files share: the parse error of a broken
+//! What several of omv-hil's test files share: a check that a text has
+//! every one of some pieces, the parse error of a broken
 //! scenario text (and its check), a path in the repository, a scenario file written into a
 //! temporary directory and the run options of a run into a temporary directory.
 //! The scenario texts themselves are `tests/fixtures/*.toml`.
@@ -18,6 +19,15 @@ pub fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(rel)
+}
+
+/// Fails, naming the first of `needles` that `text` lacks and quoting the
+/// whole text, unless it has every one.
+pub fn assert_contains_all<S: AsRef<str>>(text: &str, needles: impl IntoIterator<Item = S>) {
+    for needle in needles {
+        let needle = needle.as_ref();
+        assert!(text.contains(needle), "lacks {needle:?}:\n{text}");
+    }
 }
 
 /// The error of parsing `text` as `hil/scenarios/bad.toml`.
