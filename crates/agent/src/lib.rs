@@ -10,7 +10,7 @@
 //!   optional [`FatCard`] (a FAT volume through `omv-fatstore` on any
 //!   `embedded_sdmmc::BlockDevice`, with power-cut and write-limit faults)
 //!   and [`Buffers`] (frame buffer, diff buffer, memory-stream region).
-//! * [`serve`] is the command loop over any `embedded-io` byte link;
+//! * [`serve()`] is the command loop over any `embedded-io` byte link;
 //!   [`serve_with`] adds the board's [`Diag`]: the reset report its
 //!   firmware recorded (fault, panic, watchdog) and a ring of log lines.
 //!

@@ -1,6 +1,6 @@
 //! [`Executor`]: runs scenario steps ([`Op`]) with omv-imageio. The one
 //! place where the meaning of every step lives; the `sim` board calls it
-//! in-process, the firmware through [`serve`](crate::serve).
+//! in-process, the firmware through [`serve`](crate::serve()).
 
 use embedded_sdmmc::BlockDevice;
 use omv_fatstore::OpenMode;
