@@ -9,7 +9,7 @@
 //!
 //! There is no allocator: storage is any `embedded-io` `Read + Write + Seek`
 //! that can [`Truncate`]; time is injected through [`Clock`] and [`Wait`].
-//! The `std` feature adds [`StdIo`](storage::StdIo) (a `File` or `Cursor`,
+//! The `std` feature adds [`StdIo`] (a `File` or `Cursor`,
 //! plain or behind a `BufWriter`/`BufReader`) and `StdClock`. A file stream
 //! seeks only when the next access is elsewhere, so frames read or written
 //! in order cost the calls plain sequential `std::io` code makes.

@@ -13,13 +13,13 @@ use crate::error::LinkError;
 
 impl<P: Read + Write> Link<P> {
     /// Change how long a download may go without a chunk that carries data
-    /// (default [`CHUNK_TIMEOUT`]).
+    /// (default [`CHUNK_TIMEOUT`](crate::client::CHUNK_TIMEOUT)).
     pub fn set_chunk_timeout(&mut self, timeout: Duration) {
         self.chunk_timeout = timeout;
     }
 
     /// The largest download the caller can hold (default
-    /// [`DEFAULT_MAX_DOWNLOAD`]); a longer announced length fails at once.
+    /// [`DEFAULT_MAX_DOWNLOAD`](crate::client::DEFAULT_MAX_DOWNLOAD)); a longer announced length fails at once.
     pub fn set_max_download(&mut self, bytes: u64) {
         self.max_download = bytes;
     }
