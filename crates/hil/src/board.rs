@@ -68,7 +68,8 @@ impl CapabilitySet {
     /// The capabilities held, in [`Capability::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = Capability> {
         Capability::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(move |c| self.contains(*c))
     }
 }

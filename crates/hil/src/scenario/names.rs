@@ -6,7 +6,23 @@ use std::fmt;
 /// A board capability a scenario may need (`needs = [...]`). A board
 /// without it skips the scenario; a name outside this set is an error when
 /// the scenario is parsed, never a silent skip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Its name (used in scenario files and by [`crate::Board::capabilities`])
+/// is the variant's in kebab case: `PowerCut` is `"power-cut"`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Capability {
     /// `"files"`: a card with file streams.
     Files,
@@ -33,37 +49,17 @@ pub enum Capability {
 }
 
 impl Capability {
-    /// Every capability, in the order messages list them.
-    pub const ALL: [Capability; 9] = [
-        Capability::Files,
-        Capability::Memory,
-        Capability::PowerCut,
-        Capability::WriteLimit,
-        Capability::Upload,
-        Capability::Jpeg,
-        Capability::CardProfile,
-        Capability::SensorModel,
-        Capability::Footage,
-    ];
+    /// Every capability, in the order messages list them (declaration order).
+    pub const ALL: &'static [Capability] = <Capability as strum::VariantArray>::VARIANTS;
 
     /// The name used in scenario files and by [`crate::Board::capabilities`].
     pub fn name(self) -> &'static str {
-        match self {
-            Capability::Files => "files",
-            Capability::Memory => "memory",
-            Capability::PowerCut => "power-cut",
-            Capability::WriteLimit => "write-limit",
-            Capability::Upload => "upload",
-            Capability::Jpeg => "jpeg",
-            Capability::CardProfile => "card-profile",
-            Capability::SensorModel => "sensor-model",
-            Capability::Footage => "footage",
-        }
+        self.into()
     }
 
     /// The capability called `name`, if there is one.
     pub fn from_name(name: &str) -> Option<Capability> {
-        Capability::ALL.into_iter().find(|c| c.name() == name)
+        name.parse().ok()
     }
 }
 
@@ -106,12 +102,31 @@ pub fn unknown(what: &str, word: &str, candidates: &[&str]) -> String {
 mod tests {
     use super::*;
 
+    /// The names are derived from the variants, so this pins them: they
+    /// are the scenario files' format.
     #[test]
-    fn every_capability_round_trips_through_its_name() {
-        for c in Capability::ALL {
+    fn every_capability_has_its_file_name_and_parses_back_from_it() {
+        let names: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "files",
+                "memory",
+                "power-cut",
+                "write-limit",
+                "upload",
+                "jpeg",
+                "card-profile",
+                "sensor-model",
+                "footage"
+            ]
+        );
+        for &c in Capability::ALL {
             assert_eq!(Capability::from_name(c.name()), Some(c));
+            assert_eq!(c.to_string(), c.name());
         }
         assert_eq!(Capability::from_name("power-cutt"), None);
+        assert_eq!(Capability::from_name("Power-Cut"), None);
     }
 
     #[test]
