@@ -157,7 +157,9 @@ where
     }
 
     /// [`reply`](Self::reply) with `body` to request `id`, delivered or
-    /// dropped.
+    /// dropped. Inlined: a frame of its own would hold a second copy of
+    /// the response on the firmware's stack.
+    #[inline(always)]
     fn answer(&mut self, id: u32, body: ResponseBody) -> Result<(), ServeError<L::Error>> {
         self.reply(&Response { id, body }).map(|_| ())
     }
