@@ -8,6 +8,17 @@ mod run_dir;
 
 pub use run_dir::{is_run_id, new_id, prune, RunDir, KEEP, LAST_FAILED, LATEST};
 
+/// Each step's result, one line a step ([`Capture::steps_text`]).
+pub const STEPS_FILE: &str = "steps.txt";
+/// The timing trace ([`Capture::trace_csv`]).
+pub const TRACE_FILE: &str = "trace.csv";
+/// The snapshot text with timing as measured (the runner writes it).
+pub const SUMMARY_FILE: &str = "summary.txt";
+/// The agent's own log, when the board keeps one.
+pub const AGENT_LOG_FILE: &str = "agent.log";
+/// The agent's defmt log read over RTT (h7 through a probe).
+pub const AGENT_RTT_LOG_FILE: &str = "agent-rtt.log";
+
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -101,10 +112,10 @@ impl Capture {
                 written.push(p);
             }
         }
-        let p = dir.join("steps.txt");
+        let p = dir.join(STEPS_FILE);
         std::fs::write(&p, self.steps_text())?;
         written.push(p);
-        let p = dir.join("trace.csv");
+        let p = dir.join(TRACE_FILE);
         std::fs::write(&p, self.trace_csv())?;
         written.push(p);
         Ok(written)

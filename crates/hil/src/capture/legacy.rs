@@ -8,16 +8,17 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::run_dir::{is_run_id, LAST_FAILED, LATEST};
+use super::{AGENT_LOG_FILE, AGENT_RTT_LOG_FILE, STEPS_FILE, SUMMARY_FILE, TRACE_FILE};
 
 /// The files a scenario's capture directory holds besides its stream
 /// files: a directory with one of these and no subdirectory is an old
 /// capture.
 const CAPTURE_FILES: [&str; 5] = [
-    "steps.txt",
-    "trace.csv",
-    "summary.txt",
-    "agent.log",
-    "agent-rtt.log",
+    STEPS_FILE,
+    TRACE_FILE,
+    SUMMARY_FILE,
+    AGENT_LOG_FILE,
+    AGENT_RTT_LOG_FILE,
 ];
 
 /// The old layout's capture directories and failure list under

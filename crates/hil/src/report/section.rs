@@ -281,7 +281,7 @@ fn review_html(out: &mut String, rv: &Review) {
 
 /// The timing plots of the capture's `trace.csv`.
 fn plots(out: &mut String, dir: &Path, scenario: Option<&Scenario>, tol: Tolerance) {
-    let Ok(text) = std::fs::read_to_string(dir.join("trace.csv")) else {
+    let Ok(text) = std::fs::read_to_string(dir.join(crate::capture::TRACE_FILE)) else {
         return;
     };
     let rows = match data::parse_trace(&text) {

@@ -130,12 +130,17 @@ pub fn run_scenario(
     let seed = opts.seed.unwrap_or(scenario.seed);
     let dir = opts.out_dir.join(&scenario.name);
     let captured = capture(board, scenario, seed);
-    let mut log: Vec<String> = save_log(&dir, "agent.log", "agent log", &board.take_log())
-        .into_iter()
-        .collect();
+    let mut log: Vec<String> = save_log(
+        &dir,
+        crate::capture::AGENT_LOG_FILE,
+        "agent log",
+        &board.take_log(),
+    )
+    .into_iter()
+    .collect();
     log.extend(save_log(
         &dir,
-        "agent-rtt.log",
+        crate::capture::AGENT_RTT_LOG_FILE,
         "agent defmt log over RTT",
         &board.take_probe_log(),
     ));
@@ -161,7 +166,7 @@ pub fn run_scenario(
     let text = summary::render(scenario, &cap, &policy);
     if let Some(dir) = &result.capture_dir {
         let measured = summary::render_capture(scenario, &cap, &policy, timing.as_ref());
-        let _ = std::fs::write(dir.join("summary.txt"), measured);
+        let _ = std::fs::write(dir.join(crate::capture::SUMMARY_FILE), measured);
     }
     let mut failures = cap.failures();
     failures.extend(board.check(scenario, &cap));
