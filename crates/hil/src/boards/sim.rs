@@ -124,13 +124,22 @@ impl SimHarnessBoard {
 
     /// Start the worker thread; each answer is awaited at most `timeout`.
     pub fn with_timeout(timeout: Duration) -> Result<SimHarnessBoard, BoardError> {
+        Self::with_worker(timeout, worker::serve)
+    }
+
+    /// The board's side of the channels with `serve` answering on the
+    /// worker thread (the executor, or a test's stand-in).
+    fn with_worker(
+        timeout: Duration,
+        serve: fn(&Receiver<Request>, &Sender<Answer>),
+    ) -> Result<SimHarnessBoard, BoardError> {
         let (tx, worker_rx) = mpsc::channel();
         let (worker_tx, rx) = mpsc::channel();
         let worker = std::thread::Builder::new()
             .name("hil-sim".into())
             // The executor keeps its trace inline (no heap in the agent).
             .stack_size(64 << 20)
-            .spawn(move || worker::serve(&worker_rx, &worker_tx))
+            .spawn(move || serve(&worker_rx, &worker_tx))
             .map_err(|e| BoardError::Setup {
                 board: NAME.into(),
                 message: format!("cannot start the simulator thread: {e}"),
@@ -364,13 +373,22 @@ mod tests {
         b.end().unwrap();
     }
 
+    /// A worker that answers the handshake as the executor does and then
+    /// never answers again (it holds the requests until the board goes).
+    fn hangs_after_hello(rx: &Receiver<Request>, tx: &Sender<Answer>) {
+        if let Ok(Request::Hello) = rx.recv() {
+            let _ = tx.send(worker::hello().map(Reply::Hello));
+        }
+        let held: Vec<Request> = rx.iter().collect();
+        drop(held);
+    }
+
     #[test]
     fn a_step_past_its_timeout_stops_the_board_with_a_clear_message() {
-        // A zero timeout: the answer to `begin` (formatting a card) cannot
-        // be there yet when it is first looked for.
-        let mut b = SimHarnessBoard::with_timeout(Duration::ZERO).unwrap();
+        let mut b =
+            SimHarnessBoard::with_worker(Duration::from_millis(50), hangs_after_hello).unwrap();
         let e = b.begin(&setup("class10")).unwrap_err().to_string();
-        assert!(e.contains("no answer to begin within 0ns"), "{e}");
+        assert!(e.contains("no answer to begin within 50ms"), "{e}");
         let e = b.run(1, &Op::Sync).unwrap_err().to_string();
         assert!(e.contains("still busy with begin, which timed out"), "{e}");
     }

@@ -74,7 +74,7 @@ fn executor<'a>(
 
 /// The capabilities an executor made as for a scenario announces (on a
 /// small card: the size does not change them).
-fn hello() -> Result<omv_proto::Capabilities, String> {
+pub(super) fn hello() -> Result<omv_proto::Capabilities, String> {
     let setup = Setup {
         scenario: "hello".into(),
         seed: 0,
