@@ -197,7 +197,7 @@ fn the_report_renders_in_headless_chromium() {
     let run = Run {
         board: "sim",
         root: &root,
-        board_file: &root.join("hil/boards/sim.toml"),
+        board_file: &omv_hil::boards::load("sim", &root).unwrap(),
         results: &results,
         scenarios: &scenarios,
         content_hashes: true,

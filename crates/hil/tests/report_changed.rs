@@ -44,7 +44,7 @@ fn run_against(root: &Path, write_new: bool) -> (String, Vec<std::path::PathBuf>
     let run = Run {
         board: "sim",
         root,
-        board_file: &repo.join("hil/boards/sim.toml"),
+        board_file: &omv_hil::boards::load("sim", &repo).unwrap(),
         results: &results,
         scenarios: &scenarios,
         content_hashes: true,

@@ -29,7 +29,7 @@ use crate::board::{Board, BoardError};
 use crate::boards::firmware::{build, FirmwareBuild};
 use crate::boards::serial::AgentBoard;
 use crate::boards::tolerance;
-use crate::boards::{BoardOptions, FlashOptions, FlashPath};
+use crate::boards::{BoardFile, BoardOptions, FlashOptions, FlashPath};
 
 pub use config::H7Config;
 
@@ -43,9 +43,9 @@ fn setup_error(message: impl std::fmt::Display) -> BoardError {
     }
 }
 
-/// The board file, or the error naming file, line and field.
-pub fn load(opts: &BoardOptions) -> Result<H7Config, BoardError> {
-    H7Config::load(&opts.board_file).map_err(setup_error)
+/// The board file's h7 sections, or the error naming file, line and field.
+pub fn read_config(file: &BoardFile) -> Result<H7Config, BoardError> {
+    H7Config::read(file).map_err(setup_error)
 }
 
 /// The ELF to flash: `--elf`, or the board's firmware build.
@@ -166,8 +166,8 @@ pub fn flash_and_find_port(
 const BAUD: u32 = 115_200;
 
 /// Flash the agent, wait for its port, shake hands.
-pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
-    let config = load(opts)?;
+pub fn open(file: &BoardFile, opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
+    let config = read_config(file)?;
     let (ready, rtt) = flash_and_find_port(opts, &config)?;
     let link = Link::open_serial(&ready.port, BAUD).map_err(|e| {
         setup_error(format!(
@@ -197,8 +197,8 @@ pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
 /// What `--dry-run` would flash and run on the `h7` board, without a probe
 /// or a port. Nothing is built: if the agent ELF is not there yet, the
 /// build command is shown instead of its segments.
-pub fn dry_run(opts: &BoardOptions) -> Result<String, BoardError> {
-    let config = load(opts)?;
+pub fn dry_run(file: &BoardFile, opts: &BoardOptions) -> Result<String, BoardError> {
+    let config = read_config(file)?;
     let (spec, elf) = firmware(opts, &config);
     let mut out = String::new();
     let line = |out: &mut String, text: String| {
@@ -316,13 +316,22 @@ mod tests {
     use std::path::Path;
 
     fn opts(dir: &Path) -> BoardOptions {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         BoardOptions {
-            board_file: root.join("hil/boards/h7.toml"),
             root: dir.to_owned(),
             out_dir: dir.join("out"),
             ..Default::default()
         }
+    }
+
+    /// The repository's `hil/boards/h7.toml`.
+    fn h7_file() -> BoardFile {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        BoardFile::load(&root.join("hil/boards/h7.toml")).unwrap()
+    }
+
+    /// The dry run with the repository's board file.
+    fn dry_run(o: &BoardOptions) -> Result<String, BoardError> {
+        super::dry_run(&h7_file(), o)
     }
 
     /// `dir/name`: an ELF of `data` at `addr` (entry `addr`, Thumb).
@@ -390,10 +399,13 @@ mod tests {
     #[test]
     fn a_missing_board_file_is_a_setup_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
-        let mut o = opts(dir.path());
-        o.board_file = dir.path().join("nope.toml");
-        let err = dry_run(&o).unwrap_err().to_string();
-        assert!(err.contains("nope.toml"), "{err}");
+        let err = crate::boards::load(NAME, dir.path()).unwrap_err();
+        assert!(matches!(err, BoardError::Setup { .. }), "{err:?}");
+        let err = err.to_string();
+        assert_contains_all(
+            &err,
+            ["board `h7` could not be set up", "hil/boards/h7.toml"],
+        );
     }
 
     #[test]
@@ -434,7 +446,7 @@ mod tests {
     fn the_agent_builds_vector_table_is_checked_in_the_dry_run() {
         let dir = tempfile::tempdir().unwrap();
         let o = opts(dir.path());
-        let config = load(&o).unwrap();
+        let config = read_config(&h7_file()).unwrap();
         let elf_path = config.firmware_build(dir.path()).elf();
         std::fs::create_dir_all(elf_path.parent().unwrap()).unwrap();
         let agent = |hard_fault: &str| {

@@ -3,9 +3,10 @@
 //! two share is a module here (`serial`, `firmware`, `sections`,
 //! `tolerance`).
 //!
-//! Each board module offers `open(&BoardOptions) -> Box<dyn Board>` and
-//! `dry_run(&BoardOptions) -> String` (what would be flashed/started and
-//! run, touching no hardware).
+//! Each board module offers `open(&BoardFile, &BoardOptions) -> Box<dyn
+//! Board>` and `dry_run(&BoardFile, &BoardOptions) -> String` (what would
+//! be flashed/started and run, touching no hardware). The board file is
+//! read once, by [`load`], and handed to both.
 
 pub mod file;
 pub mod firmware;
@@ -22,7 +23,7 @@ mod testing;
 #[cfg(any(feature = "qemu", feature = "h7"))]
 pub mod tolerance;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::board::{Board, BoardError};
 
@@ -33,8 +34,6 @@ pub use file::{BoardFile, BoardFileError, DEFAULT_SCENARIO_TIMEOUT_S};
 pub struct BoardOptions {
     /// The repository root (where `hil/` and `golden/` are).
     pub root: PathBuf,
-    /// The board's file, `hil/boards/<name>.toml`.
-    pub board_file: PathBuf,
     /// Where this run's captures go (`target/hil/<board>/`): boards may put
     /// logs and scratch files there.
     pub out_dir: PathBuf,
@@ -90,29 +89,54 @@ impl std::fmt::Debug for FlashProgress {
 /// The boards this harness knows, in the order `--list` shows them.
 pub const KNOWN: [&str; 3] = ["sim", "qemu", "h7"];
 
-/// Open board `name`.
-pub fn open(name: &str, opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
-    match name {
+/// The file of board `name`, `<root>/hil/boards/<name>.toml`: a board
+/// this build does not have is refused before its file is looked for, and
+/// a file that does not read or check is the board's setup error (naming
+/// file, line and key).
+pub fn load(name: &str, root: &Path) -> Result<BoardFile, BoardError> {
+    if !BUILT.contains(&name) {
+        return Err(unknown(name));
+    }
+    let path = root.join("hil/boards").join(format!("{name}.toml"));
+    BoardFile::load(&path).map_err(|e| BoardError::Setup {
+        board: name.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Open the board `file` describes.
+pub fn open(file: &BoardFile, opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
+    match file.name.as_str() {
         "sim" => sim::open(opts),
         #[cfg(feature = "qemu")]
-        "qemu" => qemu::open(opts),
+        "qemu" => qemu::open(file, opts),
         #[cfg(feature = "h7")]
-        "h7" => h7::open(opts),
+        "h7" => h7::open(file, opts),
         other => Err(unknown(other)),
     }
 }
 
-/// What running on board `name` would do, without touching hardware.
-pub fn dry_run(name: &str, opts: &BoardOptions) -> Result<String, BoardError> {
-    match name {
+/// What running on the board `file` describes would do, without touching
+/// hardware.
+pub fn dry_run(file: &BoardFile, opts: &BoardOptions) -> Result<String, BoardError> {
+    match file.name.as_str() {
         "sim" => sim::dry_run(opts),
         #[cfg(feature = "qemu")]
-        "qemu" => qemu::dry_run(opts),
+        "qemu" => qemu::dry_run(file, opts),
         #[cfg(feature = "h7")]
-        "h7" => h7::dry_run(opts),
+        "h7" => h7::dry_run(file, opts),
         other => Err(unknown(other)),
     }
 }
+
+/// The boards of [`KNOWN`] this build of omv-hil has (by its features).
+const BUILT: &[&str] = &[
+    "sim",
+    #[cfg(feature = "qemu")]
+    "qemu",
+    #[cfg(feature = "h7")]
+    "h7",
+];
 
 fn unknown(name: &str) -> BoardError {
     let reason = if KNOWN.contains(&name) {

@@ -38,7 +38,7 @@ use omv_proto::{Event, Op, Outcome};
 use crate::board::{Board, BoardError, Setup, SnapshotPolicy, TimingPolicy};
 use crate::boards::firmware;
 use crate::boards::serial::AgentBoard;
-use crate::boards::{tolerance, BoardOptions};
+use crate::boards::{tolerance, BoardFile, BoardOptions};
 use crate::capture::Capture;
 use crate::scenario::Scenario;
 use crate::timing::TimingReport;
@@ -406,8 +406,8 @@ impl Drop for QemuBoard {
 }
 
 /// Builds the firmware (a no-op when up to date) and starts the board.
-pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
-    let config = QemuConfig::load(&opts.board_file).map_err(setup_error)?;
+pub fn open(file: &BoardFile, opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
+    let config = QemuConfig::read(file).map_err(setup_error)?;
     let elf = match &opts.probe.elf {
         Some(elf) => elf.clone(),
         None => firmware::build(&config.firmware_build(&opts.root)).map_err(setup_error)?,
@@ -421,8 +421,8 @@ pub fn open(opts: &BoardOptions) -> Result<Box<dyn Board>, BoardError> {
 
 /// What `--dry-run` would do on the `qemu` board: the build and the
 /// emulator command line.
-pub fn dry_run(opts: &BoardOptions) -> Result<String, BoardError> {
-    let config = QemuConfig::load(&opts.board_file).map_err(setup_error)?;
+pub fn dry_run(file: &BoardFile, opts: &BoardOptions) -> Result<String, BoardError> {
+    let config = QemuConfig::read(file).map_err(setup_error)?;
     let build = config.firmware_build(&opts.root);
     let (build_line, elf) = match &opts.probe.elf {
         Some(elf) => (format!("none (--elf {})", elf.display()), elf.clone()),

@@ -2,8 +2,6 @@
 //! (`trace.csv`, written by [`crate::capture::Capture::save`]) turned into
 //! the series the plots show, and the board file's tolerances.
 
-use std::path::Path;
-
 use crate::boards::sections::TimingSection;
 use crate::boards::BoardFile;
 use crate::scenario::Scenario;
@@ -122,12 +120,10 @@ pub struct Tolerance {
 }
 
 impl Tolerance {
-    /// The `[timing]` section of the board file at `path`, read by the same
-    /// [`BoardFile`] the boards use (its defaults for keys left out); none
-    /// if the file has no such section. A file that does not read or
-    /// parse is an error.
-    pub fn load(path: &Path) -> Result<Tolerance, String> {
-        let file = BoardFile::load(path).map_err(|e| e.to_string())?;
+    /// The `[timing]` section of a board file, read as the boards read it
+    /// (its defaults for keys left out); none if the file has no such
+    /// section. A section that does not parse is an error.
+    pub fn read(file: &BoardFile) -> Result<Tolerance, String> {
         let timing: Option<TimingSection> =
             file.optional_section("timing").map_err(|e| e.to_string())?;
         Ok(Tolerance::of(timing.as_ref()))
@@ -243,6 +239,7 @@ pub fn series(rows: &[TraceRow], fps_at: impl Fn(u32) -> u16) -> Series {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use std::path::Path;
 
     const TRACE: &str = "t_us,step,event,index,seq_or_scheduled_us,payload_len,crc32,captured_us\n\
         1500,2,written,0,0,100,0000abcd,1000\n\
@@ -290,6 +287,10 @@ mod tests {
         );
     }
 
+    fn load(path: &Path) -> Result<Tolerance, String> {
+        Tolerance::read(&BoardFile::load(path).map_err(|e| e.to_string())?)
+    }
+
     #[test]
     fn tolerances_come_from_the_board_files_timing_section() {
         let dir = tempfile::tempdir().unwrap();
@@ -302,25 +303,25 @@ mod tests {
             "q",
             "name = \"q\"\ndescription = \"d\"\n[timing]\nframe_interval_us = 800\nreplay_error_us = 20000\nfps_percent = 1.0\n",
         );
-        let t = Tolerance::load(&q).unwrap();
+        let t = load(&q).unwrap();
         assert_eq!(t.frame_interval_us, Some(800));
         assert_eq!(t.replay_error_us, Some(20000));
         assert_eq!(t.dropped_frames, None);
         let sim = write("sim", "name = \"sim\"\ndescription = \"d\"\n");
-        assert_eq!(Tolerance::load(&sim).unwrap(), Tolerance::default());
+        assert_eq!(load(&sim).unwrap(), Tolerance::default());
         let bad = write(
             "bad",
             "name = \"bad\"\ndescription = \"d\"\n[timing]\nframe_interval_us = -3\n",
         );
-        assert!(Tolerance::load(&bad).is_err());
+        assert!(load(&bad).is_err());
         // The repository's qemu board file has tolerances, sim's has none.
         let boards = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hil/boards");
-        assert!(Tolerance::load(&boards.join("qemu.toml"))
+        assert!(load(&boards.join("qemu.toml"))
             .unwrap()
             .frame_interval_us
             .is_some());
         assert_eq!(
-            Tolerance::load(&boards.join("sim.toml")).unwrap(),
+            load(&boards.join("sim.toml")).unwrap(),
             Tolerance::default()
         );
     }

@@ -29,6 +29,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::boards::BoardFile;
 use crate::capture::CapturedFile;
 use crate::runner::{written_paths, ScenarioResult, Totals, Verdict};
 use crate::scenario::Scenario;
@@ -41,7 +42,7 @@ pub struct Run<'a> {
     /// The repository root (`golden/` is under it).
     pub root: &'a Path,
     /// The board file (`hil/boards/<board>.toml`): its `[timing]` tolerances.
-    pub board_file: &'a Path,
+    pub board_file: &'a BoardFile,
     /// Every result of the run, in order.
     pub results: &'a [ScenarioResult],
     /// The scenarios that ran (matched to results by name).
@@ -95,7 +96,7 @@ fn run_dir(results: &[ScenarioResult]) -> Option<PathBuf> {
 
 /// The page, and the candidate golden sheets written while making it.
 pub fn render(run: &Run) -> (String, Vec<PathBuf>) {
-    let (tolerance, tol_note) = match Tolerance::load(run.board_file) {
+    let (tolerance, tol_note) = match Tolerance::read(run.board_file) {
         Ok(t) => (t, None),
         Err(e) => (Tolerance::default(), Some(e)),
     };
@@ -150,7 +151,7 @@ pub fn render(run: &Run) -> (String, Vec<PathBuf>) {
     let _ = writeln!(
         page,
         "<p class=\"meta\">tolerances ({}): {}</p>",
-        html::esc(&run.board_file.display().to_string()),
+        html::esc(&run.board_file.path.display().to_string()),
         html::esc(&tol_note.unwrap_or_else(|| tolerance_text(&tolerance)))
     );
     page.push_str("<table class=\"toc\">\n");

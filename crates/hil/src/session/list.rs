@@ -58,12 +58,13 @@ pub fn list(root: &Path, loaded: &Loaded, console: &mut dyn Console) -> RunExit 
 /// `--dry-run`: the board's plan, the scenarios that would run, the ones
 /// that would be skipped and why, and the broken ones (a definition error).
 pub fn dry_run(
-    board: &str,
+    file: &BoardFile,
     opts: &BoardOptions,
     selection: &Selection,
     console: &mut dyn Console,
 ) -> RunExit {
-    let plan = match boards::dry_run(board, opts) {
+    let board = file.name.as_str();
+    let plan = match boards::dry_run(file, opts) {
         Ok(plan) => plan,
         Err(e) => {
             console.err(&format!("error: {e}"));
@@ -75,7 +76,7 @@ pub fn dry_run(
     // boards' come from their agent's hello, so only `boards = [...]`
     // decides here and `needs` is checked when the scenario runs.
     let sim = (board == "sim")
-        .then(|| boards::open(board, opts).ok())
+        .then(|| boards::open(file, opts).ok())
         .flatten();
     let caps = sim.as_ref().map(|b| b.capabilities());
     let (run, skipped): (Vec<_>, Vec<_>) = selection

@@ -31,7 +31,7 @@ pub use outputs::{summary_lines, unreferenced_warning, write_junit};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::boards::{self, BoardFile, BoardOptions, FlashOptions};
+use crate::boards::{self, BoardOptions, FlashOptions};
 use crate::capture::{self, RunDir};
 use crate::exit::RunExit;
 use crate::golden::{self, ReviewLock};
@@ -118,17 +118,9 @@ impl SessionOptions {
         self.root.join("hil/scenarios")
     }
 
-    /// The board's file, `hil/boards/<board>.toml`.
-    pub fn board_file(&self) -> PathBuf {
-        self.root
-            .join("hil/boards")
-            .join(format!("{}.toml", self.board))
-    }
-
     fn board_options(&self, out_dir: PathBuf) -> BoardOptions {
         BoardOptions {
             root: self.root.clone(),
-            board_file: self.board_file(),
             out_dir,
             probe: self.flash.clone(),
             #[cfg(feature = "h7")]
@@ -197,7 +189,13 @@ pub fn run(
     }
     if opts.flash.dry_run {
         let board_opts = opts.board_options(board_dir);
-        return dry_run(&opts.board, &board_opts, &selection, console);
+        return match boards::load(&opts.board, &opts.root) {
+            Ok(file) => dry_run(&file, &board_opts, &selection, console),
+            Err(e) => {
+                console.err(&format!("error: {e}"));
+                RunExit::Definition
+            }
+        };
     }
     let started = Instant::now();
     let mut run = match RunDir::create(&board_dir, &opts.board) {
@@ -210,19 +208,12 @@ pub fn run(
     let board_opts = opts.board_options(run.path().to_owned());
     // Held until the report has written its candidate thumbnail sheets.
     let (review, review_owner) = review_lock(opts, &run, golden::may_write_new(), console);
-    let run_opts = RunOptions {
-        root: opts.root.clone(),
-        out_dir: run.path().to_owned(),
-        seed: opts.seed,
-        write_new: review.is_some(),
-        review_owner,
-        scenario_dir: opts.scenario_dir(),
-        scenario_timeout: BoardFile::load(&board_opts.board_file)
-            .ok()
-            .map(|b| Duration::from_secs(b.scenario_timeout_s)),
-    };
-    let mut board = match boards::open(&opts.board, &board_opts) {
-        Ok(board) => board,
+    // The board file is read once: for the board, its overall scenario
+    // timeout and the report's tolerances.
+    let opened = boards::load(&opts.board, &opts.root)
+        .and_then(|file| boards::open(&file, &board_opts).map(|board| (file, board)));
+    let (board_file, mut board) = match opened {
+        Ok(opened) => opened,
         Err(e) => {
             // Said once, not once per scenario; the JUnit report still
             // lists each scenario as not run.
@@ -240,6 +231,15 @@ pub fn run(
             return RunExit::Unavailable;
         }
     };
+    let run_opts = RunOptions {
+        root: opts.root.clone(),
+        out_dir: run.path().to_owned(),
+        seed: opts.seed,
+        write_new: review.is_some(),
+        review_owner,
+        scenario_dir: opts.scenario_dir(),
+        scenario_timeout: Some(Duration::from_secs(board_file.scenario_timeout_s)),
+    };
     let results = runner::run_all(board.as_mut(), &selection.scenarios, &run_opts, progress);
     let content_hashes = board.snapshot_policy().content_hashes;
     drop(board);
@@ -256,7 +256,7 @@ pub fn run(
     let page = crate::report::Run {
         board: &opts.board,
         root: &opts.root,
-        board_file: &board_opts.board_file,
+        board_file: &board_file,
         results: &shown,
         scenarios: &selection.scenarios,
         content_hashes,

@@ -124,6 +124,36 @@ fn list_and_dry_run_show_and_run_nothing() {
     );
 }
 
+/// The board file is read once, before the board starts: one that does not
+/// check stops the run (and the dry run) with its file and line, and no
+/// run directory is left.
+#[test]
+fn a_board_file_that_does_not_check_stops_the_run_naming_it() {
+    let root = checkout();
+    let file = root.path().join("hil/boards/sim.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{text}scenario_timeout_s = 0\n")).unwrap();
+    let (exit, t, p) = session(root.path(), |_| {});
+    assert_eq!(exit, RunExit::Unavailable, "{t:?}");
+    assert_eq!(t.err.len(), 1, "{t:?}");
+    let e = &t.err[0];
+    assert!(e.starts_with("error: board sim is unavailable: "), "{e}");
+    assert!(e.contains("hil/boards/sim.toml:"), "{e}");
+    assert!(e.contains("scenario_timeout_s must be at least 1"), "{e}");
+    assert!(p.total.is_none(), "nothing ran");
+    // (The board directory keeps only the review lock's file.)
+    let runs = std::fs::read_dir(root.path().join("target/hil/sim")).map_or(0, |d| {
+        d.filter(|e| e.as_ref().unwrap().path().is_dir()).count()
+    });
+    assert_eq!(runs, 0, "an unavailable board leaves no run directory");
+    let (exit, t, _) = session(root.path(), |o| o.flash.dry_run = true);
+    assert_eq!(exit, RunExit::Definition, "{t:?}");
+    assert!(
+        t.err[0].contains("scenario_timeout_s must be at least 1"),
+        "{t:?}"
+    );
+}
+
 #[test]
 fn a_run_writes_its_files_and_only_failed_re_runs_what_failed() {
     let root = checkout();

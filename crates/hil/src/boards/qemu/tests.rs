@@ -269,11 +269,11 @@ fn dry_run_shows_the_build_and_the_emulator_command_and_starts_nothing() {
     let out = tempfile::tempdir().unwrap();
     let opts = BoardOptions {
         root: root(),
-        board_file: root().join("hil/boards/qemu.toml"),
         out_dir: out.path().to_owned(),
         ..Default::default()
     };
-    let text = dry_run(&opts).unwrap();
+    let file = crate::boards::load("qemu", &root()).unwrap();
+    let text = dry_run(&file, &opts).unwrap();
     assert_dry_run_mentions(
         &text,
         [
