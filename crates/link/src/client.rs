@@ -155,21 +155,25 @@ impl<P: Read + Write> Link<P> {
 
     /// Say hello within `wait`, resending every half second (an agent that
     /// is still booting, or garbage on the line, costs a resend, not a
-    /// failure). Checks the protocol version.
+    /// failure). The answer to any of those hellos will do: an agent gives
+    /// its reset report in the first hello it answers after a restart, so
+    /// an answer that comes after the resend is the one with the report.
+    /// Checks the protocol version.
     pub fn handshake(&mut self, wait: Duration) -> Result<Hello, LinkError> {
         let deadline = Instant::now() + wait;
+        let mut sent = Vec::new();
         loop {
             let now = Instant::now();
             if now >= deadline {
                 return Err(LinkError::NoAgent { waited: wait });
             }
-            let id = self.send(RequestBody::Hello {
+            sent.push(self.send(RequestBody::Hello {
                 protocol: PROTOCOL_VERSION,
-            })?;
+            })?);
             let attempt = (now + Duration::from_millis(500)).min(deadline);
             // An unasked hello (a restarted agent) is not fatal here: the
             // asked one carries the same report.
-            match self.wait_inner(id, attempt, "hello", false) {
+            match self.wait_inner(&sent, attempt, "hello", false) {
                 Ok(ResponseBody::Hello(h)) => {
                     if h.protocol != PROTOCOL_VERSION {
                         return Err(LinkError::VersionMismatch {
@@ -423,12 +427,13 @@ impl<P: Read + Write> Link<P> {
         deadline: Instant,
         what: &str,
     ) -> Result<ResponseBody, LinkError> {
-        self.wait_inner(id, deadline, what, true)
+        self.wait_inner(&[id], deadline, what, true)
     }
 
+    /// Wait until `deadline` for the answer to any of the requests `ids`.
     fn wait_inner(
         &mut self,
-        id: u32,
+        ids: &[u32],
         deadline: Instant,
         what: &str,
         restarts_fatal: bool,
@@ -437,7 +442,7 @@ impl<P: Read + Write> Link<P> {
         let damaged_before = self.damaged.len();
         loop {
             match self.next_response(deadline)? {
-                Some(r) if r.id == id => {
+                Some(r) if ids.contains(&r.id) => {
                     return match r.body {
                         ResponseBody::Error(e) => Err(LinkError::Agent(e)),
                         body => Ok(body),
