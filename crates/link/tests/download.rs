@@ -138,16 +138,19 @@ fn empty_chunks_are_not_progress() {
 
 #[test]
 fn a_peer_slower_than_the_rate_allows_meets_the_overall_deadline() {
-    // 10 000 bytes at an expected 100 kB/s: 0.1 s, times the slack, plus
-    // one chunk timeout. The peer sends 64 bytes every 10 ms (~6 kB/s):
-    // it always makes progress, so only the overall deadline stops it.
-    let mut link = Link::new(Trickle::new(10_000, 64, Duration::from_millis(10)));
-    link.set_chunk_timeout(Duration::from_millis(200));
+    // 20 000 bytes at an expected 100 kB/s: 0.2 s, times the slack, plus
+    // one chunk timeout of 2 s: 2.8 s. The peer sends 64 bytes every 20 ms
+    // (3.2 kB/s, 6.25 s for the file): it always makes progress, so only
+    // the overall deadline stops it. The chunk timeout is seconds so that
+    // a loaded host that leaves this thread unscheduled for a moment is
+    // not a stall (a second attempt).
+    let mut link = Link::new(Trickle::new(20_000, 64, Duration::from_millis(20)));
+    link.set_chunk_timeout(Duration::from_secs(2));
     link.set_rate(100_000);
     let e = bounded(link, |mut l| l.download("/sdcard/x.bin").unwrap_err());
     let msg = e.to_string();
     assert!(
-        msg.contains("the overall deadline of 0.6 s passed"),
+        msg.contains("the overall deadline of 2.8 s passed"),
         "{msg}"
     );
     assert!(
