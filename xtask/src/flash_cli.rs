@@ -30,6 +30,8 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub erase_bootloader: bool,
     /// Debug probe to use, as VID:PID[:SERIAL] (needed when several are attached).
+    // `[:SERIAL]` is the help text's optional part, not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "VID:PID[:SERIAL]")]
     pub probe: Option<DebugProbeSelector>,
     /// The agent's serial port, instead of finding it by its USB ids.

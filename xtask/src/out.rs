@@ -25,7 +25,7 @@ pub fn line(args: std::fmt::Arguments<'_>) {
     }
 }
 
-/// `println!` that never panics: see [`line`].
+/// `println!` that never panics: see [`line()`].
 macro_rules! say {
     () => {
         $crate::out::line(format_args!(""))
