@@ -7,13 +7,14 @@
 //! docs' table (`crates/imageio/src/lib.rs`), naming tests that exist.
 //! Reads files only; runs in milliseconds. Its modules check that the
 //! pages say what the code accepts: `scenarios` (docs/scenarios.md
-//! against the scenario parser), `boards` (its §8 against the board
-//! files), `code` (commands,
-//! paths and names the pages cite; absolute paths of a machine).
+//! against the scenario parser), `op_values` (its §6 "Gives" column
+//! against the parser), `boards` (its §8 against the board files), `code`
+//! (commands, paths and names the pages cite; absolute paths of a machine).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod boards;
 mod code;
+mod op_values;
 mod scenarios;
 
 use std::collections::BTreeSet;
