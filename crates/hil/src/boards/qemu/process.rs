@@ -133,6 +133,10 @@ pub enum QemuError {
     Wait(std::io::Error),
 }
 
+/// How long an emulator that exited may take to have its output read to
+/// the end (a reader thread is behind only when the host is loaded).
+const READERS_WAIT: Duration = Duration::from_secs(5);
+
 /// A running QEMU, killed (and reaped) on drop.
 #[derive(Debug)]
 pub struct QemuProcess {
@@ -217,8 +221,15 @@ impl QemuProcess {
             }
             if let Ok(Some(status)) = process.child.try_wait() {
                 process.exited = Some(status);
-                // Let the readers finish so the output is complete.
-                std::thread::sleep(Duration::from_millis(20));
+                // The output is complete once both readers have seen the
+                // end of their stream (their senders dropped): wait for
+                // that, not for a guess at how long they take.
+                // (A PTY line among the last output changes nothing.)
+                let drained = Instant::now() + READERS_WAIT;
+                while rx
+                    .recv_timeout(drained.saturating_duration_since(Instant::now()))
+                    .is_ok()
+                {}
                 return Err(QemuError::ExitedEarly {
                     status: status.to_string(),
                     output: process.output(),

@@ -61,6 +61,14 @@ fn alive(pid: u32) -> bool {
     |e: &QemuError| matches!(e, QemuError::ExitedEarly { .. }),
     &["unsupported machine", "3"]
 )]
+// Output still being read when the exit is seen (a reader thread behind,
+// here a child that writes after its parent exited) is quoted too.
+#[case::an_early_exit_quotes_its_output_to_the_end(
+    "(sleep 0.5; echo 'qemu: last words' >&2) & exit 3",
+    5000,
+    |e: &QemuError| matches!(e, QemuError::ExitedEarly { .. }),
+    &["last words", "3"]
+)]
 fn a_start_without_a_pty_line_fails(
     #[case] body: &str,
     #[case] timeout_ms: u64,
