@@ -46,18 +46,26 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// The start timeout of stand-ins that are expected to print the PTY line
+/// or exit: far beyond what a shell takes even on a loaded host, so only a
+/// hang trips it.
+const START: u64 = 30_000;
+
 /// A stand-in that never prints the PTY line: a typed error that quotes
-/// its output (and says how to install QEMU, or how it exited).
+/// its output (and says how to install QEMU, or how it exited). The hang's
+/// timeout is the one the test expects to pass, but its output must be
+/// read before it does: seconds, so that a shell slow to start on a loaded
+/// host has printed by then.
 #[rstest::rstest]
 #[case::a_start_that_hangs_times_out_and_leaves_nothing_running(
     "echo starting; exec sleep 30",
-    300,
+    3000,
     |e: &QemuError| matches!(e, QemuError::StartTimeout { .. }),
     &["starting", "apt-get install qemu-system-arm"]
 )]
 #[case::an_early_exit_reports_status_and_output(
     "echo 'qemu: unsupported machine' >&2; exit 3",
-    5000,
+    START,
     |e: &QemuError| matches!(e, QemuError::ExitedEarly { .. }),
     &["unsupported machine", "3"]
 )]
@@ -65,7 +73,7 @@ fn alive(pid: u32) -> bool {
 // here a child that writes after its parent exited) is quoted too.
 #[case::an_early_exit_quotes_its_output_to_the_end(
     "(sleep 0.5; echo 'qemu: last words' >&2) & exit 3",
-    5000,
+    START,
     |e: &QemuError| matches!(e, QemuError::ExitedEarly { .. }),
     &["last words", "3"]
 )]
@@ -88,7 +96,7 @@ fn a_start_without_a_pty_line_fails(
 fn the_pty_is_found_and_drop_kills_the_emulator() {
     let (_dir, started) = start(
         "echo 'char device redirected to /dev/pts/42 (label serial0)'; exec sleep 30",
-        5000,
+        START,
     );
     let process = started.unwrap();
     assert_eq!(process.pty(), Path::new("/dev/pts/42"));
@@ -100,10 +108,13 @@ fn the_pty_is_found_and_drop_kills_the_emulator() {
 
 #[test]
 fn stdout_after_the_pty_line_is_forwarded_raw() {
-    let (_dir, started) = start("printf 'char device redirected to /dev/pts/9 (label serial0)\\n\\000\\001\\nxyz'; exec sleep 30", 5000);
+    let (_dir, started) = start("printf 'char device redirected to /dev/pts/9 (label serial0)\\n\\000\\001\\nxyz'; exec sleep 30", START);
     let mut process = started.unwrap();
     let mut out = process.take_stdout().unwrap();
-    out.set_timeout(Duration::from_millis(300));
+    // Waits that expect bytes (or the end) are a safety net against a
+    // hang; the one that expects nothing (the stand-in sleeps) is short.
+    let expect_bytes = Duration::from_secs(30);
+    out.set_timeout(expect_bytes);
     let mut got = Vec::new();
     let mut buf = [0u8; 16];
     while got.len() < 6 {
@@ -111,8 +122,10 @@ fn stdout_after_the_pty_line_is_forwarded_raw() {
         got.extend_from_slice(&buf[..n]);
     }
     assert_eq!(got, b"\x00\x01\nxyz");
+    out.set_timeout(Duration::from_millis(300));
     let err = out.read(&mut buf).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    out.set_timeout(expect_bytes);
     drop(process);
     // QEMU gone: end of stream.
     assert_eq!(out.read(&mut buf).unwrap(), 0);
@@ -122,7 +135,7 @@ fn stdout_after_the_pty_line_is_forwarded_raw() {
 fn wait_exit_times_out_on_a_running_emulator() {
     let (_dir, started) = start(
         "echo 'char device redirected to /dev/pts/1 (label serial0)'; exec sleep 30",
-        5000,
+        START,
     );
     let mut process = started.unwrap();
     let err = process.wait_exit(Duration::from_millis(50)).unwrap_err();
@@ -146,7 +159,7 @@ fn harness_child() {
         scratch.path(),
         "echo 'char device redirected to /dev/pts/42 (label serial0)'; exec sleep 60",
     );
-    let cmd = command(program, scratch.path(), 5000);
+    let cmd = command(program, scratch.path(), START);
     // Started from a thread that ends: the emulator must outlive it.
     let process = std::thread::spawn(move || QemuProcess::spawn(&cmd).unwrap())
         .join()
