@@ -351,13 +351,15 @@ fn a_board_without_qemu_installed_says_how_to_install_it() {
 /// check could count, and a step budget of years), but the step is
 /// cancelled at the scenario's deadline and the scenario fails with a
 /// timeout that says so; QEMU is stopped and the next scenario gets a
-/// fresh one.
+/// fresh one. The deadline also covers starting QEMU and the four steps
+/// before the replay (they fit in 1 s here, with six busy loops beside
+/// them too): 10 s, so that on a loaded host they are not what it cuts.
 #[test]
 fn a_step_past_the_scenarios_timeout_is_cancelled_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = Scenario::from_toml(
         "description = \"an unpaced looping replay that would run for days\"\n\
-         timeout_s = 2\n\
+         timeout_s = 10\n\
          [sensor]\nwidth = 8\nheight = 8\npixformat = \"GRAYSCALE\"\nfps = 0\n\
          [[step]]\nop = \"open\"\npath = \"/sdcard/loop.bin\"\nmode = \"w\"\n\
          [[step]]\nop = \"record\"\nframes = 2\n\
