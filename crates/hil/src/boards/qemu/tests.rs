@@ -318,6 +318,15 @@ fn an_emulator_that_dies_mid_scenario_is_reported_and_cleaned_up() {
         .status()
         .unwrap();
     assert!(killed.success());
+    // `kill` returns once the signal is sent; the board is asked once QEMU
+    // is dead (a zombie: only the board can reap it), so the step cannot
+    // race the emulator's exit and the board's 200 ms wait for it.
+    let dead = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| s.contains(") Z "))
+    {
+        assert!(std::time::Instant::now() < dead, "QEMU survived kill -9");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let err = board
         .run(1, &Op::Query(omv_proto::Query::IsClosed))
         .unwrap_err()
