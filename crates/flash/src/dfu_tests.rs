@@ -91,6 +91,9 @@ fn the_real_dfu_util_without_a_camera_gives_the_how_to_enter_message() {
     let mut s = section();
     s.vid = 0x1209;
     s.pid = 0x0002;
+    // dfu-util gives up at once; the deadline only stops a hang (5 s could
+    // pass before a loaded host has run it, and read as a timeout).
+    s.transfer_timeout_s = 60;
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("a.bin");
     std::fs::write(&bin, [0u8; 64]).unwrap();
