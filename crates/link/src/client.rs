@@ -43,8 +43,12 @@ const DAMAGED_KEPT: usize = 64;
 /// After a step got no answer: how long a handshake may take to find out
 /// whether the agent restarted (and why).
 pub const RESTART_PROBE: Duration = Duration::from_secs(2);
-/// Deadline of each page of a log fetch.
-pub const LOG_TIMEOUT: Duration = Duration::from_secs(1);
+/// Deadline of each page of a log fetch: a request's usual deadline. The
+/// harness fetches the log after a failed step, where the tail is what
+/// explains it, and a page is a few hundred bytes, so a shorter deadline
+/// would only lose that tail on a loaded host; it costs its full length
+/// only when the agent no longer answers at all.
+pub const LOG_TIMEOUT: Duration = DEFAULT_TIMEOUT;
 
 /// One step's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
