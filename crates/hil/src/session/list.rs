@@ -58,14 +58,15 @@ pub fn list(root: &Path, loaded: &Loaded, console: &mut dyn Console) -> RunExit 
 /// `--dry-run`: the board's plan, the scenarios that would run, the ones
 /// that would be skipped and why, and the broken ones (a definition error).
 pub fn dry_run(
-    file: &BoardFile,
+    board: &str,
     opts: &BoardOptions,
     selection: &Selection,
     console: &mut dyn Console,
 ) -> RunExit {
-    let board = file.name.as_str();
-    let plan = match boards::dry_run(file, opts) {
-        Ok(plan) => plan,
+    let planned = boards::load(board, &opts.root)
+        .and_then(|file| boards::dry_run(&file, opts).map(|plan| (file, plan)));
+    let (file, plan) = match planned {
+        Ok(planned) => planned,
         Err(e) => {
             console.err(&format!("error: {e}"));
             return RunExit::Definition;
@@ -76,7 +77,7 @@ pub fn dry_run(
     // boards' come from their agent's hello, so only `boards = [...]`
     // decides here and `needs` is checked when the scenario runs.
     let sim = (board == "sim")
-        .then(|| boards::open(file, opts).ok())
+        .then(|| boards::open(&file, opts).ok())
         .flatten();
     let caps = sim.as_ref().map(|b| b.capabilities());
     let (run, skipped): (Vec<_>, Vec<_>) = selection

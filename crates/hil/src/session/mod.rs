@@ -189,13 +189,7 @@ pub fn run(
     }
     if opts.flash.dry_run {
         let board_opts = opts.board_options(board_dir);
-        return match boards::load(&opts.board, &opts.root) {
-            Ok(file) => dry_run(&file, &board_opts, &selection, console),
-            Err(e) => {
-                console.err(&format!("error: {e}"));
-                RunExit::Definition
-            }
-        };
+        return dry_run(&opts.board, &board_opts, &selection, console);
     }
     let started = Instant::now();
     let mut run = match RunDir::create(&board_dir, &opts.board) {
